@@ -1,0 +1,226 @@
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
+#include <set>
+
+extern char** environ;
+
+namespace agentlearn {
+namespace {
+
+std::string url_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+const std::string* env_get(const std::map<std::string, std::string>& env, const char* name) {
+  auto it = env.find(name);
+  return it == env.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view item = s.substr(pos, end - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    pos = end + 1;
+  }
+  return out;
+}
+
+template <typename T>
+StatusOr<T> parse_number(std::string_view text, const char* field) {
+  T v{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::Invalid(fmt::format("{} must be a number, got '{}'", field, text), field);
+  }
+  return v;
+}
+
+StatusOr<std::string> postgres_url_from_env(const std::map<std::string, std::string>& env) {
+  const std::string* host = env_get(env, "POSTGRES_HOST");
+  if (!host) return Status::NotFound("POSTGRES_HOST is not set");
+  auto get = [&](const char* name, const char* fallback) {
+    const std::string* v = env_get(env, name);
+    return v ? *v : std::string(fallback);
+  };
+  std::string user = get("POSTGRES_USER", "postgres");
+  std::string password = get("POSTGRES_PASSWORD", "");
+  std::string url = "postgresql://" + url_escape(user);
+  if (!password.empty()) url += ":" + url_escape(password);
+  url += "@" + *host + ":" + get("POSTGRES_PORT", "5432") + "/" + url_escape(get("POSTGRES_DB", "agentlearn"));
+  return url;
+}
+
+// Reads the YAML file into `c`; returns the file's `database`, if any, apart.
+Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>& database) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::Invalid(fmt::format("cannot read config file '{}'", path), "config");
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(fmt::format("config file '{}' is not valid YAML: {}", path, e.what()), "config");
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::Invalid(fmt::format("config file '{}' must be a YAML mapping", path), "config");
+  static const std::set<std::string> kKnown = {
+      "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins",
+      "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
+      "log_level"};
+  try {
+    for (const auto& kv : root) {
+      const std::string key = kv.first.as<std::string>();
+      if (!kKnown.count(key)) {
+        // Keys of later releases (models, training) must not stop an older server.
+        spdlog::warn("config file '{}': unknown key '{}' ignored", path, key);
+      }
+    }
+    if (root["host"]) c.host = root["host"].as<std::string>();
+    if (root["port"]) c.port = root["port"].as<uint16_t>();
+    if (root["database"]) database = root["database"].as<std::string>();
+    if (root["threads"]) c.threads = root["threads"].as<int>();
+    if (root["auth_tokens"]) c.auth_tokens = root["auth_tokens"].as<std::vector<std::string>>();
+    if (root["insecure"]) c.insecure = root["insecure"].as<bool>();
+    if (root["public_metrics"]) c.public_metrics = root["public_metrics"].as<bool>();
+    if (root["cors_origins"]) c.cors_origins = root["cors_origins"].as<std::vector<std::string>>();
+    if (root["max_body_bytes"]) c.max_body_bytes = root["max_body_bytes"].as<size_t>();
+    if (root["max_batch_body_bytes"]) c.max_batch_body_bytes = root["max_batch_body_bytes"].as<size_t>();
+    if (root["max_batch_records"]) c.max_batch_records = root["max_batch_records"].as<size_t>();
+    if (root["idle_timeout_seconds"]) c.idle_timeout_seconds = root["idle_timeout_seconds"].as<int>();
+    if (root["access_log"]) c.access_log = root["access_log"].as<bool>();
+    if (root["log_level"]) c.log_level = root["log_level"].as<std::string>();
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+bool is_loopback_host(const std::string& host) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+StatusOr<std::string> resolve_database(const std::optional<std::string>& flag, const std::string& config_path,
+                                       const std::map<std::string, std::string>& env) {
+  if (flag) return *flag;
+  if (const std::string* db = env_get(env, "AGENTLEARN_DB")) return *db;
+  if (auto pg = postgres_url_from_env(env); pg.ok()) return *pg;
+  if (!config_path.empty()) {
+    Config ignored;
+    std::optional<std::string> database;
+    if (Status st = apply_yaml(config_path, ignored, database); !st.ok()) return st;
+    if (database) return *database;
+  }
+  return Config{}.database;
+}
+
+StatusOr<Config> load_config(const std::string& path, const std::map<std::string, std::string>& env,
+                             const ConfigOverrides& flags) {
+  Config c;
+  std::optional<std::string> file_database;
+  if (!path.empty()) {
+    if (Status st = apply_yaml(path, c, file_database); !st.ok()) return st;
+  }
+
+  // Environment.
+  if (const std::string* v = env_get(env, "AGENTLEARN_HOST")) c.host = *v;
+  if (const std::string* v = env_get(env, "AGENTLEARN_PORT")) {
+    auto p = parse_number<uint16_t>(*v, "AGENTLEARN_PORT");
+    if (!p.ok()) return p.status();
+    c.port = *p;
+  }
+  if (const std::string* v = env_get(env, "AGENTLEARN_THREADS")) {
+    auto t = parse_number<int>(*v, "AGENTLEARN_THREADS");
+    if (!t.ok()) return t.status();
+    c.threads = *t;
+  }
+  if (const std::string* v = env_get(env, "AGENTLEARN_TOKENS")) {
+    for (auto& t : split_list(*v)) c.auth_tokens.push_back(t);
+  }
+  if (const std::string* v = env_get(env, "AGENTLEARN_CORS_ORIGINS")) c.cors_origins = split_list(*v);
+  if (const std::string* v = env_get(env, "AGENTLEARN_LOG_LEVEL")) c.log_level = *v;
+
+  // Flags.
+  if (flags.host) c.host = *flags.host;
+  if (flags.port) c.port = *flags.port;
+  if (flags.threads) c.threads = *flags.threads;
+  for (auto& t : flags.auth_tokens) c.auth_tokens.push_back(t);
+  if (flags.insecure) c.insecure = true;
+  if (flags.public_metrics) c.public_metrics = true;
+  if (!flags.cors_origins.empty()) c.cors_origins = flags.cors_origins;
+  if (flags.access_log) c.access_log = true;
+  if (flags.log_level) c.log_level = *flags.log_level;
+
+  // The store, by spec.md section 5's order: --db, AGENTLEARN_DB, POSTGRES_*, the file, the default.
+  if (flags.database) {
+    c.database = *flags.database;
+  } else if (const std::string* v = env_get(env, "AGENTLEARN_DB")) {
+    c.database = *v;
+  } else if (auto pg = postgres_url_from_env(env); pg.ok()) {
+    c.database = *pg;
+  } else if (file_database) {
+    c.database = *file_database;
+  }
+
+  // Validation.
+  if (c.host == "localhost") c.host = "127.0.0.1";
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(c.host, ec);
+  if (ec) return Status::Invalid(fmt::format("host must be an IP address, got '{}'", c.host), "host");
+  if (c.threads < 0 || c.threads > 256) return Status::Invalid("threads must be between 0 and 256", "threads");
+  if (c.max_body_bytes < 1024) return Status::Invalid("max_body_bytes must be at least 1024", "max_body_bytes");
+  if (c.max_batch_body_bytes < 1024) {
+    return Status::Invalid("max_batch_body_bytes must be at least 1024", "max_batch_body_bytes");
+  }
+  if (c.max_batch_records < 1) return Status::Invalid("max_batch_records must be at least 1", "max_batch_records");
+  if (c.idle_timeout_seconds < 1) {
+    return Status::Invalid("idle_timeout_seconds must be at least 1", "idle_timeout_seconds");
+  }
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!kLevels.count(c.log_level)) {
+    return Status::Invalid(fmt::format("log_level must be one of trace, debug, info, warn, error, off; got '{}'",
+                                       c.log_level),
+                           "log_level");
+  }
+  if (c.auth_tokens.empty() && !is_loopback_host(c.host) && !c.insecure) {
+    return Status::Invalid(fmt::format("refusing to listen on {} without API tokens: give --auth-token TOKEN:ROLE "
+                                       "(or AGENTLEARN_TOKENS), or --insecure to serve it open",
+                                       c.host),
+                           "host");
+  }
+  return c;
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,34 @@
+#pragma once
+// The domain record: one agent's attempt at one task (spec.md section 1).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace agentlearn {
+
+struct Execution {
+  std::string agent_id;
+  std::string task_id;
+  double execution_time = 0;  // seconds (or steps, for data without wall-clock time)
+  bool success = false;
+  std::optional<std::string> task_description;
+  std::optional<std::string> task_type;
+  std::optional<std::string> execution_id;       // client-chosen, for idempotent retries
+  std::optional<std::string> recommendation_id;  // the recommendation this run followed
+  std::string context_json = "{}";  // minified JSON object: known before the run
+  std::string metrics_json = "{}";  // minified JSON object: what the run produced
+  std::optional<double> cost_usd;   // metrics.cost_usd, kept apart for analytics
+  int64_t timestamp_us = 0;         // microseconds since the Unix epoch, UTC
+  bool timestamp_defaulted = false; // true when the client sent none (time of receipt)
+  // Hash of the fields the client sent; a retried execution_id with a different hash is a
+  // conflict. A defaulted timestamp is not part of it.
+  std::string content_hash;
+};
+
+// What the store answers for one stored (or already stored) execution.
+struct StoredExecution {
+  int64_t id = 0;
+  bool duplicate = false;
+};
+
+}  // namespace agentlearn

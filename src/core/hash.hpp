@@ -1,0 +1,23 @@
+#pragma once
+// A stable 128-bit content hash (two FNV-1a 64 lanes), printed as 32 hex digits. Stable
+// across builds and platforms, unlike std::hash, because it is stored with the data.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace agentlearn {
+
+class ContentHasher {
+ public:
+  // Each field is length-prefixed, so ("ab","c") and ("a","bc") differ.
+  void add(std::string_view field);
+  void add_tag(char tag) { add(std::string_view(&tag, 1)); }
+  std::string hex() const;
+
+ private:
+  void mix(const void* data, size_t n);
+  uint64_t a_ = 14695981039346656037ull;
+  uint64_t b_ = 0x9ae16a3b2f90404full;
+};
+
+}  // namespace agentlearn

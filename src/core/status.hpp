@@ -1,0 +1,79 @@
+#pragma once
+// Expected failures as values (after Abseil's Status / StatusOr): bad input, not found,
+// conflict, store down. The HTTP layer turns a Status into the JSON error body in one place.
+#include <cassert>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace agentlearn {
+
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,     // 400
+  kUnauthenticated,     // 401
+  kPermissionDenied,    // 403
+  kNotFound,            // 404
+  kMethodNotAllowed,    // 405
+  kConflict,            // 409
+  kPayloadTooLarge,     // 413
+  kUnsupportedMediaType,// 415
+  kUnavailable,         // 503
+  kInternal,            // 500
+};
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message, std::string field = {})
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
+
+  static Status Ok() { return {}; }
+  static Status Invalid(std::string message, std::string field = {}) {
+    return {StatusCode::kInvalidArgument, std::move(message), std::move(field)};
+  }
+  static Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
+  static Status Conflict(std::string message, std::string field = {}) {
+    return {StatusCode::kConflict, std::move(message), std::move(field)};
+  }
+  static Status Unavailable(std::string message) {
+    return {StatusCode::kUnavailable, std::move(message)};
+  }
+  static Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // The one input field to blame, or empty.
+  const std::string& field() const { return field_; }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+  std::string field_;
+};
+
+template <typename T>
+class [[nodiscard]] StatusOr {
+ public:
+  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace agentlearn

@@ -1,0 +1,237 @@
+#include "http/api_routes.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
+
+#include "core/execution_json.hpp"
+#include "core/time.hpp"
+#include "http/embedded_assets.hpp"
+#include "http/errors.hpp"
+
+namespace agentlearn::http {
+namespace {
+
+using beast_http::verb;
+
+// The media type of the request without parameters, lower-cased.
+std::string media_type(const Request& req) {
+  std::string_view ct = sv(req[beast_http::field::content_type]);
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  std::string out(ct);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Status unsupported_media(std::string_view got, std::string_view expected) {
+  return {StatusCode::kUnsupportedMediaType,
+          fmt::format("Content-Type must be {} (got '{}')", expected, got.empty() ? "none" : got), "Content-Type"};
+}
+
+void append_nullable(std::string& out, const std::optional<double>& v) {
+  if (v) {
+    out += fmt::format("{}", *v);
+  } else {
+    out += "null";
+  }
+}
+
+std::string record_errors_json(const std::vector<RecordError>& errors) {
+  std::string out = "\"errors\":[";
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i) out += ',';
+    out += fmt::format("{{\"index\":{},\"field\":", errors[i].index);
+    append_json_string(out, errors[i].field);
+    out += ",\"message\":";
+    append_json_string(out, errors[i].message);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+void handle_health(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  HealthReport h = deps.service.health();
+  std::string body = fmt::format(
+      "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":false,\"database\":\"{}\",\"backend\":\"{}\","
+      "\"uptime_seconds\":{:.3f},\"models_loaded\":[]}}",
+      h.store_connected ? "healthy" : "degraded", AGENTLEARN_VERSION, h.store_connected ? "connected" : "disconnected",
+      h.backend, h.uptime_seconds);
+  Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
+  if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
+  res.set(beast_http::field::cache_control, "no-store");
+  respond(std::move(res));
+}
+
+void handle_record(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  const Request& req = ctx.request;
+  if (std::string mt = media_type(req); mt != "application/json") {
+    return respond(error_response(unsupported_media(mt, "application/json"), ctx));
+  }
+  auto parsed = parse_execution(req.body(), now_us());
+  if (!parsed.ok()) return respond(error_response(parsed.status(), ctx));
+  std::vector<Execution> records;
+  records.push_back(std::move(parsed).value());
+  // The request outlives the write: the connection waits for this response.
+  deps.service.record(std::move(records), [&ctx, respond = std::move(respond)](WriteOutcome outcome) {
+    if (!outcome.conflicts.empty()) {
+      return respond(error_response(Status::Conflict(outcome.conflicts.front().message, "execution_id"), ctx));
+    }
+    if (!outcome.status.ok()) return respond(error_response(outcome.status, ctx));
+    const StoredExecution& r = outcome.results.front();
+    if (r.duplicate) {
+      return respond(json_response(200, fmt::format("{{\"status\":\"duplicate\",\"id\":{}}}", r.id), ctx.request));
+    }
+    // No anomaly model is active yet (issue: the learning loop), so score and flag are null.
+    respond(json_response(
+        201, fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":null,\"anomaly\":null}}", r.id),
+        ctx.request));
+  });
+}
+
+void handle_batch(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  const Request& req = ctx.request;
+  std::string mt = media_type(req);
+  ParsedBatch batch;
+  if (mt == "application/json") {
+    batch = parse_batch_json(req.body(), now_us(), deps.limits.max_batch_records);
+  } else if (mt == "application/x-ndjson" || mt == "application/jsonl") {
+    batch = parse_batch_ndjson(req.body(), now_us(), deps.limits.max_batch_records);
+  } else {
+    return respond(error_response(unsupported_media(mt, "application/json or application/x-ndjson"), ctx));
+  }
+  if (!batch.status.ok()) return respond(error_response(batch.status, ctx));
+  if (!batch.errors.empty()) {
+    Status st = Status::Invalid(
+        fmt::format("{} of the batch's records are invalid; nothing was stored", batch.errors.size()));
+    return respond(error_response(st, ctx, "invalid_batch", record_errors_json(batch.errors)));
+  }
+  deps.service.record(std::move(batch.records), [&ctx, respond = std::move(respond)](WriteOutcome outcome) {
+    if (!outcome.conflicts.empty()) {
+      Status st = Status::Conflict(fmt::format("{} record(s) reuse an execution_id with different content; "
+                                               "nothing was stored",
+                                               outcome.conflicts.size()));
+      return respond(error_response(st, ctx, "conflict", record_errors_json(outcome.conflicts)));
+    }
+    if (!outcome.status.ok()) return respond(error_response(outcome.status, ctx));
+    size_t dups = 0;
+    std::string ids;
+    ids.reserve(outcome.results.size() * 8);
+    for (size_t i = 0; i < outcome.results.size(); ++i) {
+      if (i) ids += ',';
+      ids += std::to_string(outcome.results[i].id);
+      dups += outcome.results[i].duplicate ? 1 : 0;
+    }
+    respond(json_response(201,
+                          fmt::format("{{\"status\":\"recorded\",\"recorded\":{},\"duplicates\":{},\"ids\":[{}]}}",
+                                      outcome.results.size() - dups, dups, ids),
+                          ctx.request));
+  });
+}
+
+// since/until/task_type/agent_id, as GET /agents/performance and later analytics take them.
+StatusOr<ExecutionFilter> read_filter(const RequestContext& ctx) {
+  ExecutionFilter f;
+  for (const char* name : {"since", "until"}) {
+    if (const std::string* v = ctx.query_param(name)) {
+      auto us = parse_time_filter_us(*v);
+      if (!us) {
+        return Status::Invalid(fmt::format("{} must be an RFC 3339 date-time or Unix seconds, got '{}'", name, *v),
+                               name);
+      }
+      (std::string_view(name) == "since" ? f.since_us : f.until_us) = *us;
+    }
+  }
+  if (f.since_us && f.until_us && *f.since_us > *f.until_us) {
+    return Status::Invalid("since must not be after until", "since");
+  }
+  for (const char* name : {"task_type", "agent_id"}) {
+    if (const std::string* v = ctx.query_param(name)) {
+      if (v->empty() || v->size() > ExecutionLimits::kMaxIdBytes) {
+        return Status::Invalid(fmt::format("{} must be 1 to {} bytes", name, ExecutionLimits::kMaxIdBytes), name);
+      }
+      (std::string_view(name) == "task_type" ? f.task_type : f.agent_id) = *v;
+    }
+  }
+  return f;
+}
+
+void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  auto filter = read_filter(ctx);
+  if (!filter.ok()) return respond(error_response(filter.status(), ctx));
+  boost::asio::post(deps.blocking, [&deps, &ctx, filter = std::move(filter).value(), respond = std::move(respond)] {
+    auto report = deps.service.agents_performance(filter);
+    if (!report.ok()) return respond(error_response(report.status(), ctx));
+    std::string body = "{\"agents\":[";
+    bool first = true;
+    for (const AgentPerformance& a : report->agents) {
+      if (!first) body += ',';
+      first = false;
+      body += "{\"agent_id\":";
+      append_json_string(body, a.agent_id);
+      body += fmt::format(
+          ",\"executions\":{},\"successes\":{},\"success_rate\":{},\"execution_time\":{{\"mean\":{},\"p50\":{},"
+          "\"p95\":{},\"p99\":{}}},\"mean_cost_usd\":",
+          a.executions, a.successes, a.success_rate, a.time_mean, a.time_p50, a.time_p95, a.time_p99);
+      append_nullable(body, a.mean_cost_usd);
+      body += fmt::format(",\"last_seen\":\"{}\",\"anomalies\":{}}}", format_rfc3339(a.last_seen_us), a.anomalies);
+    }
+    body += fmt::format("],\"total_executions\":{},\"filters\":{{", report->total_executions);
+    // Every filter is echoed; one not given is null.
+    auto add = [&](const char* name, const std::optional<std::string>& value, bool last) {
+      append_json_string(body, name);
+      body += ':';
+      if (value) {
+        append_json_string(body, *value);
+      } else {
+        body += "null";
+      }
+      if (!last) body += ',';
+    };
+    auto time_text = [](const std::optional<int64_t>& us) {
+      return us ? std::optional<std::string>(format_rfc3339(*us)) : std::nullopt;
+    };
+    add("since", time_text(filter.since_us), false);
+    add("until", time_text(filter.until_us), false);
+    add("task_type", filter.task_type, false);
+    add("agent_id", filter.agent_id, true);
+    body += "}}";
+    respond(json_response(200, std::move(body), ctx.request));
+  });
+}
+
+void handle_metrics(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  Response res{beast_http::status::ok, ctx.request.version()};
+  res.set(beast_http::field::content_type, std::string(metrics::kContentType));
+  res.body() = deps.registry.expose();
+  respond(std::move(res));
+}
+
+void handle_openapi(RequestContext& ctx, Responder respond) {
+  auto doc = embedded_asset("openapi.json");
+  if (!doc) return respond(error_response(Status::Internal("the OpenAPI document was not embedded"), ctx));
+  respond(json_response(200, std::string(*doc), ctx.request));
+}
+
+}  // namespace
+
+Router build_api_router(ApiDeps deps_in) {
+  // Handlers share one copy of the dependencies, which outlives the router.
+  auto deps = std::make_shared<ApiDeps>(deps_in);
+  Router r;
+  auto bind = [deps](void (*fn)(ApiDeps&, RequestContext&, Responder)) {
+    return [deps, fn](RequestContext& ctx, Responder respond) { fn(*deps, ctx, std::move(respond)); };
+  };
+  r.add(verb::get, "/health", bind(handle_health), {.role = Role::kNone});
+  r.add(verb::post, "/agent/performance", bind(handle_record), {.role = Role::kIngest});
+  r.add(verb::post, "/agent/performance/batch", bind(handle_batch),
+        {.role = Role::kIngest, .body_limit = deps->limits.batch_body_limit});
+  r.add(verb::get, "/agents/performance", bind(handle_agents_performance), {.role = Role::kRead});
+  r.add(verb::get, "/metrics", bind(handle_metrics), {.role = Role::kRead});
+  r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
+  return r;
+}
+
+}  // namespace agentlearn::http

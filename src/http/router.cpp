@@ -1,0 +1,129 @@
+#include "http/router.hpp"
+
+namespace agentlearn::http {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    if (path[pos] == '/') {
+      ++pos;
+      continue;
+    }
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+bool is_capture(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+const std::string* RequestContext::query_param(std::string_view name) const {
+  for (auto& [k, v] : query) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+const std::string* RequestContext::path_param(std::string_view name) const {
+  for (auto& [k, v] : path_params) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+void Router::add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options) {
+  Route r{method, pattern, std::move(handler), options, split_path(pattern)};
+  routes_.push_back(std::move(r));
+}
+
+RouteMatch Router::match(beast_http::verb method, std::string_view path) const {
+  RouteMatch out;
+  // Fast path: most routes are literal; compare without splitting.
+  std::vector<std::string> segs;
+  bool split = false;
+  for (const Route& r : routes_) {
+    bool matched = false;
+    Params params;
+    if (r.pattern.find('{') == std::string::npos) {
+      matched = path == r.pattern || (path.size() == r.pattern.size() + 1 && path.back() == '/' &&
+                                      path.substr(0, r.pattern.size()) == r.pattern);
+    } else {
+      if (!split) {
+        segs = split_path(path);
+        split = true;
+      }
+      if (segs.size() == r.segments.size()) {
+        matched = true;
+        for (size_t i = 0; i < segs.size() && matched; ++i) {
+          if (is_capture(r.segments[i])) {
+            params.emplace_back(r.segments[i].substr(1, r.segments[i].size() - 2), segs[i]);
+          } else if (segs[i] != r.segments[i]) {
+            matched = false;
+          }
+        }
+      }
+    }
+    if (!matched) continue;
+    out.allowed.emplace_back(beast_http::to_string(r.method));
+    if (r.method == method && !out.route) {
+      out.route = &r;
+      out.path_params = std::move(params);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<Params> parse_query(std::string_view query) {
+  Params out;
+  size_t pos = 0;
+  while (pos <= query.size() && !query.empty()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(pos, end - pos);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      auto key = percent_decode(pair.substr(0, eq), true);
+      auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+      if (!key || !value) return std::nullopt;
+      out.emplace_back(std::move(*key), std::move(*value));
+    }
+    if (end == query.size()) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+}  // namespace agentlearn::http

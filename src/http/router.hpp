@@ -1,0 +1,47 @@
+#pragma once
+// Maps (method, path) to a handler. Patterns are literal segments and `{name}` captures:
+// "/agent/{agent_id}/recommendations". A path that exists with another method is a 405.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/types.hpp"
+
+namespace agentlearn::http {
+
+struct RouteOptions {
+  Role role = Role::kRead;      // the role a token needs (kNone: open even with auth on)
+  size_t body_limit = 0;        // 0: the server's default (1 MiB)
+};
+
+struct Route {
+  beast_http::verb method;
+  std::string pattern;          // also the `route` label in metrics
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;          // null: no route for this method
+  Params path_params;
+  std::vector<std::string> allowed;      // methods the path has (for 405's Allow)
+};
+
+class Router {
+ public:
+  void add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
+  RouteMatch match(beast_http::verb method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Splits "a=1&b=x%20y" into decoded pairs; nullopt on a malformed escape.
+std::optional<Params> parse_query(std::string_view query);
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+}  // namespace agentlearn::http

@@ -1,0 +1,381 @@
+#include "http/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <random>
+
+#include "http/errors.hpp"
+
+namespace agentlearn::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr const char* kRequestIdHeader = "X-Request-Id";
+
+// A client may choose its own request id (to trace a call end to end); anything else gets one.
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}", rng());
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Router router, metrics::Registry& registry)
+      : options_(std::move(options)),
+        router_(std::move(router)),
+        acceptor_(ioc_),
+        requests_(registry.counter("http_requests_total", "HTTP requests by route, method and status",
+                                   {"route", "method", "status"})),
+        latency_(registry.histogram("http_request_duration_seconds",
+                                    "Time from a request's headers to its response, by route and method",
+                                    {"route", "method"})) {}
+
+  Status start(uint16_t& bound_port) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(options_.host, ec);
+    if (ec) return Status::Invalid(fmt::format("--host '{}' is not an IP address", options_.host), "host");
+    tcp::endpoint endpoint{address, options_.port};
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
+    }
+    bound_port = acceptor_.local_endpoint().port();
+    do_accept();
+    return Status::Ok();
+  }
+
+  void run() {
+    int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> threads;
+    for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+  }
+
+  void stop() {
+    net::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    ioc_.stop();
+  }
+
+  const ServerOptions& options() const { return options_; }
+  const Router& router() const { return router_; }
+  metrics::Family<metrics::Counter>& requests() { return requests_; }
+  metrics::Family<metrics::Histogram>& latency() { return latency_; }
+
+ private:
+  void do_accept();
+
+  ServerOptions options_;
+  Router router_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Histogram>& latency_;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(server_.options().body_limit);
+    stream_.expires_after(server_.options().idle_timeout);
+    beast::http::async_read_header(stream_, buffer_, *parser_,
+                                   beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, size_t) {
+    if (ec == beast::http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return close();
+    }
+    start_ = std::chrono::steady_clock::now();
+    const Request& req = parser_->get();
+    const std::string_view client_id = sv(req[kRequestIdHeader]);
+    request_id_ = acceptable_request_id(client_id) ? std::string(client_id) : new_request_id();
+    if (ec) {
+      // A malformed request line or headers (or headers over the limit): answer and close.
+      close_after_ = true;
+      route_label_ = "unmatched";
+      Status st = ec == beast::http::error::header_limit
+                      ? Status{StatusCode::kPayloadTooLarge, "request headers are larger than 16 KiB"}
+                      : Status::Invalid(fmt::format("malformed HTTP request: {}", ec.message()));
+      return send(error_response(st, req, request_id_));
+    }
+
+    std::string_view target = sv(req.target());
+    size_t q = target.find('?');
+    auto decoded = percent_decode(target.substr(0, q), false);
+    auto query = q == std::string_view::npos ? std::optional<Params>(Params{}) : parse_query(target.substr(q + 1));
+    if (!decoded || !query) {
+      route_label_ = "unmatched";
+      return send(error_response(Status::Invalid("the request target has a malformed %-escape", "target"), req,
+                                 request_id_));
+    }
+    path_ = std::move(*decoded);
+    query_ = std::move(*query);
+    match_ = server_.router().match(req.method(), path_);
+    route_label_ = match_.route ? std::string_view(match_.route->pattern) : std::string_view("unmatched");
+
+    size_t limit = match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
+                                                                    : server_.options().body_limit;
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return reject_body(limit);
+    }
+    if (parser_->is_done()) return handle();
+    parser_->body_limit(limit);
+    if (beast::iequals(req[beast_http::field::expect], "100-continue")) {
+      // curl and others wait for this before sending a body over 1 KiB.
+      auto cont = std::make_shared<beast_http::response<beast_http::empty_body>>(beast_http::status::continue_,
+                                                                                  req.version());
+      beast_http::async_write(stream_, *cont,
+                              [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                                if (wec) return self->close();
+                                self->read_body();
+                              });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    beast::http::async_read(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, size_t) {
+    if (ec == beast::http::error::body_limit) {
+      return reject_body(parser_->get().has_content_length() ? 0 : 0);
+    }
+    if (ec) {
+      if (ec == beast::error::timeout || ec == net::error::eof || ec == beast::http::error::end_of_stream ||
+          ec == beast::http::error::partial_message || ec == net::error::connection_reset) {
+        return close();
+      }
+      close_after_ = true;
+      return send(error_response(Status::Invalid(fmt::format("malformed HTTP request body: {}", ec.message())),
+                                 parser_->get(), request_id_));
+    }
+    handle();
+  }
+
+  // 413: answered before the body is read, then the connection is closed, so a client
+  // streaming a huge body is neither stalled nor able to tie up the server.
+  void reject_body(size_t limit) {
+    close_after_ = true;
+    size_t route_limit = limit ? limit
+                               : (match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
+                                                                                   : server_.options().body_limit);
+    send(error_response({StatusCode::kPayloadTooLarge,
+                         fmt::format("request body is larger than this route's limit of {} bytes", route_limit)},
+                        parser_->get(), request_id_));
+  }
+
+  void handle() {
+    const Request& req = parser_->get();
+    const auto& opts = server_.options();
+
+    // CORS: only when configured; a preflight is answered here, before auth.
+    std::string_view origin = sv(req[beast_http::field::origin]);
+    if (!origin.empty() && !opts.cors_origins.empty()) {
+      for (const auto& allowed : opts.cors_origins) {
+        if (allowed == "*" || allowed == origin) {
+          cors_origin_ = std::string(origin);
+          break;
+        }
+      }
+    }
+    if (req.method() == beast_http::verb::options && !opts.cors_origins.empty() &&
+        !req[beast_http::field::access_control_request_method].empty()) {
+      route_label_ = "preflight";
+      if (cors_origin_.empty()) {
+        return send(error_response({StatusCode::kPermissionDenied, "this origin is not allowed (cors_origins)"}, req,
+                                   request_id_));
+      }
+      Response res{beast_http::status::no_content, req.version()};
+      std::string methods;
+      for (auto& m : match_.allowed) methods += (methods.empty() ? "" : ", ") + m;
+      res.set(beast_http::field::access_control_allow_methods, methods.empty() ? "GET, POST" : methods);
+      res.set(beast_http::field::access_control_allow_headers, "Authorization, Content-Type, X-Request-Id");
+      res.set(beast_http::field::access_control_max_age, "600");
+      return send(std::move(res));
+    }
+
+    if (!match_.route) {
+      if (!match_.allowed.empty()) {
+        std::string allow;
+        for (auto& m : match_.allowed) allow += (allow.empty() ? "" : ", ") + m;
+        Response res = error_response(
+            {StatusCode::kMethodNotAllowed, fmt::format("{} is not allowed on {}; use {}", sv(req.method_string()), path_, allow)},
+            req, request_id_);
+        res.set(beast_http::field::allow, allow);
+        return send(std::move(res));
+      }
+      return send(error_response(Status::NotFound(fmt::format("no route {} {}", sv(req.method_string()), path_)), req,
+                                 request_id_));
+    }
+
+    Role needed = match_.route->options.role;
+    if (needed == Role::kRead && opts.public_metrics && match_.route->pattern == "/metrics") needed = Role::kNone;
+    if (!opts.tokens.empty() && needed != Role::kNone) {
+      Status st = opts.tokens.check(sv(req[beast_http::field::authorization]), needed);
+      if (!st.ok()) {
+        Response res = error_response(st, req, request_id_);
+        if (st.code() == StatusCode::kUnauthenticated) res.set(beast_http::field::www_authenticate, "Bearer");
+        return send(std::move(res));
+      }
+    }
+
+    ctx_.emplace(RequestContext{req, path_, std::move(query_), std::move(match_.path_params), request_id_});
+    Responder respond = [self = shared_from_this()](Response res) {
+      net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+    };
+    try {
+      match_.route->handler(*ctx_, std::move(respond));
+    } catch (const std::exception& e) {
+      spdlog::error("request {} {} {} failed: {}", request_id_, sv(req.method_string()), path_, e.what());
+      send(error_response(Status::Internal("internal error; it has been logged with this request id"), req,
+                          request_id_));
+    }
+  }
+
+  void send(Response res) {
+    const Request& req = parser_->get();
+    res.set(kRequestIdHeader, request_id_);
+    res.set(beast_http::field::server, "agentlearn");
+    if (!cors_origin_.empty()) {
+      res.set(beast_http::field::access_control_allow_origin, cors_origin_);
+      res.set(beast_http::field::vary, "Origin");
+      res.set(beast_http::field::access_control_expose_headers, "X-Request-Id, Retry-After");
+    }
+    res.keep_alive(!close_after_ && req.keep_alive());
+    res.prepare_payload();
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const std::string_view method = sv(req.method_string());
+    const std::string status = std::to_string(res.result_int());
+    server_.requests().labels({route_label_, method, status}).inc();
+    server_.latency().labels({route_label_, method}).observe(seconds);
+    if (server_.options().access_log) {
+      spdlog::info("{} {} {} {} {:.3f}ms {}", request_id_, method, sv(req.target()), res.result_int(),
+                   seconds * 1e3, res.body().size());
+    }
+
+    response_ = std::move(res);
+    beast_http::async_write(stream_, response_, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    const bool keep = response_.keep_alive();
+    response_ = {};
+    ctx_.reset();
+    cors_origin_.clear();
+    close_after_ = false;
+    if (ec) return close();
+    if (!keep) return shutdown_and_drain();
+    do_read();
+  }
+
+  // After a response with Connection: close, stop sending and discard what the client still
+  // sends for a moment, so that closing does not reset the connection before the client has
+  // read our answer (which it would, with unread bytes in our receive buffer).
+  void shutdown_and_drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    drain_ = std::make_shared<std::array<char, 16384>>();
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (64u << 20)) return self->close();
+      self->drain();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  std::chrono::steady_clock::time_point start_;
+  std::string request_id_;
+  std::string path_;
+  Params query_;
+  RouteMatch match_;
+  std::string_view route_label_ = "unmatched";
+  std::optional<RequestContext> ctx_;
+  std::string cors_origin_;
+  bool close_after_ = false;
+  Response response_;
+  std::shared_ptr<std::array<char, 16384>> drain_;
+  size_t drained_ = 0;
+};
+
+}  // namespace
+
+void Server::Impl::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    do_accept();
+  });
+}
+
+Server::Server(ServerOptions options, Router router, metrics::Registry& registry)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router), registry)) {}
+Server::~Server() = default;
+Status Server::start() { return impl_->start(bound_port_); }
+void Server::run() { impl_->run(); }
+void Server::stop() { impl_->stop(); }
+
+}  // namespace agentlearn::http

@@ -1,0 +1,202 @@
+#include "store/group_writer.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+#include <unordered_map>
+
+#include "core/time.hpp"
+
+namespace agentlearn {
+
+GroupWriter::GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions options)
+    : writer_(std::move(writer)), options_(options), thread_([this] { run(); }) {}
+
+GroupWriter::~GroupWriter() { stop(); }
+
+Status GroupWriter::submit(std::vector<Execution> records, WriteCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Unavailable("the store writer is shutting down");
+    if (queued_records_ + records.size() > options_.max_queued_records && queued_records_ > 0) {
+      return Status::Unavailable("too many records are waiting to be written; retry shortly");
+    }
+    queued_records_ += records.size();
+    queue_.push_back({std::move(records), std::move(done)});
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void GroupWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+GroupWriterStats GroupWriter::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void GroupWriter::run() {
+  std::vector<Pending> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has been written
+      size_t records = 0;
+      // Take whole requests until the group is big enough; the first is always taken.
+      while (!queue_.empty() &&
+             (group.empty() || records + queue_.front().records.size() <= options_.max_group_records)) {
+        records += queue_.front().records.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_records_ -= records;
+    }
+    write_group(group);
+    group.clear();
+  }
+}
+
+void GroupWriter::write_group(std::vector<Pending>& group) {
+  std::vector<WriteOutcome> outcomes;
+  Status st = try_write_group(group, outcomes);
+  // Another process may have inserted one of our execution_ids between our lookup and our
+  // insert (replicas on one PostgreSQL). The lookup in a second attempt sees it.
+  if (st.code() == StatusCode::kConflict) st = try_write_group(group, outcomes);
+  size_t records = 0;
+  for (auto& p : group) records += p.records.size();
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.groups;
+    if (st.ok()) {
+      stats_.records += records;
+    } else {
+      ++stats_.failures;
+    }
+  }
+  if (!st.ok()) {
+    spdlog::warn("store write of {} records failed: {}", records, st.message());
+    for (auto& p : group) {
+      WriteOutcome o;
+      o.status = st.code() == StatusCode::kConflict
+                     ? Status::Unavailable("a concurrent write raced this one; retry")
+                     : st;
+      p.done(std::move(o));
+    }
+    return;
+  }
+  for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
+}
+
+Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes) {
+  outcomes.assign(group.size(), WriteOutcome{});
+  if (Status st = writer_->begin(); !st.ok()) return st;
+
+  // One lookup for every execution_id in the group.
+  std::vector<std::string> ids;
+  for (auto& p : group) {
+    for (auto& e : p.records) {
+      if (e.execution_id) ids.push_back(*e.execution_id);
+    }
+  }
+  std::vector<std::optional<ExistingExecution>> existing;
+  if (!ids.empty()) {
+    if (Status st = writer_->find_existing(ids, existing); !st.ok()) {
+      writer_->rollback();
+      return st;
+    }
+  }
+
+  // What each execution_id resolves to so far: a stored row, or a row this group inserts
+  // (by its index in `to_insert`, the id known after the insert).
+  struct Known {
+    std::string_view hash;
+    int64_t stored_id;     // > 0 when already in the store
+    size_t insert_index;   // when stored_id == 0
+  };
+  std::unordered_map<std::string_view, Known> known;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (existing[i]) known.emplace(ids[i], Known{existing[i]->content_hash, existing[i]->id, 0});
+  }
+
+  std::vector<const Execution*> to_insert;
+  // Per record: the stored id (> 0) or -(insert index + 1).
+  std::vector<std::vector<int64_t>> refs(group.size());
+  std::vector<std::vector<bool>> dup(group.size());
+  for (size_t g = 0; g < group.size(); ++g) {
+    auto& records = group[g].records;
+    auto& out = outcomes[g];
+    refs[g].resize(records.size());
+    dup[g].resize(records.size());
+    // Records this request adds, kept apart until the request is known to be conflict-free.
+    std::vector<std::pair<std::string_view, Known>> added;
+    std::unordered_map<std::string_view, size_t> added_index;
+    size_t first_new = to_insert.size();
+    for (size_t r = 0; r < records.size(); ++r) {
+      const Execution& e = records[r];
+      if (e.execution_id) {
+        std::string_view id = *e.execution_id;
+        const Known* k = nullptr;
+        if (auto it = known.find(id); it != known.end()) k = &it->second;
+        if (auto it = added_index.find(id); it != added_index.end()) k = &added[it->second].second;
+        if (k) {
+          if (k->hash != e.content_hash) {
+            out.conflicts.push_back(
+                {r, "execution_id",
+                 fmt::format("execution_id '{}' was already recorded with different content", id)});
+          } else {
+            refs[g][r] = k->stored_id > 0 ? k->stored_id : -static_cast<int64_t>(k->insert_index + 1);
+            dup[g][r] = true;
+          }
+          continue;
+        }
+        added_index.emplace(id, added.size());
+        added.emplace_back(id, Known{e.content_hash, 0, to_insert.size()});
+      }
+      refs[g][r] = -static_cast<int64_t>(to_insert.size() + 1);
+      to_insert.push_back(&e);
+    }
+    if (!out.conflicts.empty()) {
+      to_insert.resize(first_new);  // this request stores nothing
+      out.status = Status::Conflict(fmt::format("{} record(s) reuse an execution_id with different content",
+                                                out.conflicts.size()),
+                                    "execution_id");
+      continue;
+    }
+    for (auto& [id, k] : added) known.emplace(id, k);
+  }
+
+  std::vector<int64_t> new_ids;
+  if (!to_insert.empty()) {
+    if (Status st = writer_->insert(to_insert, now_us(), new_ids); !st.ok()) {
+      writer_->rollback();
+      return st;
+    }
+  }
+  if (Status st = writer_->commit(); !st.ok()) {
+    writer_->rollback();
+    return st;
+  }
+  for (size_t g = 0; g < group.size(); ++g) {
+    auto& out = outcomes[g];
+    if (!out.status.ok()) continue;
+    out.results.resize(refs[g].size());
+    for (size_t r = 0; r < refs[g].size(); ++r) {
+      int64_t ref = refs[g][r];
+      out.results[r].id = ref > 0 ? ref : new_ids[static_cast<size_t>(-ref - 1)];
+      out.results[r].duplicate = dup[g][r];
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,79 @@
+#pragma once
+// Group commit: one thread owns the store's write connection. Concurrent record requests
+// queue here; the thread takes everything pending, writes it in one transaction with one
+// fsync, and only then answers each request. This is how durable single-record ingest
+// reaches tens of thousands of records per second (bars.md: 8.5k rows/s at one row per
+// transaction, 260k+ at hundreds).
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/execution.hpp"
+#include "core/execution_json.hpp"
+#include "core/status.hpp"
+#include "store/store.hpp"
+
+namespace agentlearn {
+
+// The answer to one submitted request. Either every record was stored (or found to be a
+// duplicate of an identical stored record), or nothing of the request was.
+struct WriteOutcome {
+  Status status;                          // kConflict when `conflicts` is not empty
+  std::vector<StoredExecution> results;   // one per record, in order, when ok
+  std::vector<RecordError> conflicts;     // records whose execution_id holds other content
+};
+
+using WriteCallback = std::function<void(WriteOutcome)>;
+
+struct GroupWriterOptions {
+  size_t max_group_records = 20000;   // a group stops growing past this (one request is never split)
+  size_t max_queued_records = 200000; // beyond this, submissions are refused with kUnavailable
+};
+
+struct GroupWriterStats {
+  uint64_t groups = 0;
+  uint64_t records = 0;
+  uint64_t failures = 0;
+};
+
+class GroupWriter {
+ public:
+  GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions options = {});
+  ~GroupWriter();
+  GroupWriter(const GroupWriter&) = delete;
+  GroupWriter& operator=(const GroupWriter&) = delete;
+
+  // Queues the records; `done` runs on the writer thread after the commit (or failure).
+  // Returns kUnavailable at once (without calling `done`) when the queue is full or stopped.
+  Status submit(std::vector<Execution> records, WriteCallback done);
+
+  // Writes what is queued, then stops the thread. Idempotent.
+  void stop();
+
+  GroupWriterStats stats() const;
+
+ private:
+  struct Pending {
+    std::vector<Execution> records;
+    WriteCallback done;
+  };
+  void run();
+  void write_group(std::vector<Pending>& group);
+  Status try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes);
+
+  std::unique_ptr<StoreWriter> writer_;
+  GroupWriterOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  size_t queued_records_ = 0;
+  bool stopping_ = false;
+  GroupWriterStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace agentlearn

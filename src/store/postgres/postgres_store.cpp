@@ -1,0 +1,962 @@
+#include "store/postgres/postgres_store.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace agentlearn {
+namespace {
+
+// Numbered migrations, applied in order, each in its own transaction under an advisory lock
+// and recorded in schema_migrations. Append new ones; never edit one that has shipped.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE executions (
+  id BIGSERIAL PRIMARY KEY,
+  execution_id TEXT UNIQUE,
+  agent_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  task_description TEXT,
+  task_type TEXT,
+  execution_time DOUBLE PRECISION NOT NULL,
+  success BOOLEAN NOT NULL,
+  context JSONB NOT NULL,
+  metrics JSONB NOT NULL,
+  cost_usd DOUBLE PRECISION,
+  timestamp_us BIGINT NOT NULL,
+  timestamp_defaulted BOOLEAN NOT NULL DEFAULT FALSE,
+  recommendation_id TEXT,
+  content_hash TEXT NOT NULL,
+  received_us BIGINT NOT NULL,
+  anomaly_score DOUBLE PRECISION,
+  anomaly BOOLEAN
+);
+-- Few indexes on purpose: each one costs ingest throughput.
+CREATE INDEX executions_agent_ts_idx ON executions (agent_id, timestamp_us);
+CREATE INDEX executions_ts_idx ON executions (timestamp_us);
+CREATE INDEX executions_task_type_idx ON executions (task_type);
+)sql"},
+};
+
+// Serialises migrate() across processes and replicas ("agentlea" in ASCII).
+constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(7018141399158171233)";
+
+// The columns of a whole row, in the order read_stored_row() expects.
+constexpr const char* kRowColumns =
+    "id, execution_id, agent_id, task_id, task_description, task_type, execution_time, "
+    "success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
+    "recommendation_id, content_hash, received_us, anomaly_score, anomaly";
+
+// Ids come from the sequence first so that each row's id is known in input order.
+constexpr const char* kNextIdsName = "agentlearn_next_ids";
+constexpr const char* kNextIdsSql =
+    "SELECT nextval('executions_id_seq') FROM generate_series(1, $1::int)";
+
+// One index probe per id, whatever the table size. The obvious `execution_id = ANY($1)`
+// lets the planner guess that 10,000 ids match 10,000 rows and pick a sequential scan of
+// the whole table (measured: 500+ ms per 10,000-row group on 450k rows, against ~15 ms
+// this way); LIMIT 1 keeps the lateral subquery from being flattened into a hash join.
+constexpr const char* kFindName = "agentlearn_find_existing";
+constexpr const char* kFindSql =
+    "SELECT q.execution_id, e.id, e.content_hash "
+    "FROM unnest($1::text[]) AS q(execution_id) "
+    "CROSS JOIN LATERAL (SELECT id, content_hash FROM executions "
+    "                    WHERE execution_id = q.execution_id LIMIT 1) AS e";
+
+constexpr const char* kCopySql =
+    "COPY executions (id, execution_id, agent_id, task_id, task_description, task_type, "
+    "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
+    "recommendation_id, content_hash, received_us) FROM STDIN";
+
+// One statement, one round trip, for small groups: each column arrives as one array, the
+// CTE draws the ids (materialised once, as it is referenced twice), inserts, and returns the
+// ids in input order.
+constexpr const char* kInsertName = "agentlearn_insert_unnest";
+constexpr const char* kInsertSql = R"sql(
+WITH input AS (
+  SELECT nextval('executions_id_seq') AS id, u.*
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[],
+              $7::bool[], $8::text[], $9::text[], $10::float8[], $11::int8[], $12::bool[],
+              $13::text[], $14::text[])
+       WITH ORDINALITY AS u(execution_id, agent_id, task_id, task_description, task_type,
+                            execution_time, success, context, metrics, cost_usd, timestamp_us,
+                            timestamp_defaulted, recommendation_id, content_hash, ord)
+), inserted AS (
+  INSERT INTO executions (id, execution_id, agent_id, task_id, task_description, task_type,
+                          execution_time, success, context, metrics, cost_usd, timestamp_us,
+                          timestamp_defaulted, recommendation_id, content_hash, received_us)
+  SELECT id, execution_id, agent_id, task_id, task_description, task_type, execution_time,
+         success, context::jsonb, metrics::jsonb, cost_usd, timestamp_us, timestamp_defaulted,
+         recommendation_id, content_hash, $15::int8
+  FROM input
+)
+SELECT id FROM input ORDER BY ord
+)sql";
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// libpq messages end in newlines and sometimes span lines; a Status message is one line.
+std::string one_line(const char* text) {
+  std::string out;
+  bool space = false;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += *p;
+  }
+  return out;
+}
+
+bool sqlstate_is(const char* state, std::string_view code) {
+  return state != nullptr && std::string_view(state) == code;
+}
+bool sqlstate_class(const char* state, std::string_view cls) {
+  return state != nullptr && std::string_view(state).substr(0, 2) == cls;
+}
+
+// Maps a failed command to a Status. Anything that means "the server is not there or not
+// able right now" is kUnavailable (503, worth a retry); a unique violation is kConflict;
+// rejected data is kInvalidArgument; the rest are bugs.
+Status pg_status(PGconn* conn, const PGresult* r, std::string_view what) {
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = "postgresql: ";
+  msg += what;
+  msg += ": ";
+  const char* text = r != nullptr ? PQresultErrorMessage(r) : "";
+  if (text == nullptr || *text == '\0') text = PQerrorMessage(conn);
+  msg += one_line(text);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || sqlstate_class(state, "08") ||
+      sqlstate_class(state, "53") || sqlstate_class(state, "57") || sqlstate_class(state, "58") ||
+      sqlstate_is(state, "40001") || sqlstate_is(state, "40P01") || sqlstate_is(state, "55P03") ||
+      sqlstate_is(state, "25006")) {
+    return Status::Unavailable(std::move(msg));
+  }
+  if (sqlstate_is(state, "23505")) return Status::Conflict(std::move(msg), "execution_id");
+  if (sqlstate_class(state, "22")) return Status::Invalid(std::move(msg));
+  if (sqlstate_is(state, "42P01")) msg += " (has migrate() run on this database?)";
+  return Status::Internal(std::move(msg));
+}
+
+bool result_ok(const PGresult* r) {
+  ExecStatusType s = PQresultStatus(r);
+  return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+// --- text encodings -------------------------------------------------------------------
+
+void append_double(std::string& out, double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact round trip
+  (void)ec;
+  out.append(buf, end);
+}
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
+void copy_text(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+void copy_opt_text(std::string& out, const std::optional<std::string>& v) {
+  if (v) {
+    copy_text(out, *v);
+  } else {
+    out += "\\N";
+  }
+}
+
+// Array literal element: always quoted, so commas, braces, spaces and the word NULL are
+// data; inside quotes only backslash and double quote need escaping.
+void array_text(std::string& out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+class ArrayBuilder {
+ public:
+  void clear() { s_.assign(1, '{'); }
+  std::string& next() {
+    if (s_.size() > 1) s_ += ',';
+    return s_;
+  }
+  void text(std::string_view v) { array_text(next(), v); }
+  void opt_text(const std::optional<std::string>& v) {
+    if (v) {
+      text(*v);
+    } else {
+      next() += "NULL";
+    }
+  }
+  void dbl(double v) { append_double(next(), v); }
+  void opt_dbl(const std::optional<double>& v) {
+    if (v) {
+      dbl(*v);
+    } else {
+      next() += "NULL";
+    }
+  }
+  void boolean(bool v) { next() += v ? 't' : 'f'; }
+  void int64(int64_t v) { append_int(next(), v); }
+  const char* finish() {
+    s_ += '}';
+    return s_.c_str();
+  }
+
+ private:
+  std::string s_ = "{";
+};
+
+// Text parameters travel as C strings, so a NUL byte would silently cut the value short.
+// PostgreSQL cannot store NUL in text or JSONB anyway; refuse it before it reaches the wire.
+bool has_nul(std::string_view v) { return v.find('\0') != std::string_view::npos; }
+
+Status check_no_nul(const Execution& e) {
+  auto bad = [](std::string_view v) { return has_nul(v); };
+  auto bad_opt = [](const std::optional<std::string>& v) { return v && has_nul(*v); };
+  const char* field = nullptr;
+  if (bad_opt(e.execution_id)) field = "execution_id";
+  else if (bad(e.agent_id)) field = "agent_id";
+  else if (bad(e.task_id)) field = "task_id";
+  else if (bad_opt(e.task_description)) field = "task_description";
+  else if (bad_opt(e.task_type)) field = "task_type";
+  else if (bad(e.context_json)) field = "context";
+  else if (bad(e.metrics_json)) field = "metrics";
+  else if (bad_opt(e.recommendation_id)) field = "recommendation_id";
+  else if (bad(e.content_hash)) field = "content_hash";
+  if (field == nullptr) return Status::Ok();
+  return Status::Invalid(std::string("postgresql cannot store a NUL character (in ") + field + ")",
+                         field);
+}
+
+// --- reading text results ---------------------------------------------------------------
+
+std::string_view value_view(const PGresult* r, int row, int col) {
+  return {PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col))};
+}
+int64_t value_int(const PGresult* r, int row, int col) {
+  std::string_view v = value_view(r, row, col);
+  int64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+double value_double(const PGresult* r, int row, int col) {
+  std::string_view v = value_view(r, row, col);
+  double out = 0;
+  // float8 prints Infinity/-Infinity/NaN; from_chars reads them (case-insensitive).
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+bool value_bool(const PGresult* r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
+bool is_null(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
+
+void read_opt_text(const PGresult* r, int row, int col, std::optional<std::string>& out) {
+  if (is_null(r, row, col)) {
+    out.reset();
+  } else {
+    out.emplace(value_view(r, row, col));
+  }
+}
+std::optional<double> value_opt_double(const PGresult* r, int row, int col) {
+  if (is_null(r, row, col)) return std::nullopt;
+  return value_double(r, row, col);
+}
+
+// Fills `out` from a result selecting kRowColumns. context and metrics come back as
+// PostgreSQL re-serialises JSONB (key order and spacing may differ from what was sent).
+void read_stored_row(const PGresult* r, int row, StoredRow& out) {
+  Execution& e = out.execution;
+  out.id = value_int(r, row, 0);
+  read_opt_text(r, row, 1, e.execution_id);
+  e.agent_id.assign(value_view(r, row, 2));
+  e.task_id.assign(value_view(r, row, 3));
+  read_opt_text(r, row, 4, e.task_description);
+  read_opt_text(r, row, 5, e.task_type);
+  e.execution_time = value_double(r, row, 6);
+  e.success = value_bool(r, row, 7);
+  e.context_json.assign(value_view(r, row, 8));
+  e.metrics_json.assign(value_view(r, row, 9));
+  e.cost_usd = value_opt_double(r, row, 10);
+  e.timestamp_us = value_int(r, row, 11);
+  e.timestamp_defaulted = value_bool(r, row, 12);
+  read_opt_text(r, row, 13, e.recommendation_id);
+  e.content_hash.assign(value_view(r, row, 14));
+  out.received_us = value_int(r, row, 15);
+  out.anomaly_score = value_opt_double(r, row, 16);
+  if (is_null(r, row, 17)) {
+    out.anomaly.reset();
+  } else {
+    out.anomaly = value_bool(r, row, 17);
+  }
+}
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+// --- Connection -----------------------------------------------------------------------------
+
+class PostgresStore::Connection {
+ public:
+  Connection(const std::string& url, const std::string& target, const PostgresOptions& options)
+      : url_(url), target_(target), options_(options) {}
+  ~Connection() { drop(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  PGconn* get() const { return conn_; }
+  bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+  void drop() {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = nullptr;
+    prepared_.clear();
+  }
+
+  // Connects if there is no usable connection. Bounded by connect_timeout.
+  Status ensure() {
+    if (ok()) return Status::Ok();
+    drop();
+    std::string timeout = std::to_string(options_.connect_timeout_s);
+    // Defaults first, then the URL (expand_dbname), which overrides them; client_encoding
+    // last because the byte handling below assumes UTF-8. tcp_user_timeout and keepalives
+    // turn a vanished server into an error instead of a hang.
+    const char* keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives",
+                          "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "application_name", "dbname", "client_encoding", nullptr};
+    const char* values[] = {timeout.c_str(), "10000", "1", "30", "10", "3",
+                            "agentlearn", url_.c_str(), "UTF8", nullptr};
+    PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (c == nullptr) return Status::Unavailable("postgresql: out of memory connecting");
+    if (PQstatus(c) != CONNECTION_OK) {
+      std::string msg = "postgresql: cannot connect to " + target_ + ": " + one_line(PQerrorMessage(c));
+      PQfinish(c);
+      return Status::Unavailable(std::move(msg));
+    }
+    PQsetNoticeProcessor(c, ignore_notice, nullptr);  // "already exists, skipping" etc.
+    conn_ = c;
+    // Durability is the contract: an acknowledged record is committed and flushed. A server
+    // configured with synchronous_commit=off would silently weaken that, so undo it here.
+    Result r(PQexec(conn_, "SELECT set_config('synchronous_commit', 'on', false) "
+                           "WHERE current_setting('synchronous_commit') = 'off'"));
+    if (!result_ok(r.get())) {
+      Status st = pg_status(conn_, r.get(), "configure session");
+      drop();
+      return st;
+    }
+    return Status::Ok();
+  }
+
+  // Prepares a named statement once per connection (again after a reconnect).
+  Status prepare(const char* name, const char* sql) {
+    if (prepared_.count(name) != 0) return Status::Ok();
+    Result r(PQprepare(conn_, name, sql, 0, nullptr));
+    if (!result_ok(r.get())) return pg_status(conn_, r.get(), std::string("prepare ") + name);
+    prepared_.insert(name);
+    return Status::Ok();
+  }
+
+  // SELECT 1 with a deadline: a server that accepts TCP but never answers must not hang
+  // the health check. On timeout the connection is dropped (its state is unknown).
+  Status ping(int timeout_ms, bool& timed_out) {
+    timed_out = false;
+    if (PQsendQuery(conn_, "SELECT 1") == 0) return pg_status(conn_, nullptr, "ping");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      int flush = PQflush(conn_);
+      if (flush < 0) return pg_status(conn_, nullptr, "ping");
+      if (PQconsumeInput(conn_) == 0) return pg_status(conn_, nullptr, "ping");
+      if (flush == 0 && PQisBusy(conn_) == 0) break;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        drop();
+        timed_out = true;
+        return Status::Unavailable("postgresql: " + target_ + " did not answer within " +
+                                   std::to_string(timeout_ms) + " ms");
+      }
+      pollfd pfd{PQsocket(conn_), static_cast<short>(POLLIN | (flush == 1 ? POLLOUT : 0)), 0};
+      ::poll(&pfd, 1, static_cast<int>(left.count()));
+    }
+    Status st;
+    while (PGresult* raw = PQgetResult(conn_)) {
+      Result r(raw);
+      if (st.ok() && !result_ok(r.get())) st = pg_status(conn_, r.get(), "ping");
+    }
+    return st;
+  }
+
+ private:
+  std::string url_;
+  std::string target_;
+  PostgresOptions options_;
+  PGconn* conn_ = nullptr;
+  std::unordered_set<std::string> prepared_;
+};
+
+// --- Writer ---------------------------------------------------------------------------------
+
+namespace {
+
+class PgWriter final : public StoreWriter {
+ public:
+  PgWriter(const std::string& url, const std::string& target, const PostgresOptions& options)
+      : conn_(url, target, options), options_(options) {}
+  ~PgWriter() override { rollback(); }
+
+  Status begin() override {
+    // A transaction left open by a failed group is abandoned: nothing in it was acknowledged.
+    rollback();
+    // Two attempts: the first use of a connection the server dropped (restart, failover,
+    // pg_terminate_backend) is what reveals it, so one reconnect is always worth trying.
+    Status st;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (st = conn_.ensure(); !st.ok()) return st;
+      Result r(PQexec(conn_.get(), "BEGIN"));
+      if (result_ok(r.get())) {
+        in_txn_ = true;
+        return Status::Ok();
+      }
+      st = pg_status(conn_.get(), r.get(), "begin");
+      if (conn_.ok()) return st;  // the server answered: not a connection problem
+      conn_.drop();
+    }
+    return st;
+  }
+
+  Status commit() override {
+    if (!conn_.ok()) {
+      in_txn_ = false;
+      return Status::Unavailable("postgresql: connection lost before commit; nothing was committed");
+    }
+    Result r(PQexec(conn_.get(), "COMMIT"));
+    in_txn_ = false;
+    if (!result_ok(r.get())) {
+      if (!conn_.ok()) {
+        // The COMMIT may have reached the server before the connection broke.
+        return Status::Unavailable(
+            "postgresql: connection lost during commit; the outcome is unknown: " +
+            one_line(PQerrorMessage(conn_.get())));
+      }
+      return pg_status(conn_.get(), r.get(), "commit");
+    }
+    // COMMIT of a transaction that already failed "succeeds" with the tag ROLLBACK.
+    if (std::strcmp(PQcmdStatus(r.get()), "COMMIT") != 0) {
+      return Status::Internal("postgresql: the transaction had failed and was rolled back");
+    }
+    return Status::Ok();
+  }
+
+  void rollback() override {
+    if (!in_txn_) return;
+    in_txn_ = false;
+    if (conn_.ok()) PQclear(PQexec(conn_.get(), "ROLLBACK"));
+  }
+
+  Status find_existing(std::span<const std::string> ids,
+                       std::vector<std::optional<ExistingExecution>>& out) override {
+    out.assign(ids.size(), std::nullopt);
+    if (ids.empty()) return Status::Ok();
+    if (Status st = usable(); !st.ok()) return st;
+    if (Status st = conn_.prepare(kFindName, kFindSql); !st.ok()) return st;
+    array_.clear();
+    size_t queried = 0;
+    for (const std::string& id : ids) {
+      if (has_nul(id)) continue;  // cannot be stored, so cannot exist
+      array_.text(id);
+      ++queried;
+    }
+    if (queried == 0) return Status::Ok();
+    const char* params[] = {array_.finish()};
+    Result r(PQexecPrepared(conn_.get(), kFindName, 1, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "find existing executions");
+    int n = PQntuples(r.get());
+    if (n == 0) return Status::Ok();
+    std::unordered_map<std::string_view, int> found;
+    found.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) found.emplace(value_view(r.get(), i, 0), i);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = found.find(ids[i]);
+      if (it == found.end()) continue;
+      out[i] = ExistingExecution{value_int(r.get(), it->second, 1),
+                                 std::string(value_view(r.get(), it->second, 2))};
+    }
+    return Status::Ok();
+  }
+
+  Status insert(std::span<const Execution* const> rows, int64_t received_us,
+                std::vector<int64_t>& ids_out) override {
+    ids_out.clear();
+    if (rows.empty()) return Status::Ok();
+    for (const Execution* e : rows) {
+      if (Status st = check_no_nul(*e); !st.ok()) return st;
+    }
+    if (Status st = usable(); !st.ok()) return st;
+    if (rows.size() > options_.copy_threshold) return insert_copy(rows, received_us, ids_out);
+    return insert_unnest(rows, received_us, ids_out);
+  }
+
+ private:
+  Status usable() {
+    if (conn_.ok()) return Status::Ok();
+    return Status::Unavailable("postgresql: connection lost (begin() reconnects)");
+  }
+
+  Status insert_unnest(std::span<const Execution* const> rows, int64_t received_us,
+                       std::vector<int64_t>& ids_out) {
+    if (Status st = conn_.prepare(kInsertName, kInsertSql); !st.ok()) return st;
+    constexpr int kArrays = 14;
+    for (auto& c : cols_) c.clear();
+    for (const Execution* e : rows) {
+      cols_[0].opt_text(e->execution_id);
+      cols_[1].text(e->agent_id);
+      cols_[2].text(e->task_id);
+      cols_[3].opt_text(e->task_description);
+      cols_[4].opt_text(e->task_type);
+      cols_[5].dbl(e->execution_time);
+      cols_[6].boolean(e->success);
+      cols_[7].text(e->context_json);
+      cols_[8].text(e->metrics_json);
+      cols_[9].opt_dbl(e->cost_usd);
+      cols_[10].int64(e->timestamp_us);
+      cols_[11].boolean(e->timestamp_defaulted);
+      cols_[12].opt_text(e->recommendation_id);
+      cols_[13].text(e->content_hash);
+    }
+    std::string received = std::to_string(received_us);
+    const char* params[kArrays + 1];
+    for (int i = 0; i < kArrays; ++i) params[i] = cols_[i].finish();
+    params[kArrays] = received.c_str();
+    Result r(PQexecPrepared(conn_.get(), kInsertName, kArrays + 1, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "insert executions");
+    int n = PQntuples(r.get());
+    if (static_cast<size_t>(n) != rows.size()) {
+      return Status::Internal("postgresql: insert returned " + std::to_string(n) + " ids for " +
+                              std::to_string(rows.size()) + " rows");
+    }
+    ids_out.reserve(rows.size());
+    for (int i = 0; i < n; ++i) ids_out.push_back(value_int(r.get(), i, 0));
+    return Status::Ok();
+  }
+
+  Status insert_copy(std::span<const Execution* const> rows, int64_t received_us,
+                     std::vector<int64_t>& ids_out) {
+    // 1. Ids, in input order.
+    if (Status st = conn_.prepare(kNextIdsName, kNextIdsSql); !st.ok()) return st;
+    std::string count = std::to_string(rows.size());
+    const char* params[] = {count.c_str()};
+    {
+      Result r(PQexecPrepared(conn_.get(), kNextIdsName, 1, params, nullptr, nullptr, 0));
+      if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "allocate ids");
+      int n = PQntuples(r.get());
+      if (static_cast<size_t>(n) != rows.size()) {
+        return Status::Internal("postgresql: sequence returned too few ids");
+      }
+      ids_out.reserve(rows.size());
+      for (int i = 0; i < n; ++i) ids_out.push_back(value_int(r.get(), i, 0));
+    }
+    // 2. COPY the rows with those ids.
+    {
+      Result r(PQexec(conn_.get(), kCopySql));
+      if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
+        ids_out.clear();
+        return pg_status(conn_.get(), r.get(), "start copy");
+      }
+    }
+    constexpr size_t kChunk = 1 << 20;  // bytes handed to libpq at a time
+    buf_.clear();
+    bool send_failed = false;
+    for (size_t i = 0; i < rows.size() && !send_failed; ++i) {
+      const Execution& e = *rows[i];
+      append_int(buf_, ids_out[i]);
+      buf_ += '\t';
+      copy_opt_text(buf_, e.execution_id);
+      buf_ += '\t';
+      copy_text(buf_, e.agent_id);
+      buf_ += '\t';
+      copy_text(buf_, e.task_id);
+      buf_ += '\t';
+      copy_opt_text(buf_, e.task_description);
+      buf_ += '\t';
+      copy_opt_text(buf_, e.task_type);
+      buf_ += '\t';
+      append_double(buf_, e.execution_time);
+      buf_ += e.success ? "\tt\t" : "\tf\t";
+      copy_text(buf_, e.context_json);
+      buf_ += '\t';
+      copy_text(buf_, e.metrics_json);
+      buf_ += '\t';
+      if (e.cost_usd) {
+        append_double(buf_, *e.cost_usd);
+      } else {
+        buf_ += "\\N";
+      }
+      buf_ += '\t';
+      append_int(buf_, e.timestamp_us);
+      buf_ += e.timestamp_defaulted ? "\tt\t" : "\tf\t";
+      copy_opt_text(buf_, e.recommendation_id);
+      buf_ += '\t';
+      copy_text(buf_, e.content_hash);
+      buf_ += '\t';
+      append_int(buf_, received_us);
+      buf_ += '\n';
+      if (buf_.size() >= kChunk || i + 1 == rows.size()) {
+        if (PQputCopyData(conn_.get(), buf_.data(), static_cast<int>(buf_.size())) != 1) {
+          send_failed = true;
+        }
+        buf_.clear();
+      }
+    }
+    if (buf_.capacity() > 4 * kChunk) buf_ = std::string();  // do not pin a huge buffer
+    Status st;
+    if (send_failed || PQputCopyEnd(conn_.get(), nullptr) != 1) {
+      st = pg_status(conn_.get(), nullptr, "copy rows");
+    }
+    // Drain every result; the first error wins (e.g. 23505 surfaces here).
+    while (PGresult* raw = PQgetResult(conn_.get())) {
+      Result r(raw);
+      if (PQresultStatus(raw) == PGRES_COPY_IN) {
+        // Still in COPY (the data could not all be sent): abort it so the server answers,
+        // or give the connection up if even that fails; begin() reconnects.
+        if (PQputCopyEnd(conn_.get(), "aborted by client") != 1) {
+          if (st.ok()) st = pg_status(conn_.get(), nullptr, "copy rows");
+          conn_.drop();
+          break;
+        }
+        continue;
+      }
+      if (st.ok() && !result_ok(r.get())) st = pg_status(conn_.get(), r.get(), "copy rows");
+    }
+    if (!st.ok()) ids_out.clear();
+    return st;
+  }
+
+  PostgresStore::Connection conn_;
+  PostgresOptions options_;
+  bool in_txn_ = false;
+  // Reused across groups to avoid reallocating per call.
+  std::string buf_;
+  ArrayBuilder array_;
+  ArrayBuilder cols_[14];
+};
+
+// Rolls back a read transaction if the scope ends early (error or throwing callback).
+class ReadTxn {
+ public:
+  explicit ReadTxn(PGconn* c) : c_(c) {}
+  ~ReadTxn() {
+    if (c_ != nullptr && PQstatus(c_) == CONNECTION_OK) PQclear(PQexec(c_, "ROLLBACK"));
+  }
+  void done() { c_ = nullptr; }
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+
+ private:
+  PGconn* c_;
+};
+
+// Streams a query's rows through a cursor, fetch_rows at a time, so memory stays bounded
+// however many rows match. `delivered` turns true once the callback has seen a row.
+Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* const* params,
+                   size_t fetch_rows, bool& delivered,
+                   const std::function<void(const PGresult*, int)>& on_row) {
+  {
+    Result r(PQexec(c, "BEGIN READ ONLY"));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "begin read");
+  }
+  ReadTxn txn(c);
+  {
+    std::string declare = "DECLARE agentlearn_scan NO SCROLL CURSOR FOR " + sql;
+    Result r(PQexecParams(c, declare.c_str(), nparams, nullptr, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "open cursor");
+  }
+  std::string fetch = "FETCH FORWARD " + std::to_string(fetch_rows) + " FROM agentlearn_scan";
+  for (;;) {
+    Result r(PQexec(c, fetch.c_str()));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "fetch rows");
+    int n = PQntuples(r.get());
+    for (int i = 0; i < n; ++i) {
+      delivered = true;
+      on_row(r.get(), i);
+    }
+    if (static_cast<size_t>(n) < fetch_rows) break;
+  }
+  Result r(PQexec(c, "COMMIT"));
+  txn.done();
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "end read");
+  return Status::Ok();
+}
+
+}  // namespace
+
+// --- Store ----------------------------------------------------------------------------------
+
+// Returns its connection to the pool when it goes out of scope.
+class PostgresStore::Lease {
+ public:
+  Lease(PostgresStore* store, std::unique_ptr<Connection> c) : store_(store), c_(std::move(c)) {}
+  Lease(Lease&& o) noexcept : store_(o.store_), c_(std::move(o.c_)) {}
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (c_) store_->release(std::move(c_));
+  }
+  Connection& operator*() const { return *c_; }
+  Connection* operator->() const { return c_.get(); }
+
+ private:
+  PostgresStore* store_;
+  std::unique_ptr<Connection> c_;
+};
+
+PostgresStore::PostgresStore(std::string url, std::string target, PostgresOptions options)
+    : url_(std::move(url)), target_(std::move(target)), options_(options) {
+  if (options_.read_pool_size == 0) options_.read_pool_size = 1;
+  if (options_.fetch_rows == 0) options_.fetch_rows = 1;
+  ping_conn_ = std::make_unique<Connection>(url_, target_, options_);
+}
+
+PostgresStore::~PostgresStore() = default;
+
+StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url,
+                                                             PostgresOptions options) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = "invalid PostgreSQL URL: " + one_line(err != nullptr ? err : "out of memory");
+    if (err != nullptr) PQfreemem(err);
+    return Status::Invalid(std::move(msg));
+  }
+  // "host:port/dbname" for messages; the URL itself may hold a password.
+  std::string host, port, dbname;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    std::string_view k = o->keyword;
+    if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") dbname = o->val;
+  }
+  PQconninfoFree(opts);
+  std::string target = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) +
+                       "/" + (dbname.empty() ? "(default database)" : dbname);
+  return std::unique_ptr<PostgresStore>(new PostgresStore(url, std::move(target), options));
+}
+
+StatusOr<PostgresStore::Lease> PostgresStore::acquire() {
+  std::unique_ptr<Connection> c;
+  {
+    std::unique_lock lock(pool_mu_);
+    pool_cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.read_pool_size; });
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++open_;
+    }
+  }
+  if (!c) c = std::make_unique<Connection>(url_, target_, options_);
+  Lease lease(this, std::move(c));
+  if (Status st = lease->ensure(); !st.ok()) return st;  // the lease returns the slot
+  return lease;
+}
+
+void PostgresStore::release(std::unique_ptr<Connection> conn) {
+  std::lock_guard lock(pool_mu_);
+  idle_.push_back(std::move(conn));
+  pool_cv_.notify_one();
+}
+
+template <typename Fn>
+Status PostgresStore::with_read_retry(Fn&& fn) {
+  auto lease = acquire();
+  if (!lease.ok()) return lease.status();
+  bool delivered = false;
+  Status st = fn(**lease, delivered);
+  if (st.ok() || delivered || (*lease)->ok()) return st;
+  // The pooled connection was dead (server restarted since it was last used): once more.
+  (*lease)->drop();
+  if (Status c = (*lease)->ensure(); !c.ok()) return c;
+  return fn(**lease, delivered);
+}
+
+Status PostgresStore::migrate() {
+  return with_read_retry([&](Connection& conn, bool&) -> Status {
+    PGconn* c = conn.get();
+    for (const Migration& m : kMigrations) {
+      {
+        Result r(PQexec(c, "BEGIN"));
+        if (!result_ok(r.get())) return pg_status(c, r.get(), "migrate: begin");
+      }
+      ReadTxn txn(c);  // rolls back unless committed
+      // The lock makes concurrent migrators (replicas starting together) take turns; the
+      // second then finds the version recorded and skips it.
+      Result lock(PQexec(c, kMigrationLockSql));
+      if (!result_ok(lock.get())) return pg_status(c, lock.get(), "migrate: lock");
+      Result create(PQexec(c,
+                           "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           "version INTEGER PRIMARY KEY, "
+                           "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
+      if (!result_ok(create.get())) return pg_status(c, create.get(), "migrate: schema_migrations");
+      std::string version = std::to_string(m.version);
+      const char* params[] = {version.c_str()};
+      Result seen(PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
+                               nullptr, params, nullptr, nullptr, 0));
+      if (!result_ok(seen.get())) return pg_status(c, seen.get(), "migrate: read versions");
+      if (PQntuples(seen.get()) > 0) continue;  // applied already; txn rolls back
+      Result apply(PQexec(c, m.sql));
+      if (!result_ok(apply.get())) return pg_status(c, apply.get(), "migration " + version);
+      Result record(PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1::int)", 1,
+                                 nullptr, params, nullptr, nullptr, 0));
+      if (!result_ok(record.get())) return pg_status(c, record.get(), "migrate: record version");
+      Result commit(PQexec(c, "COMMIT"));
+      txn.done();
+      if (!result_ok(commit.get())) return pg_status(c, commit.get(), "migrate: commit");
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::ping() {
+  std::lock_guard lock(ping_mu_);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (Status st = ping_conn_->ensure(); !st.ok()) return st;
+    bool timed_out = false;
+    Status st = ping_conn_->ping(options_.ping_timeout_ms, timed_out);
+    // Retry only a connection found dead (e.g. after a server restart); a timeout already
+    // used up the time budget.
+    if (st.ok() || timed_out || ping_conn_->ok() || attempt == 1) return st;
+    ping_conn_->drop();
+  }
+  return Status::Ok();  // unreachable
+}
+
+StatusOr<std::unique_ptr<StoreWriter>> PostgresStore::open_writer() {
+  // Connects lazily in begin(), so a writer can be opened while the server is down.
+  return std::unique_ptr<StoreWriter>(new PgWriter(url_, target_, options_));
+}
+
+StatusOr<int64_t> PostgresStore::count_executions() {
+  int64_t count = 0;
+  Status st = with_read_retry([&](Connection& conn, bool&) -> Status {
+    Result r(PQexec(conn.get(), "SELECT count(*) FROM executions"));
+    if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), "count executions");
+    count = value_int(r.get(), 0, 0);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return count;
+}
+
+Status PostgresStore::scan_stats(const ExecutionFilter& filter,
+                                 const std::function<void(const StatsRow&)>& fn) {
+  // Only the shape of the SQL depends on the filter; every value is a parameter.
+  std::string sql =
+      "SELECT agent_id, execution_time, success, timestamp_us, cost_usd, anomaly "
+      "FROM executions WHERE true";
+  std::vector<std::string> values;
+  auto add = [&](const char* cond, std::string value) {
+    values.push_back(std::move(value));
+    sql += " AND ";
+    sql += cond;
+    sql += " $" + std::to_string(values.size());
+  };
+  if (filter.since_us) add("timestamp_us >=", std::to_string(*filter.since_us));
+  if (filter.until_us) add("timestamp_us <", std::to_string(*filter.until_us));
+  if (filter.task_type) {
+    if (has_nul(*filter.task_type)) return Status::Ok();  // nothing stored can match
+    add("task_type =", *filter.task_type);
+  }
+  if (filter.agent_id) {
+    if (has_nul(*filter.agent_id)) return Status::Ok();
+    add("agent_id =", *filter.agent_id);
+  }
+  // Parameter types are inferred from the columns they are compared with.
+  std::vector<const char*> params;
+  for (const auto& v : values) params.push_back(v.c_str());
+
+  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+    StatsRow row;
+    return stream_rows(conn.get(), sql, static_cast<int>(params.size()), params.data(),
+                       options_.fetch_rows, delivered, [&](const PGresult* r, int i) {
+                         row.agent_id = value_view(r, i, 0);
+                         row.execution_time = value_double(r, i, 1);
+                         row.success = value_bool(r, i, 2);
+                         row.timestamp_us = value_int(r, i, 3);
+                         row.cost_usd = value_opt_double(r, i, 4);
+                         row.anomaly = !is_null(r, i, 5) && value_bool(r, i, 5);
+                         fn(row);
+                       });
+  });
+}
+
+Status PostgresStore::scan_executions(int64_t after_id, size_t limit,
+                                      const std::function<void(const StoredRow&)>& fn) {
+  std::string sql = std::string("SELECT ") + kRowColumns +
+                    " FROM executions WHERE id > $1::int8 ORDER BY id LIMIT $2::int8";
+  std::string after = std::to_string(after_id);
+  std::string lim = std::to_string(limit);
+  // LIMIT NULL is no limit.
+  const char* params[] = {after.c_str(), limit == 0 ? nullptr : lim.c_str()};
+  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+    StoredRow row;
+    return stream_rows(conn.get(), sql, 2, params, options_.fetch_rows, delivered,
+                       [&](const PGresult* r, int i) {
+                         read_stored_row(r, i, row);
+                         fn(row);
+                       });
+  });
+}
+
+StatusOr<std::optional<StoredRow>> PostgresStore::find_execution(std::string_view execution_id) {
+  if (has_nul(execution_id)) return std::optional<StoredRow>();  // cannot be stored
+  std::string id(execution_id);
+  std::string sql = std::string("SELECT ") + kRowColumns + " FROM executions WHERE execution_id = $1";
+  const char* params[] = {id.c_str()};
+  std::optional<StoredRow> found;
+  Status st = with_read_retry([&](Connection& conn, bool&) -> Status {
+    Result r(PQexecParams(conn.get(), sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), "find execution");
+    if (PQntuples(r.get()) > 0) {
+      found.emplace();
+      read_stored_row(r.get(), 0, *found);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return found;
+}
+
+}  // namespace agentlearn

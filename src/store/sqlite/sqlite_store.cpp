@@ -1,0 +1,632 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+#include <unistd.h>
+#include <unordered_map>
+#include <utility>
+
+namespace agentlearn {
+namespace {
+
+// Numbered migrations, applied in order, each in its own transaction and recorded in
+// schema_migrations. Append new ones; never edit one that has shipped.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+-- AUTOINCREMENT: an id a client was given is never handed out again, even if rows are
+-- deleted one day (as with the PostgreSQL sequence).
+CREATE TABLE executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id TEXT UNIQUE,
+  agent_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  task_description TEXT,
+  task_type TEXT,
+  execution_time REAL NOT NULL,
+  success INTEGER NOT NULL,
+  context TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  cost_usd REAL,
+  timestamp_us INTEGER NOT NULL,
+  timestamp_defaulted INTEGER NOT NULL DEFAULT 0,
+  recommendation_id TEXT,
+  content_hash TEXT NOT NULL,
+  received_us INTEGER NOT NULL,
+  anomaly_score REAL,
+  anomaly INTEGER
+);
+-- Few indexes on purpose: each one costs ingest throughput.
+CREATE INDEX executions_agent_ts_idx ON executions (agent_id, timestamp_us);
+CREATE INDEX executions_ts_idx ON executions (timestamp_us);
+CREATE INDEX executions_task_type_idx ON executions (task_type);
+)sql"},
+};
+
+// The columns of a whole row, in the order read_stored_row() expects.
+constexpr const char* kRowColumns =
+    "id, execution_id, agent_id, task_id, task_description, task_type, execution_time, "
+    "success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
+    "recommendation_id, content_hash, received_us, anomaly_score, anomaly";
+
+constexpr const char* kInsertSql =
+    "INSERT INTO executions (execution_id, agent_id, task_id, task_description, task_type, "
+    "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
+    "recommendation_id, content_hash, received_us) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Maps an SQLite result code to a Status. Lock contention, I/O errors and a full disk are
+// "store unavailable" (503, worth a retry); a unique violation is a conflict; the rest are
+// bugs or corruption.
+Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "sqlite: ";
+  msg += what;
+  msg += ": ";
+  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOLFS:
+      return Status::Unavailable(std::move(msg));
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::Conflict(std::move(msg), "execution_id");
+      }
+      return Status::Internal(std::move(msg));
+    default:
+      return Status::Internal(std::move(msg));
+  }
+}
+
+Status exec(sqlite3* db, const char* sql, std::string_view what) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_status(db, rc, what);
+  return Status::Ok();
+}
+
+StatusOr<StmtPtr> prepare(sqlite3* db, std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  // PERSISTENT: these statements live as long as their connection.
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  if (rc != SQLITE_OK) return sqlite_status(db, rc, "prepare");
+  return StmtPtr(raw);
+}
+
+// Resets a statement when the scope ends, so a half-read SELECT never keeps its read
+// transaction (and the WAL snapshot) open, and bindings never leak into the next use.
+class StmtScope {
+ public:
+  explicit StmtScope(sqlite3_stmt* s) : s_(s) {}
+  ~StmtScope() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  StmtScope(const StmtScope&) = delete;
+  StmtScope& operator=(const StmtScope&) = delete;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+// Bound text must outlive the step; every caller steps before the strings go away.
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void bind_opt_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) {
+    bind_text(s, i, *v);
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
+
+std::string_view column_view(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  if (p == nullptr) return {};
+  return {p, static_cast<size_t>(sqlite3_column_bytes(s, i))};
+}
+void read_opt_text(sqlite3_stmt* s, int i, std::optional<std::string>& out) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+    out.reset();
+  } else {
+    out.emplace(column_view(s, i));
+  }
+}
+std::optional<double> column_opt_double(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_double(s, i);
+}
+
+// Fills `row` from a statement selecting kRowColumns. Reuses the strings' capacity.
+void read_stored_row(sqlite3_stmt* s, StoredRow& row) {
+  Execution& e = row.execution;
+  row.id = sqlite3_column_int64(s, 0);
+  read_opt_text(s, 1, e.execution_id);
+  e.agent_id.assign(column_view(s, 2));
+  e.task_id.assign(column_view(s, 3));
+  read_opt_text(s, 4, e.task_description);
+  read_opt_text(s, 5, e.task_type);
+  e.execution_time = sqlite3_column_double(s, 6);
+  e.success = sqlite3_column_int(s, 7) != 0;
+  e.context_json.assign(column_view(s, 8));
+  e.metrics_json.assign(column_view(s, 9));
+  e.cost_usd = column_opt_double(s, 10);
+  e.timestamp_us = sqlite3_column_int64(s, 11);
+  e.timestamp_defaulted = sqlite3_column_int(s, 12) != 0;
+  read_opt_text(s, 13, e.recommendation_id);
+  e.content_hash.assign(column_view(s, 14));
+  row.received_us = sqlite3_column_int64(s, 15);
+  row.anomaly_score = column_opt_double(s, 16);
+  if (sqlite3_column_type(s, 17) == SQLITE_NULL) {
+    row.anomaly.reset();
+  } else {
+    row.anomaly = sqlite3_column_int(s, 17) != 0;
+  }
+}
+
+StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteOptions& options) {
+  sqlite3* raw = nullptr;
+  // NOMUTEX: each connection is used by one thread at a time (the pool and the writer's
+  // single-thread contract guarantee it), so SQLite's own per-call mutex is pure overhead.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (uri) flags |= SQLITE_OPEN_URI;
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return sqlite_status(db.get(), rc, "open");
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  // synchronous=FULL is the durability contract: in WAL mode every commit fsyncs the WAL.
+  // mmap_size=0 keeps resident memory to the page cache we size ourselves.
+  std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA mmap_size=0; "
+                        "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-" +
+                        std::to_string(options.cache_kib) + ";";
+  if (Status st = exec(db.get(), pragmas.c_str(), "configure connection"); !st.ok()) return st;
+  return db;
+}
+
+StatusOr<bool> migration_applied(sqlite3* db, int version) {
+  auto stmt = prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?1");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int(stmt->get(), 1, version);
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_status(db, rc, "read schema_migrations");
+}
+
+// Rolls back on scope exit unless released; used by migrate().
+class TxnGuard {
+ public:
+  explicit TxnGuard(sqlite3* db) : db_(db) {}
+  ~TxnGuard() {
+    if (db_ != nullptr && sqlite3_get_autocommit(db_) == 0) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  void release() { db_ = nullptr; }
+  TxnGuard(const TxnGuard&) = delete;
+  TxnGuard& operator=(const TxnGuard&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+class SqliteWriter final : public StoreWriter {
+ public:
+  static StatusOr<std::unique_ptr<StoreWriter>> create(const std::string& name, bool uri,
+                                                       const SqliteOptions& options) {
+    auto db = open_connection(name, uri, options);
+    if (!db.ok()) return db.status();
+    auto w = std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(db).value()));
+    sqlite3* raw = w->db_.get();
+    // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and
+    // writes later can fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
+    struct {
+      StmtPtr* slot;
+      const char* sql;
+    } stmts[] = {
+        {&w->begin_, "BEGIN IMMEDIATE"},
+        {&w->commit_, "COMMIT"},
+        {&w->rollback_, "ROLLBACK"},
+        {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
+        {&w->insert_, kInsertSql},
+    };
+    for (auto& s : stmts) {
+      auto p = prepare(raw, s.sql);
+      if (!p.ok()) {
+        return Status(p.status().code(),
+                      p.status().message() + " (has migrate() run on this database?)");
+      }
+      *s.slot = std::move(p).value();
+    }
+    return std::unique_ptr<StoreWriter>(std::move(w));
+  }
+
+  ~SqliteWriter() override {
+    rollback();
+    // Statements must go before the connection (sqlite3_close_v2 would defer, but be tidy).
+    begin_.reset();
+    commit_.reset();
+    rollback_.reset();
+    find_.reset();
+    insert_.reset();
+  }
+
+  Status begin() override {
+    // A transaction left open by a failed group is abandoned: nothing in it was acknowledged.
+    rollback();
+    return step_done(begin_.get(), "begin");
+  }
+
+  Status commit() override {
+    Status st = step_done(commit_.get(), "commit");
+    // A failed COMMIT (e.g. SQLITE_BUSY) can leave the transaction open; the caller's
+    // rollback() closes it, and so does the next begin() check.
+    return st;
+  }
+
+  void rollback() override {
+    if (sqlite3_get_autocommit(db_.get()) != 0) return;  // nothing open (or auto-rolled back)
+    StmtScope scope(rollback_.get());
+    sqlite3_step(rollback_.get());
+  }
+
+  Status find_existing(std::span<const std::string> ids,
+                       std::vector<std::optional<ExistingExecution>>& out) override {
+    out.assign(ids.size(), std::nullopt);
+    sqlite3_stmt* s = find_.get();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      StmtScope scope(s);
+      bind_text(s, 1, ids[i]);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) {
+        out[i] = ExistingExecution{sqlite3_column_int64(s, 0), std::string(column_view(s, 1))};
+      } else if (rc != SQLITE_DONE) {
+        return sqlite_status(db_.get(), rc, "find existing executions");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status insert(std::span<const Execution* const> rows, int64_t received_us,
+                std::vector<int64_t>& ids_out) override {
+    ids_out.clear();
+    ids_out.reserve(rows.size());
+    sqlite3_stmt* s = insert_.get();
+    for (const Execution* e : rows) {
+      StmtScope scope(s);
+      bind_opt_text(s, 1, e->execution_id);
+      bind_text(s, 2, e->agent_id);
+      bind_text(s, 3, e->task_id);
+      bind_opt_text(s, 4, e->task_description);
+      bind_opt_text(s, 5, e->task_type);
+      sqlite3_bind_double(s, 6, e->execution_time);
+      sqlite3_bind_int(s, 7, e->success ? 1 : 0);
+      bind_text(s, 8, e->context_json);
+      bind_text(s, 9, e->metrics_json);
+      if (e->cost_usd) {
+        sqlite3_bind_double(s, 10, *e->cost_usd);
+      } else {
+        sqlite3_bind_null(s, 10);
+      }
+      sqlite3_bind_int64(s, 11, e->timestamp_us);
+      sqlite3_bind_int(s, 12, e->timestamp_defaulted ? 1 : 0);
+      bind_opt_text(s, 13, e->recommendation_id);
+      bind_text(s, 14, e->content_hash);
+      sqlite3_bind_int64(s, 15, received_us);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "insert execution");
+      ids_out.push_back(sqlite3_last_insert_rowid(db_.get()));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  explicit SqliteWriter(DbPtr db) : db_(std::move(db)) {}
+
+  Status step_done(sqlite3_stmt* s, std::string_view what) {
+    StmtScope scope(s);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, what);
+    return Status::Ok();
+  }
+
+  DbPtr db_;
+  StmtPtr begin_, commit_, rollback_, find_, insert_;
+};
+
+std::string memdb_name() {
+  // A leading '/' makes a memdb database shared by every connection of this process that
+  // names it, with ordinary file locking between them; the counter keeps stores apart.
+  static std::atomic<uint64_t> counter{0};
+  return "file:/agentlearn-mem-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1)) + "?vfs=memdb";
+}
+
+}  // namespace
+
+struct SqliteStore::Reader {
+  DbPtr db;
+  std::unordered_map<std::string, StmtPtr> stmts;
+
+  // Prepared once per connection and SQL text; the handful of filter shapes is small.
+  StatusOr<sqlite3_stmt*> stmt(const std::string& sql) {
+    auto it = stmts.find(sql);
+    if (it != stmts.end()) return it->second.get();
+    auto p = prepare(db.get(), sql);
+    if (!p.ok()) return p.status();
+    sqlite3_stmt* raw = p->get();
+    stmts.emplace(sql, std::move(p).value());
+    return raw;
+  }
+
+  ~Reader() { stmts.clear(); }  // statements before the connection
+};
+
+// Returns its reader to the pool when it goes out of scope.
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<Reader> r) : store_(store), r_(std::move(r)) {}
+  ReaderLease(ReaderLease&& o) noexcept : store_(o.store_), r_(std::move(o.r_)) {}
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (r_) store_->release_reader(std::move(r_));
+  }
+  Reader* operator->() const { return r_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Reader> r_;
+};
+
+SqliteStore::SqliteStore(std::string path, std::string open_name, bool uri, SqliteOptions options)
+    : path_(std::move(path)), open_name_(std::move(open_name)), uri_(uri), options_(options) {
+  if (options_.read_pool_size == 0) options_.read_pool_size = 1;
+}
+
+SqliteStore::~SqliteStore() {
+  idle_readers_.clear();
+  // Leased readers cannot exist here: a lease lives inside a call on this store.
+  if (control_ != nullptr) sqlite3_close_v2(control_);
+}
+
+StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                         SqliteOptions options) {
+  if (path.empty()) return Status::Invalid("sqlite: empty database path");
+  std::filesystem::path p(path);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.parent_path(), ec);
+    if (ec) {
+      return Status::Unavailable("sqlite: cannot create directory " + p.parent_path().string() +
+                                 ": " + ec.message());
+    }
+  }
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(path, path, false, options));
+  if (Status st = store->init(); !st.ok()) {
+    return Status(st.code(), st.message() + " (" + path + ")");
+  }
+  return store;
+}
+
+StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::open_memory(SqliteOptions options) {
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(":memory:", memdb_name(), true, options));
+  if (Status st = store->init(); !st.ok()) return st;
+  return store;
+}
+
+Status SqliteStore::init() {
+  auto db = open_connection(open_name_, uri_, options_);
+  if (!db.ok()) return db.status();
+  if (!uri_) {
+    // WAL is persistent in the file; readers then never block the writer nor it them.
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db->get(), "PRAGMA journal_mode=WAL", -1, &raw, nullptr);
+    StmtPtr s(raw);
+    if (rc != SQLITE_OK) return sqlite_status(db->get(), rc, "enable WAL");
+    rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return sqlite_status(db->get(), rc, "enable WAL");
+    std::string_view mode = column_view(s.get(), 0);
+    if (mode != "wal") {
+      return Status::Unavailable("sqlite: could not enable WAL mode (journal_mode is " +
+                                 std::string(mode) + ")");
+    }
+  }
+  control_ = db->release();
+  return Status::Ok();
+}
+
+Status SqliteStore::migrate() {
+  std::lock_guard lock(control_mu_);
+  sqlite3* db = control_;
+  for (const Migration& m : kMigrations) {
+    // BEGIN IMMEDIATE serialises migrating processes: the second waits (busy_timeout), then
+    // sees the version recorded and skips it.
+    if (Status st = exec(db, "BEGIN IMMEDIATE", "migrate: begin"); !st.ok()) return st;
+    TxnGuard guard(db);
+    if (Status st = exec(db,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "version INTEGER PRIMARY KEY, "
+                         "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+                         "migrate: create schema_migrations");
+        !st.ok()) {
+      return st;
+    }
+    auto applied = migration_applied(db, m.version);
+    if (!applied.ok()) return applied.status();
+    if (*applied) continue;  // guard rolls back the empty transaction
+    if (Status st = exec(db, m.sql, "migration " + std::to_string(m.version)); !st.ok()) return st;
+    {
+      auto ins = prepare(db, "INSERT INTO schema_migrations (version) VALUES (?1)");
+      if (!ins.ok()) return ins.status();
+      sqlite3_bind_int(ins->get(), 1, m.version);
+      int rc = sqlite3_step(ins->get());
+      if (rc != SQLITE_DONE) return sqlite_status(db, rc, "record migration");
+    }
+    if (Status st = exec(db, "COMMIT", "migrate: commit"); !st.ok()) return st;
+    guard.release();
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ping() {
+  std::lock_guard lock(control_mu_);
+  // Reads the schema cookie from the file header: proves the file is still readable.
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(control_, "PRAGMA schema_version", -1, &raw, nullptr);
+  StmtPtr s(raw);
+  if (rc != SQLITE_OK) return sqlite_status(control_, rc, "ping");
+  rc = sqlite3_step(s.get());
+  if (rc != SQLITE_ROW) return sqlite_status(control_, rc, "ping");
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<StoreWriter>> SqliteStore::open_writer() {
+  return SqliteWriter::create(open_name_, uri_, options_);
+}
+
+StatusOr<SqliteStore::ReaderLease> SqliteStore::acquire_reader() {
+  {
+    std::unique_lock lock(pool_mu_);
+    pool_cv_.wait(lock, [&] {
+      return !idle_readers_.empty() || open_readers_ < options_.read_pool_size;
+    });
+    if (!idle_readers_.empty()) {
+      auto r = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(r));
+    }
+    ++open_readers_;  // reserve the slot, open outside the lock
+  }
+  auto db = open_connection(open_name_, uri_, options_);
+  // Readers never write; query_only turns such a bug into an error instead of a write.
+  Status st = db.ok() ? exec(db->get(), "PRAGMA query_only=1", "configure reader") : db.status();
+  if (!st.ok()) {
+    std::lock_guard lock(pool_mu_);
+    --open_readers_;
+    pool_cv_.notify_one();
+    return st;
+  }
+  auto r = std::make_unique<Reader>();
+  r->db = std::move(db).value();
+  return ReaderLease(this, std::move(r));
+}
+
+void SqliteStore::release_reader(std::unique_ptr<Reader> reader) {
+  std::lock_guard lock(pool_mu_);
+  idle_readers_.push_back(std::move(reader));
+  pool_cv_.notify_one();
+}
+
+StatusOr<int64_t> SqliteStore::count_executions() {
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  auto s = (*lease)->stmt("SELECT count(*) FROM executions");
+  if (!s.ok()) return s.status();
+  StmtScope scope(*s);
+  int rc = sqlite3_step(*s);
+  if (rc != SQLITE_ROW) return sqlite_status((*lease)->db.get(), rc, "count executions");
+  return static_cast<int64_t>(sqlite3_column_int64(*s, 0));
+}
+
+Status SqliteStore::scan_stats(const ExecutionFilter& filter,
+                               const std::function<void(const StatsRow&)>& fn) {
+  // Only the shape of the SQL depends on the filter; every value is bound.
+  std::string sql =
+      "SELECT agent_id, execution_time, success, timestamp_us, cost_usd, anomaly "
+      "FROM executions WHERE 1=1";
+  if (filter.since_us) sql += " AND timestamp_us >= ?1";
+  if (filter.until_us) sql += " AND timestamp_us < ?2";
+  if (filter.task_type) sql += " AND task_type = ?3";
+  if (filter.agent_id) sql += " AND agent_id = ?4";
+
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  auto st = (*lease)->stmt(sql);
+  if (!st.ok()) return st.status();
+  sqlite3_stmt* s = *st;
+  StmtScope scope(s);
+  if (filter.since_us) sqlite3_bind_int64(s, 1, *filter.since_us);
+  if (filter.until_us) sqlite3_bind_int64(s, 2, *filter.until_us);
+  if (filter.task_type) bind_text(s, 3, *filter.task_type);
+  if (filter.agent_id) bind_text(s, 4, *filter.agent_id);
+
+  StatsRow row;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    row.agent_id = column_view(s, 0);
+    row.execution_time = sqlite3_column_double(s, 1);
+    row.success = sqlite3_column_int(s, 2) != 0;
+    row.timestamp_us = sqlite3_column_int64(s, 3);
+    row.cost_usd = column_opt_double(s, 4);
+    row.anomaly = sqlite3_column_int(s, 5) != 0;  // NULL (not scored) reads as 0
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return sqlite_status((*lease)->db.get(), rc, "scan executions");
+  return Status::Ok();
+}
+
+Status SqliteStore::scan_executions(int64_t after_id, size_t limit,
+                                    const std::function<void(const StoredRow&)>& fn) {
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  auto st = (*lease)->stmt(std::string("SELECT ") + kRowColumns +
+                           " FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2");
+  if (!st.ok()) return st.status();
+  sqlite3_stmt* s = *st;
+  StmtScope scope(s);
+  sqlite3_bind_int64(s, 1, after_id);
+  // A negative LIMIT means no limit in SQLite.
+  sqlite3_bind_int64(s, 2, limit == 0 ? -1 : static_cast<sqlite3_int64>(limit));
+  StoredRow row;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    read_stored_row(s, row);
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return sqlite_status((*lease)->db.get(), rc, "scan executions");
+  return Status::Ok();
+}
+
+StatusOr<std::optional<StoredRow>> SqliteStore::find_execution(std::string_view execution_id) {
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  auto st = (*lease)->stmt(std::string("SELECT ") + kRowColumns +
+                           " FROM executions WHERE execution_id = ?1");
+  if (!st.ok()) return st.status();
+  sqlite3_stmt* s = *st;
+  StmtScope scope(s);
+  bind_text(s, 1, execution_id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::optional<StoredRow>();
+  if (rc != SQLITE_ROW) return sqlite_status((*lease)->db.get(), rc, "find execution");
+  StoredRow row;
+  read_stored_row(s, row);
+  return std::optional<StoredRow>(std::move(row));
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,83 @@
+#pragma once
+// The embedded store: one SQLite file in WAL mode. Durable by construction (synchronous=FULL:
+// a committed transaction is on disk before commit() returns, so an acknowledged record
+// survives kill -9 and power loss). One writer connection per open_writer(); reads share a
+// small pool of connections, each with its own prepared statements, so readers never wait
+// for the writer (WAL) and rarely for each other.
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+struct sqlite3;
+
+namespace agentlearn {
+
+struct SqliteOptions {
+  // Read connections kept open; more concurrent readers wait for one to be free.
+  size_t read_pool_size = 4;
+  // Page cache per connection. Small on purpose: the OS page cache holds the hot data once,
+  // and a server with a million rows must stay well under 200 MB resident.
+  int cache_kib = 8 * 1024;
+  // How long a statement waits for another process's lock before giving up (kUnavailable).
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens the database file at `path`, creating it and its parent directory if missing.
+  static StatusOr<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                     SqliteOptions options = {});
+  // A private in-memory database shared by this store's connections, gone when the store
+  // is destroyed. For tests; not durable.
+  static StatusOr<std::unique_ptr<SqliteStore>> open_memory(SqliteOptions options = {});
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  const char* backend() const override { return "sqlite"; }
+  Status migrate() override;
+  Status ping() override;
+  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override;
+
+  StatusOr<int64_t> count_executions() override;
+  Status scan_stats(const ExecutionFilter& filter,
+                    const std::function<void(const StatsRow&)>& fn) override;
+  Status scan_executions(int64_t after_id, size_t limit,
+                         const std::function<void(const StoredRow&)>& fn) override;
+  StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;
+
+  const std::string& path() const { return path_; }
+
+  struct Reader;  // one pooled read connection and its statement cache (defined in the .cpp)
+
+ private:
+  class ReaderLease;
+  SqliteStore(std::string path, std::string open_name, bool uri, SqliteOptions options);
+
+  // Opens the control connection and puts the file in WAL mode.
+  Status init();
+  StatusOr<ReaderLease> acquire_reader();
+  void release_reader(std::unique_ptr<Reader> reader);
+
+  std::string path_;       // as the caller named it (for messages)
+  std::string open_name_;  // what sqlite3_open_v2 gets: the path, or a memdb URI
+  bool uri_ = false;
+  SqliteOptions options_;
+
+  // Used for migrate() and ping(); it also keeps an in-memory database alive.
+  std::mutex control_mu_;
+  sqlite3* control_ = nullptr;
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;
+  size_t open_readers_ = 0;  // idle + leased
+};
+
+}  // namespace agentlearn

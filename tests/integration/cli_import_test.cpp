@@ -1,0 +1,465 @@
+// `agentlearn import` and `agentlearn record` as a user runs them: the real binary as a
+// subprocess, into a SQLite store (--db) and through a real `agentlearn serve`.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/execution.hpp"
+#include "http/client.hpp"
+#include "store/open_store.hpp"
+
+extern char** environ;
+
+namespace agentlearn {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const fs::path kBinary = AGENTLEARN_BINARY;
+const fs::path kSwebench = fs::path(AGENTLEARN_SHARED_DATA) / "swebench-verified" / "executions.jsonl";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+// A started subprocess; killed (and reaped) when it goes out of scope, whatever the test did.
+class Process {
+ public:
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() { kill_and_wait(); }
+
+  // stdout and stderr go to files; stdin comes from `stdin_path` (or /dev/null).
+  bool start(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+             const fs::path& stdin_path = "/dev/null") {
+    std::vector<char*> argv;
+    std::string bin = kBinary.string();
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) pid_ = -1;
+    return rc == 0;
+  }
+
+  // The exit code, or nullopt if it did not end within `timeout` (it is then killed).
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill_and_wait();
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+  void kill_and_wait() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 300; ++i) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliImport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kBinary)) << kBinary;
+    // The shared data belongs to the project: missing is a failure, never a skip.
+    ASSERT_TRUE(fs::exists(kSwebench)) << kSwebench << " is missing (AGENTLEARN_SHARED_DATA)";
+    std::string tmpl = (fs::temp_directory_path() / "agentlearn-cli-import-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Runs the binary to completion (at most `timeout`).
+  Run run(const std::vector<std::string>& args, const std::string& stdin_text = {},
+          std::chrono::milliseconds timeout = 120s) {
+    fs::path in = "/dev/null";
+    if (!stdin_text.empty()) {
+      in = dir_ / "stdin.txt";
+      write_file(in, stdin_text);
+    }
+    Process p;
+    Run r;
+    if (!p.start(args, dir_ / "out.txt", dir_ / "err.txt", in)) {
+      ADD_FAILURE() << "could not start " << kBinary;
+      return r;
+    }
+    auto code = p.wait(timeout);
+    r.out = slurp(dir_ / "out.txt");
+    r.err = slurp(dir_ / "err.txt");
+    if (!code) {
+      ADD_FAILURE() << "timed out: agentlearn " << testing::PrintToString(args) << "\n" << r.err;
+      return r;
+    }
+    r.code = *code;
+    return r;
+  }
+
+  static nlohmann::json parse_json(const Run& r) {
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << "\nstderr: " << r.err;
+    return j;
+  }
+
+  std::string db(const std::string& name) const { return "sqlite:" + (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+std::string describe(const Run& r) { return "exit " + std::to_string(r.code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err; }
+
+TEST_F(CliImport, SwebenchIntoSqliteThenAllDuplicates) {
+  std::string url = db("x.db");
+  auto start = std::chrono::steady_clock::now();
+  Run first = run({"import", "--db", url, kSwebench.string()});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(first.code, 0) << describe(first);
+  EXPECT_NE(first.out.find("imported 12000, duplicates 0, rejected 0"), std::string::npos) << describe(first);
+  std::cout << "[ timing ] import of 12,000 records with --db: "
+            << std::chrono::duration<double>(took).count() << " s\n";
+
+  Run again = run({"import", "--db", url, "--json", kSwebench.string()});
+  ASSERT_EQ(again.code, 0) << describe(again);
+  auto j = parse_json(again);
+  EXPECT_EQ(j["imported"], 0);
+  EXPECT_EQ(j["duplicates"], 12000);
+  EXPECT_EQ(j["rejected"], 0);
+  EXPECT_TRUE(j["errors"].empty());
+
+  auto store = open_store(url);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto n = (*store)->count_executions();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 12000);
+  auto row = (*store)->find_execution("claude-opus-4-5-20251101/astropy__astropy-12907");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->execution.agent_id, "claude-opus-4-5-20251101");
+  EXPECT_EQ((*row)->execution.execution_time, 14.0);
+  EXPECT_TRUE((*row)->execution.success);
+}
+
+TEST_F(CliImport, BadLinesAreReportedWithTheirNumbers) {
+  fs::path file = dir_ / "small.jsonl";
+  write_file(file,
+             R"({"execution_id":"s-1","agent_id":"a","task_id":"t1","execution_time":1.5,"success":true})" "\n"
+             R"({"execution_id":"s-2","task_id":"t2","execution_time":2,"success":false})" "\n"
+             "\n"
+             R"({"execution_id":"s-3","agent_id":"b","task_id":"t3","execution_time":3,"success":true})" "\r\n"
+             R"({"execution_id":"s-4","agent_id":"b","task_id":"t4","execution_time":)" "\n"
+             R"({"execution_id":"s-5","agent_id":"c","task_id":"t5","execution_time":5,"success":true,"task_type":"x"})");
+  Run r = run({"import", "--db", db("small.db"), "--json", file.string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  auto j = parse_json(r);
+  EXPECT_EQ(j["imported"], 3);
+  EXPECT_EQ(j["rejected"], 2);
+  ASSERT_EQ(j["errors"].size(), 2u) << r.out;
+  EXPECT_EQ(j["errors"][0]["line"], 2);
+  EXPECT_EQ(j["errors"][0]["field"], "agent_id");
+  EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("agent_id is required"), std::string::npos);
+  EXPECT_EQ(j["errors"][1]["line"], 5);
+  EXPECT_NE(j["errors"][1]["message"].get<std::string>().find("not valid JSON"), std::string::npos);
+
+  // The text summary names the lines too.
+  Run text = run({"import", "--db", db("small.db"), file.string()});
+  ASSERT_EQ(text.code, 0) << describe(text);
+  EXPECT_NE(text.out.find("imported 0, duplicates 3, rejected 2"), std::string::npos) << describe(text);
+  EXPECT_NE(text.out.find("line 2: agent_id is required"), std::string::npos) << describe(text);
+  EXPECT_NE(text.out.find("line 5: "), std::string::npos) << describe(text);
+}
+
+TEST_F(CliImport, AllRejectedExitsTwo) {
+  fs::path file = dir_ / "bad.jsonl";
+  write_file(file, "{\"agent_id\":\"a\"}\nnot json\n");
+  Run r = run({"import", "--db", db("bad.db"), file.string()});
+  EXPECT_EQ(r.code, 2) << describe(r);
+  EXPECT_NE(r.out.find("imported 0, duplicates 0, rejected 2"), std::string::npos) << describe(r);
+
+  Run missing = run({"import", "--db", db("bad.db"), (dir_ / "nope.jsonl").string()});
+  EXPECT_EQ(missing.code, 2) << describe(missing);
+  EXPECT_NE(missing.err.find("cannot open"), std::string::npos) << describe(missing);
+}
+
+TEST_F(CliImport, CsvWithContextAndMetricsColumns) {
+  fs::path file = dir_ / "runs.csv";
+  write_file(file,
+             "\xEF\xBB\xBF"
+             "execution_id,agent_id,task_id,execution_time,success,task_type,task_description,"
+             "context.difficulty,context.priority,context.urgent,metrics.cost_usd,metrics.tokens_out,metrics.model\r\n"
+             "csv-1,coder,T-1,12.5,yes,bugfix,\"Fix the parser, it drops \"\"quoted\"\"\nfields\",hard,3,true,0.42,1200,"
+             "gpt\r\n"
+             "csv-2,reviewer,T-2,3,0,review,,easy,,FALSE,,,\r\n"
+             "csv-3,reviewer,T-3,slow,1,review,,easy,1,false,,,\r\n"
+             "csv-4,reviewer,T-4,4\r\n");
+  Run r = run({"import", "--db", db("csv.db"), "--json", file.string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  auto j = parse_json(r);
+  EXPECT_EQ(j["imported"], 2);
+  EXPECT_EQ(j["rejected"], 2);
+  ASSERT_EQ(j["errors"].size(), 2u) << r.out;
+  EXPECT_EQ(j["errors"][0]["line"], 5);  // csv-1's description spans lines 2 and 3
+  EXPECT_EQ(j["errors"][0]["field"], "execution_time");
+  EXPECT_EQ(j["errors"][1]["line"], 6);
+  EXPECT_NE(j["errors"][1]["message"].get<std::string>().find("expected 13 fields"), std::string::npos) << r.out;
+
+  auto store = open_store(db("csv.db"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto one = (*store)->find_execution("csv-1");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  const Execution& e = (*one)->execution;
+  EXPECT_EQ(e.agent_id, "coder");
+  EXPECT_EQ(e.execution_time, 12.5);
+  EXPECT_TRUE(e.success);
+  EXPECT_EQ(e.task_type, "bugfix");
+  EXPECT_EQ(e.task_description, "Fix the parser, it drops \"quoted\"\nfields");
+  auto context = nlohmann::json::parse(e.context_json);
+  EXPECT_EQ(context, nlohmann::json::parse(R"({"difficulty":"hard","priority":3,"urgent":true})")) << e.context_json;
+  EXPECT_TRUE(context["priority"].is_number_integer());
+  auto metrics = nlohmann::json::parse(e.metrics_json);
+  EXPECT_EQ(metrics, nlohmann::json::parse(R"({"cost_usd":0.42,"tokens_out":1200,"model":"gpt"})")) << e.metrics_json;
+  EXPECT_EQ(e.cost_usd, 0.42);
+
+  auto two = (*store)->find_execution("csv-2");
+  ASSERT_TRUE(two.ok() && two->has_value());
+  EXPECT_FALSE((*two)->execution.success);
+  EXPECT_FALSE((*two)->execution.task_description.has_value());  // empty cell: absent
+  EXPECT_EQ(nlohmann::json::parse((*two)->execution.context_json),
+            nlohmann::json::parse(R"({"difficulty":"easy","urgent":false})"));
+  EXPECT_EQ((*two)->execution.metrics_json, "{}");
+  EXPECT_FALSE((*two)->execution.cost_usd.has_value());
+}
+
+TEST_F(CliImport, CsvFromStdinNeedsFormat) {
+  std::string csv = "agent_id,task_id,execution_time,success\na,t,1,true\nb,t,2,false\n";
+  Run r = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, csv);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("imported 2, duplicates 0, rejected 0"), std::string::npos) << describe(r);
+
+  Run header = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, "agent,task\nx,y\n");
+  EXPECT_EQ(header.code, 2) << describe(header);
+  EXPECT_NE(header.err.find("column 'agent' is not an execution field"), std::string::npos) << describe(header);
+}
+
+TEST_F(CliImport, RecordIntoStore) {
+  std::vector<std::string> args = {"record", "--db", db("rec.db"), "--agent-id", "coder", "--task-id", "T-9",
+                                   "--execution-time", "4.5", "--success", "true", "--execution-id", "rec-1",
+                                   "--context", R"({"difficulty":"hard"})", "--metrics", R"({"cost_usd":0.1})"};
+  Run first = run(args);
+  ASSERT_EQ(first.code, 0) << describe(first);
+  EXPECT_EQ(first.out.rfind("recorded id=", 0), 0u) << describe(first);
+  Run again = run(args);
+  ASSERT_EQ(again.code, 0) << describe(again);
+  EXPECT_EQ(again.out.rfind("duplicate id=", 0), 0u) << describe(again);
+
+  // The same execution_id with other content is refused as a conflict.
+  args[8] = "9";
+  Run conflict = run(args);
+  EXPECT_EQ(conflict.code, 2) << describe(conflict);
+  EXPECT_NE(conflict.err.find("different content"), std::string::npos) << describe(conflict);
+
+  Run bad = run({"record", "--db", db("rec.db"), "--agent-id", "a", "--task-id", "t", "--execution-time", "-3",
+                 "--success", "true"});
+  EXPECT_EQ(bad.code, 2) << describe(bad);
+  EXPECT_NE(bad.err.find("execution_time"), std::string::npos) << describe(bad);
+
+  Run from_stdin = run({"record", "--db", db("rec.db"), "--json", "-"},
+                       R"({"agent_id":"a","task_id":"t","execution_time":1,"success":false})");
+  ASSERT_EQ(from_stdin.code, 0) << describe(from_stdin);
+  auto j = parse_json(from_stdin);
+  EXPECT_EQ(j["status"], "recorded");
+  EXPECT_TRUE(j["id"].is_number_integer());
+
+  Run missing = run({"record", "--db", db("rec.db"), "--json", R"({"agent_id":"a","execution_time":1})"});
+  EXPECT_EQ(missing.code, 2) << describe(missing);
+  EXPECT_NE(missing.err.find("task_id is required"), std::string::npos) << describe(missing);
+}
+
+TEST_F(CliImport, ServerDownIsAClearFailure) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::string url = "http://127.0.0.1:" + std::to_string(probe.local_endpoint().port());
+  probe.close();
+  Run r = run({"import", "--url", url, kSwebench.string()});
+  EXPECT_EQ(r.code, 1) << describe(r);
+  EXPECT_NE(r.err.find("cannot reach " + url + ": connection refused"), std::string::npos) << describe(r);
+  Run rec = run({"record", "--url", url, "--agent-id", "a", "--task-id", "t", "--execution-time", "1", "--success",
+                 "no"});
+  EXPECT_EQ(rec.code, 1) << describe(rec);
+  EXPECT_NE(rec.err.find("connection refused"), std::string::npos) << describe(rec);
+}
+
+// A real server on a free loopback port; the test fails (never skips) if it does not come up.
+class CliImportServer : public CliImport {
+ protected:
+  void SetUp() override {
+    CliImport::SetUp();
+    if (HasFatalFailure()) return;
+    for (int attempt = 0; attempt < 3 && url_.empty(); ++attempt) {
+      boost::asio::io_context ioc;
+      boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+      std::string port = std::to_string(probe.local_endpoint().port());
+      probe.close();
+      server_ = std::make_unique<Process>();
+      ASSERT_TRUE(server_->start({"serve", "--host", "127.0.0.1", "--port", port, "--db", db("served.db")},
+                                 dir_ / "serve.out", dir_ / "serve.err"));
+      std::string candidate = "http://127.0.0.1:" + port;
+      HttpClient client(candidate);
+      auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (std::chrono::steady_clock::now() < deadline && server_->running()) {
+        auto res = client.request(boost::beast::http::verb::get, "/health");
+        if (res.ok() && res->status == 200) {
+          url_ = candidate;
+          break;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+      if (url_.empty()) server_.reset();  // port taken in between, or slow: try again
+    }
+    ASSERT_FALSE(url_.empty()) << "agentlearn serve did not come up:\n" << slurp(dir_ / "serve.err");
+  }
+  void TearDown() override {
+    server_.reset();  // killed even when the test failed
+    CliImport::TearDown();
+  }
+
+  std::unique_ptr<Process> server_;
+  std::string url_;
+};
+
+TEST_F(CliImportServer, SwebenchThroughTheServerThenAllDuplicates) {
+  auto start = std::chrono::steady_clock::now();
+  Run first = run({"import", "--url", url_, kSwebench.string()});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(first.code, 0) << describe(first);
+  EXPECT_NE(first.out.find("imported 12000, duplicates 0, rejected 0"), std::string::npos) << describe(first);
+  std::cout << "[ timing ] import of 12,000 records through the server: "
+            << std::chrono::duration<double>(took).count() << " s\n";
+
+  Run again = run({"import", "--url", url_, "--json", "--batch-size", "5000", kSwebench.string()});
+  ASSERT_EQ(again.code, 0) << describe(again);
+  auto j = parse_json(again);
+  EXPECT_EQ(j["imported"], 0);
+  EXPECT_EQ(j["duplicates"], 12000);
+  EXPECT_EQ(j["rejected"], 0);
+}
+
+TEST_F(CliImportServer, ConflictsAreRejectedAndTheRestOfTheBatchIsStored) {
+  fs::path base = dir_ / "base.jsonl";
+  write_file(base, R"({"execution_id":"k-1","agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n");
+  Run r0 = run({"import", "--url", url_, base.string()});
+  ASSERT_EQ(r0.code, 0) << describe(r0);
+
+  fs::path file = dir_ / "mixed.jsonl";
+  write_file(file,
+             R"({"execution_id":"k-2","agent_id":"a","task_id":"t","execution_time":2,"success":true})" "\n"
+             R"({"execution_id":"k-1","agent_id":"a","task_id":"t","execution_time":99,"success":true})" "\n"
+             R"({"execution_id":"k-3","agent_id":"a","task_id":"t","execution_time":"3","success":true})" "\n"
+             R"({"execution_id":"k-1","agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n"
+             R"({"execution_id":"k-4","agent_id":"a","task_id":"t","execution_time":4,"success":false})" "\n");
+  Run r = run({"import", "--url", url_, "--json", file.string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  auto j = parse_json(r);
+  EXPECT_EQ(j["imported"], 2);    // k-2, k-4
+  EXPECT_EQ(j["duplicates"], 1);  // k-1 as first recorded
+  EXPECT_EQ(j["rejected"], 2);
+  ASSERT_EQ(j["errors"].size(), 2u) << r.out;
+  // Local validation reports line 3 while reading; the server's conflict (line 2) comes
+  // when the batch is sent.
+  EXPECT_EQ(j["errors"][0]["line"], 3);
+  EXPECT_EQ(j["errors"][0]["field"], "execution_time");
+  EXPECT_EQ(j["errors"][1]["line"], 2);
+  EXPECT_EQ(j["errors"][1]["field"], "execution_id");
+}
+
+TEST_F(CliImportServer, RecordThroughTheServer) {
+  std::vector<std::string> args = {"record",           "--url",  url_,     "--agent-id", "coder",  "--task-id",
+                                   "T-1",              "--execution-time", "2", "--success", "false",
+                                   "--execution-id",   "srv-1"};
+  Run first = run(args);
+  ASSERT_EQ(first.code, 0) << describe(first);
+  EXPECT_EQ(first.out.rfind("recorded id=", 0), 0u) << describe(first);
+  Run again = run(args);
+  ASSERT_EQ(again.code, 0) << describe(again);
+  EXPECT_EQ(again.out.rfind("duplicate id=", 0), 0u) << describe(again);
+  args.push_back("--json");
+  Run json = run(args);
+  ASSERT_EQ(json.code, 0) << describe(json);
+  EXPECT_EQ(parse_json(json)["status"], "duplicate");
+}
+
+}  // namespace
+}  // namespace agentlearn

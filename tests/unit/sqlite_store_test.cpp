@@ -1,0 +1,440 @@
+// SqliteStore on a temporary file: schema, round trips of every field, lookups, filters,
+// paging, transactions, durability across reopen and kill -9, and the open_store factory.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/open_store.hpp"
+
+namespace agentlearn {
+namespace {
+
+constexpr const char* kNasty = "'; DROP TABLE executions; --";
+
+Execution make_execution(int i) {
+  Execution e;
+  e.agent_id = "agent-" + std::to_string(i % 3);
+  e.task_id = "task-" + std::to_string(i);
+  e.execution_time = 1.0 + i;
+  e.success = i % 2 == 0;
+  e.task_type = i % 2 == 0 ? "code" : "docs";
+  e.execution_id = "exec-" + std::to_string(i);
+  e.context_json = R"({"i":)" + std::to_string(i) + "}";
+  e.metrics_json = R"({"cost_usd":0.5})";
+  e.cost_usd = 0.5;
+  e.timestamp_us = 1'000'000'000 + int64_t{i} * 1'000;
+  e.content_hash = "hash-" + std::to_string(i);
+  return e;
+}
+
+Execution tricky_execution() {
+  Execution e;
+  e.agent_id = "агент-🤖-\"dq\"-'sq'";
+  e.task_id = kNasty;
+  e.execution_time = 0.1 + 0.2;
+  e.success = true;
+  e.task_description = std::string("multi\nline\ttab \\ backslash ") + kNasty + " 中文";
+  e.task_type = "x'y\"z";
+  e.execution_id = std::string("id-") + kNasty;
+  e.recommendation_id = "rec-é";
+  e.context_json = R"({"q":"it's \"quoted\"","u":"ü"})";
+  e.metrics_json = R"({"cost_usd":0.25,"n":[1,2]})";
+  e.cost_usd = 0.25;
+  e.timestamp_us = -5;
+  e.timestamp_defaulted = true;
+  e.content_hash = "deadbeef";
+  return e;
+}
+
+void expect_same(const Execution& got, const Execution& want) {
+  EXPECT_EQ(got.agent_id, want.agent_id);
+  EXPECT_EQ(got.task_id, want.task_id);
+  EXPECT_EQ(got.execution_time, want.execution_time);
+  EXPECT_EQ(got.success, want.success);
+  EXPECT_EQ(got.task_description, want.task_description);
+  EXPECT_EQ(got.task_type, want.task_type);
+  EXPECT_EQ(got.execution_id, want.execution_id);
+  EXPECT_EQ(got.recommendation_id, want.recommendation_id);
+  // SQLite stores the JSON text as given, byte for byte.
+  EXPECT_EQ(got.context_json, want.context_json);
+  EXPECT_EQ(got.metrics_json, want.metrics_json);
+  EXPECT_EQ(got.cost_usd, want.cost_usd);
+  EXPECT_EQ(got.timestamp_us, want.timestamp_us);
+  EXPECT_EQ(got.timestamp_defaulted, want.timestamp_defaulted);
+  EXPECT_EQ(got.content_hash, want.content_hash);
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("agentlearn_sqlite_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    path_ = (dir_ / "sub" / "dir" / "test.db").string();  // parents do not exist yet
+    reopen();
+  }
+  void TearDown() override {
+    writer_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void reopen() {
+    writer_.reset();
+    store_.reset();
+    auto s = SqliteStore::open(path_);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(s).value();
+    Status st = store_->migrate();
+    ASSERT_TRUE(st.ok()) << st.message();
+    auto w = store_->open_writer();
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    writer_ = std::move(w).value();
+  }
+
+  std::vector<int64_t> insert(const std::vector<Execution>& rows, int64_t received_us = 7) {
+    std::vector<const Execution*> ptrs;
+    for (const auto& r : rows) ptrs.push_back(&r);
+    std::vector<int64_t> ids;
+    EXPECT_TRUE(writer_->begin().ok());
+    Status st = writer_->insert(ptrs, received_us, ids);
+    EXPECT_TRUE(st.ok()) << st.message();
+    st = writer_->commit();
+    EXPECT_TRUE(st.ok()) << st.message();
+    return ids;
+  }
+
+  int64_t count() {
+    auto c = store_->count_executions();
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? *c : -1;
+  }
+
+  size_t count_stats(const ExecutionFilter& f) {
+    size_t n = 0;
+    Status st = store_->scan_stats(f, [&](const StatsRow&) { ++n; });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<StoreWriter> writer_;
+};
+
+TEST_F(SqliteStoreTest, CreatesTheFileInWalModeAndMigratesTwice) {
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  EXPECT_STREQ(store_->backend(), "sqlite");
+  EXPECT_TRUE(store_->ping().ok());
+  ASSERT_TRUE(store_->migrate().ok());
+  ASSERT_TRUE(store_->migrate().ok());
+  EXPECT_EQ(count(), 0);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto one = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    return out;
+  };
+  EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(one("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'executions_%'"),
+            "3");
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, RoundTripsEveryField) {
+  Execution minimal;
+  minimal.agent_id = "a";
+  minimal.task_id = "t";
+  minimal.content_hash = "h";
+  auto ids = insert({tricky_execution(), minimal}, 1'700'000'000'000'001);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_LT(ids[0], ids[1]);
+
+  auto found = store_->find_execution(*tricky_execution().execution_id);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, ids[0]);
+  EXPECT_EQ((*found)->received_us, 1'700'000'000'000'001);
+  EXPECT_FALSE((*found)->anomaly_score.has_value());
+  EXPECT_FALSE((*found)->anomaly.has_value());
+  expect_same((*found)->execution, tricky_execution());
+
+  std::vector<StoredRow> rows;
+  ASSERT_TRUE(store_->scan_executions(0, 0, [&](const StoredRow& r) { rows.push_back(r); }).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].id, ids[1]);
+  expect_same(rows[1].execution, minimal);
+  EXPECT_FALSE(rows[1].execution.task_description.has_value());
+  EXPECT_FALSE(rows[1].execution.task_type.has_value());
+  EXPECT_FALSE(rows[1].execution.execution_id.has_value());
+  EXPECT_FALSE(rows[1].execution.recommendation_id.has_value());
+  EXPECT_FALSE(rows[1].execution.cost_usd.has_value());
+}
+
+TEST_F(SqliteStoreTest, FindExisting) {
+  auto ids = insert({make_execution(1), tricky_execution()});
+  ASSERT_TRUE(writer_->begin().ok());
+  std::vector<std::string> q = {*tricky_execution().execution_id, "nope", "exec-1", kNasty};
+  std::vector<std::optional<ExistingExecution>> out;
+  ASSERT_TRUE(writer_->find_existing(q, out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  ASSERT_TRUE(out[0]);
+  EXPECT_EQ(out[0]->id, ids[1]);
+  EXPECT_EQ(out[0]->content_hash, "deadbeef");
+  EXPECT_FALSE(out[1]);
+  ASSERT_TRUE(out[2]);
+  EXPECT_EQ(out[2]->id, ids[0]);
+  EXPECT_EQ(out[2]->content_hash, "hash-1");
+  EXPECT_FALSE(out[3]);
+  writer_->rollback();
+}
+
+TEST_F(SqliteStoreTest, CountAndScanStatsFilters) {
+  std::vector<Execution> rows;
+  for (int i = 0; i < 30; ++i) rows.push_back(make_execution(i));
+  rows[3].cost_usd.reset();
+  insert(rows);
+  EXPECT_EQ(count(), 30);
+
+  EXPECT_EQ(count_stats({}), 30u);
+  ExecutionFilter f;
+  f.since_us = rows[10].timestamp_us;  // inclusive
+  EXPECT_EQ(count_stats(f), 20u);
+  f.until_us = rows[20].timestamp_us;  // exclusive
+  EXPECT_EQ(count_stats(f), 10u);
+  f.task_type = "code";
+  EXPECT_EQ(count_stats(f), 5u);
+  f.agent_id = "agent-1";
+  size_t want = 0;
+  for (int i = 10; i < 20; ++i) want += (i % 2 == 0 && i % 3 == 1) ? 1 : 0;
+  EXPECT_EQ(count_stats(f), want);
+  ExecutionFilter by_agent;
+  by_agent.agent_id = "agent-0";
+  EXPECT_EQ(count_stats(by_agent), 10u);
+  ExecutionFilter nasty;
+  nasty.agent_id = kNasty;
+  EXPECT_EQ(count_stats(nasty), 0u);
+  EXPECT_EQ(count(), 30);
+
+  std::map<int64_t, StatsRow> seen;
+  std::set<std::string> agents;
+  ASSERT_TRUE(store_->scan_stats({}, [&](const StatsRow& r) {
+                      seen[r.timestamp_us] = r;
+                      agents.emplace(r.agent_id);
+                    }).ok());
+  ASSERT_EQ(seen.size(), 30u);
+  EXPECT_EQ(agents, (std::set<std::string>{"agent-0", "agent-1", "agent-2"}));
+  for (const auto& e : rows) {
+    const StatsRow& r = seen[e.timestamp_us];
+    EXPECT_EQ(r.execution_time, e.execution_time);
+    EXPECT_EQ(r.success, e.success);
+    EXPECT_EQ(r.cost_usd, e.cost_usd);
+    EXPECT_FALSE(r.anomaly);
+  }
+}
+
+TEST_F(SqliteStoreTest, ScanExecutionsPages) {
+  std::vector<Execution> rows;
+  for (int i = 0; i < 12; ++i) rows.push_back(make_execution(i));
+  auto ids = insert(rows);
+  std::vector<int64_t> got;
+  int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    size_t n = 0;
+    ASSERT_TRUE(store_->scan_executions(after, 5, [&](const StoredRow& r) {
+                        got.push_back(r.id);
+                        after = r.id;
+                        ++n;
+                      }).ok());
+    if (n == 0) break;
+    EXPECT_LE(n, 5u);
+  }
+  EXPECT_EQ(got, ids);  // ids are ascending in insert order
+  size_t n = 0;
+  ASSERT_TRUE(store_->scan_executions(ids.back(), 0, [&](const StoredRow&) { ++n; }).ok());
+  EXPECT_EQ(n, 0u);
+}
+
+TEST_F(SqliteStoreTest, FindExecutionMissing) {
+  insert({make_execution(1)});
+  auto r = store_->find_execution("exec-2");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+  r = store_->find_execution(kNasty);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(SqliteStoreTest, RollbackStoresNothing) {
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 1, ids).ok());
+  writer_->rollback();
+  writer_->rollback();
+  EXPECT_EQ(count(), 0);
+  insert({e});
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(SqliteStoreTest, DuplicateExecutionIdIsConflict) {
+  insert({make_execution(1)});
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  Status st = writer_->insert(ptrs, 1, ids);
+  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.message();
+  writer_->rollback();
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(SqliteStoreTest, BeginAfterAnAbandonedTransactionStartsFresh) {
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 1, ids).ok());
+  // No commit, no rollback: the next group must not inherit these rows.
+  Execution f = make_execution(2);
+  std::vector<const Execution*> fptrs = {&f};
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(fptrs, 1, ids).ok());
+  ASSERT_TRUE(writer_->commit().ok());
+  EXPECT_EQ(count(), 1);
+  auto r = store_->find_execution("exec-2");
+  ASSERT_TRUE(r.ok() && r->has_value());
+}
+
+TEST_F(SqliteStoreTest, ReopeningTheFileKeepsData) {
+  auto ids = insert({make_execution(1), tricky_execution()});
+  reopen();
+  EXPECT_EQ(count(), 2);
+  auto r = store_->find_execution(*tricky_execution().execution_id);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->id, ids[1]);
+  expect_same((*r)->execution, tricky_execution());
+}
+
+TEST_F(SqliteStoreTest, CommittedRowsSurviveKill9) {
+  writer_.reset();
+  store_.reset();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: commit, then die without any cleanup (no destructors, no close).
+    auto s = SqliteStore::open(path_);
+    if (!s.ok()) ::_exit(2);
+    auto w = (*s)->open_writer();
+    if (!w.ok()) ::_exit(3);
+    std::vector<Execution> rows;
+    for (int i = 0; i < 100; ++i) rows.push_back(make_execution(i));
+    std::vector<const Execution*> ptrs;
+    for (const auto& r : rows) ptrs.push_back(&r);
+    std::vector<int64_t> ids;
+    if (!(*w)->begin().ok() || !(*w)->insert(ptrs, 1, ids).ok() || !(*w)->commit().ok()) ::_exit(4);
+    // An uncommitted transaction in flight when the process dies must vanish.
+    Execution extra = make_execution(1000);
+    std::vector<const Execution*> eptrs = {&extra};
+    if (!(*w)->begin().ok() || !(*w)->insert(eptrs, 1, ids).ok()) ::_exit(5);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(6);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  reopen();
+  EXPECT_EQ(count(), 100);
+  auto r = store_->find_execution("exec-1000");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(SqliteStoreTest, ReadersSeeCommitsFromTheWriter) {
+  ASSERT_EQ(count(), 0);  // a pooled reader now exists with an older view
+  insert({make_execution(1)});
+  EXPECT_EQ(count(), 1);
+}
+
+TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
+  auto s = open_store("sqlite::memory:");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_TRUE((*s)->migrate().ok());
+  auto w = (*s)->open_writer();
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE((*w)->begin().ok());
+  ASSERT_TRUE((*w)->insert(ptrs, 1, ids).ok());
+  ASSERT_TRUE((*w)->commit().ok());
+  auto c = (*s)->count_executions();
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(*c, 1);
+
+  // A second in-memory store is a different database.
+  auto other = open_store("sqlite::memory:");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->migrate().ok());
+  EXPECT_EQ(*(*other)->count_executions(), 0);
+}
+
+TEST(OpenStoreUnitTest, ParsesUrls) {
+  auto dir = std::filesystem::temp_directory_path() / ("agentlearn_open_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  for (const std::string& url :
+       {"sqlite:" + (dir / "a.db").string(), "sqlite://" + (dir / "b.db").string(),
+        (dir / "c.db").string()}) {
+    auto s = open_store(url);
+    ASSERT_TRUE(s.ok()) << url << ": " << s.status().message();
+    EXPECT_STREQ((*s)->backend(), "sqlite");
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "c.db"));
+
+  for (const char* url : {"postgresql://u@127.0.0.1:1/db", "postgres://u@localhost/db"}) {
+    auto s = open_store(url);  // does not connect
+    ASSERT_TRUE(s.ok()) << url << ": " << s.status().message();
+    EXPECT_STREQ((*s)->backend(), "postgresql");
+  }
+  for (const char* url : {"", "mysql://root:pw@h/db", "data.sqlite", "sqlite:", "http://x.db"}) {
+    auto s = open_store(url);
+    ASSERT_FALSE(s.ok()) << url;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << url;
+    EXPECT_FALSE(s.status().message().empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenStoreUnitTest, UnwritableLocationIsAnError) {
+  auto s = SqliteStore::open("/proc/agentlearn/forbidden/x.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnavailable) << s.status().message();
+}
+
+}  // namespace
+}  // namespace agentlearn
