@@ -124,7 +124,7 @@ class Process {
   pid_t pid_ = -1;
 };
 
-struct Run {
+struct CliRun {
   int code = -1;
   std::string out;
   std::string err;
@@ -146,7 +146,7 @@ class CliImport : public ::testing::Test {
   }
 
   // Runs the binary to completion (at most `timeout`).
-  Run run(const std::vector<std::string>& args, const std::string& stdin_text = {},
+  CliRun run(const std::vector<std::string>& args, const std::string& stdin_text = {},
           std::chrono::milliseconds timeout = 120s) {
     fs::path in = "/dev/null";
     if (!stdin_text.empty()) {
@@ -154,7 +154,7 @@ class CliImport : public ::testing::Test {
       write_file(in, stdin_text);
     }
     Process p;
-    Run r;
+    CliRun r;
     if (!p.start(args, dir_ / "out.txt", dir_ / "err.txt", in)) {
       ADD_FAILURE() << "could not start " << kBinary;
       return r;
@@ -170,7 +170,7 @@ class CliImport : public ::testing::Test {
     return r;
   }
 
-  static nlohmann::json parse_json(const Run& r) {
+  static nlohmann::json parse_json(const CliRun& r) {
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << "\nstderr: " << r.err;
     return j;
@@ -181,19 +181,19 @@ class CliImport : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string describe(const Run& r) { return "exit " + std::to_string(r.code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err; }
+std::string describe(const CliRun& r) { return "exit " + std::to_string(r.code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err; }
 
 TEST_F(CliImport, SwebenchIntoSqliteThenAllDuplicates) {
   std::string url = db("x.db");
   auto start = std::chrono::steady_clock::now();
-  Run first = run({"import", "--db", url, kSwebench.string()});
+  CliRun first = run({"import", "--db", url, kSwebench.string()});
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(first.code, 0) << describe(first);
   EXPECT_NE(first.out.find("imported 12000, duplicates 0, rejected 0"), std::string::npos) << describe(first);
   std::cout << "[ timing ] import of 12,000 records with --db: "
             << std::chrono::duration<double>(took).count() << " s\n";
 
-  Run again = run({"import", "--db", url, "--json", kSwebench.string()});
+  CliRun again = run({"import", "--db", url, "--json", kSwebench.string()});
   ASSERT_EQ(again.code, 0) << describe(again);
   auto j = parse_json(again);
   EXPECT_EQ(j["imported"], 0);
@@ -222,7 +222,7 @@ TEST_F(CliImport, BadLinesAreReportedWithTheirNumbers) {
              R"({"execution_id":"s-3","agent_id":"b","task_id":"t3","execution_time":3,"success":true})" "\r\n"
              R"({"execution_id":"s-4","agent_id":"b","task_id":"t4","execution_time":)" "\n"
              R"({"execution_id":"s-5","agent_id":"c","task_id":"t5","execution_time":5,"success":true,"task_type":"x"})");
-  Run r = run({"import", "--db", db("small.db"), "--json", file.string()});
+  CliRun r = run({"import", "--db", db("small.db"), "--json", file.string()});
   ASSERT_EQ(r.code, 0) << describe(r);
   auto j = parse_json(r);
   EXPECT_EQ(j["imported"], 3);
@@ -235,7 +235,7 @@ TEST_F(CliImport, BadLinesAreReportedWithTheirNumbers) {
   EXPECT_NE(j["errors"][1]["message"].get<std::string>().find("not valid JSON"), std::string::npos);
 
   // The text summary names the lines too.
-  Run text = run({"import", "--db", db("small.db"), file.string()});
+  CliRun text = run({"import", "--db", db("small.db"), file.string()});
   ASSERT_EQ(text.code, 0) << describe(text);
   EXPECT_NE(text.out.find("imported 0, duplicates 3, rejected 2"), std::string::npos) << describe(text);
   EXPECT_NE(text.out.find("line 2: agent_id is required"), std::string::npos) << describe(text);
@@ -245,11 +245,11 @@ TEST_F(CliImport, BadLinesAreReportedWithTheirNumbers) {
 TEST_F(CliImport, AllRejectedExitsTwo) {
   fs::path file = dir_ / "bad.jsonl";
   write_file(file, "{\"agent_id\":\"a\"}\nnot json\n");
-  Run r = run({"import", "--db", db("bad.db"), file.string()});
+  CliRun r = run({"import", "--db", db("bad.db"), file.string()});
   EXPECT_EQ(r.code, 2) << describe(r);
   EXPECT_NE(r.out.find("imported 0, duplicates 0, rejected 2"), std::string::npos) << describe(r);
 
-  Run missing = run({"import", "--db", db("bad.db"), (dir_ / "nope.jsonl").string()});
+  CliRun missing = run({"import", "--db", db("bad.db"), (dir_ / "nope.jsonl").string()});
   EXPECT_EQ(missing.code, 2) << describe(missing);
   EXPECT_NE(missing.err.find("cannot open"), std::string::npos) << describe(missing);
 }
@@ -265,7 +265,7 @@ TEST_F(CliImport, CsvWithContextAndMetricsColumns) {
              "csv-2,reviewer,T-2,3,0,review,,easy,,FALSE,,,\r\n"
              "csv-3,reviewer,T-3,slow,1,review,,easy,1,false,,,\r\n"
              "csv-4,reviewer,T-4,4\r\n");
-  Run r = run({"import", "--db", db("csv.db"), "--json", file.string()});
+  CliRun r = run({"import", "--db", db("csv.db"), "--json", file.string()});
   ASSERT_EQ(r.code, 0) << describe(r);
   auto j = parse_json(r);
   EXPECT_EQ(j["imported"], 2);
@@ -305,11 +305,11 @@ TEST_F(CliImport, CsvWithContextAndMetricsColumns) {
 
 TEST_F(CliImport, CsvFromStdinNeedsFormat) {
   std::string csv = "agent_id,task_id,execution_time,success\na,t,1,true\nb,t,2,false\n";
-  Run r = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, csv);
+  CliRun r = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, csv);
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("imported 2, duplicates 0, rejected 0"), std::string::npos) << describe(r);
 
-  Run header = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, "agent,task\nx,y\n");
+  CliRun header = run({"import", "--db", db("stdin.db"), "--format", "csv", "-"}, "agent,task\nx,y\n");
   EXPECT_EQ(header.code, 2) << describe(header);
   EXPECT_NE(header.err.find("column 'agent' is not an execution field"), std::string::npos) << describe(header);
 }
@@ -318,32 +318,32 @@ TEST_F(CliImport, RecordIntoStore) {
   std::vector<std::string> args = {"record", "--db", db("rec.db"), "--agent-id", "coder", "--task-id", "T-9",
                                    "--execution-time", "4.5", "--success", "true", "--execution-id", "rec-1",
                                    "--context", R"({"difficulty":"hard"})", "--metrics", R"({"cost_usd":0.1})"};
-  Run first = run(args);
+  CliRun first = run(args);
   ASSERT_EQ(first.code, 0) << describe(first);
   EXPECT_EQ(first.out.rfind("recorded id=", 0), 0u) << describe(first);
-  Run again = run(args);
+  CliRun again = run(args);
   ASSERT_EQ(again.code, 0) << describe(again);
   EXPECT_EQ(again.out.rfind("duplicate id=", 0), 0u) << describe(again);
 
   // The same execution_id with other content is refused as a conflict.
   args[8] = "9";
-  Run conflict = run(args);
+  CliRun conflict = run(args);
   EXPECT_EQ(conflict.code, 2) << describe(conflict);
   EXPECT_NE(conflict.err.find("different content"), std::string::npos) << describe(conflict);
 
-  Run bad = run({"record", "--db", db("rec.db"), "--agent-id", "a", "--task-id", "t", "--execution-time", "-3",
+  CliRun bad = run({"record", "--db", db("rec.db"), "--agent-id", "a", "--task-id", "t", "--execution-time", "-3",
                  "--success", "true"});
   EXPECT_EQ(bad.code, 2) << describe(bad);
   EXPECT_NE(bad.err.find("execution_time"), std::string::npos) << describe(bad);
 
-  Run from_stdin = run({"record", "--db", db("rec.db"), "--json", "-"},
+  CliRun from_stdin = run({"record", "--db", db("rec.db"), "--json", "-"},
                        R"({"agent_id":"a","task_id":"t","execution_time":1,"success":false})");
   ASSERT_EQ(from_stdin.code, 0) << describe(from_stdin);
   auto j = parse_json(from_stdin);
   EXPECT_EQ(j["status"], "recorded");
   EXPECT_TRUE(j["id"].is_number_integer());
 
-  Run missing = run({"record", "--db", db("rec.db"), "--json", R"({"agent_id":"a","execution_time":1})"});
+  CliRun missing = run({"record", "--db", db("rec.db"), "--json", R"({"agent_id":"a","execution_time":1})"});
   EXPECT_EQ(missing.code, 2) << describe(missing);
   EXPECT_NE(missing.err.find("task_id is required"), std::string::npos) << describe(missing);
 }
@@ -353,10 +353,10 @@ TEST_F(CliImport, ServerDownIsAClearFailure) {
   boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
   std::string url = "http://127.0.0.1:" + std::to_string(probe.local_endpoint().port());
   probe.close();
-  Run r = run({"import", "--url", url, kSwebench.string()});
+  CliRun r = run({"import", "--url", url, kSwebench.string()});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find("cannot reach " + url + ": connection refused"), std::string::npos) << describe(r);
-  Run rec = run({"record", "--url", url, "--agent-id", "a", "--task-id", "t", "--execution-time", "1", "--success",
+  CliRun rec = run({"record", "--url", url, "--agent-id", "a", "--task-id", "t", "--execution-time", "1", "--success",
                  "no"});
   EXPECT_EQ(rec.code, 1) << describe(rec);
   EXPECT_NE(rec.err.find("connection refused"), std::string::npos) << describe(rec);
@@ -402,14 +402,14 @@ class CliImportServer : public CliImport {
 
 TEST_F(CliImportServer, SwebenchThroughTheServerThenAllDuplicates) {
   auto start = std::chrono::steady_clock::now();
-  Run first = run({"import", "--url", url_, kSwebench.string()});
+  CliRun first = run({"import", "--url", url_, kSwebench.string()});
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(first.code, 0) << describe(first);
   EXPECT_NE(first.out.find("imported 12000, duplicates 0, rejected 0"), std::string::npos) << describe(first);
   std::cout << "[ timing ] import of 12,000 records through the server: "
             << std::chrono::duration<double>(took).count() << " s\n";
 
-  Run again = run({"import", "--url", url_, "--json", "--batch-size", "5000", kSwebench.string()});
+  CliRun again = run({"import", "--url", url_, "--json", "--batch-size", "5000", kSwebench.string()});
   ASSERT_EQ(again.code, 0) << describe(again);
   auto j = parse_json(again);
   EXPECT_EQ(j["imported"], 0);
@@ -420,7 +420,7 @@ TEST_F(CliImportServer, SwebenchThroughTheServerThenAllDuplicates) {
 TEST_F(CliImportServer, ConflictsAreRejectedAndTheRestOfTheBatchIsStored) {
   fs::path base = dir_ / "base.jsonl";
   write_file(base, R"({"execution_id":"k-1","agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n");
-  Run r0 = run({"import", "--url", url_, base.string()});
+  CliRun r0 = run({"import", "--url", url_, base.string()});
   ASSERT_EQ(r0.code, 0) << describe(r0);
 
   fs::path file = dir_ / "mixed.jsonl";
@@ -430,7 +430,7 @@ TEST_F(CliImportServer, ConflictsAreRejectedAndTheRestOfTheBatchIsStored) {
              R"({"execution_id":"k-3","agent_id":"a","task_id":"t","execution_time":"3","success":true})" "\n"
              R"({"execution_id":"k-1","agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n"
              R"({"execution_id":"k-4","agent_id":"a","task_id":"t","execution_time":4,"success":false})" "\n");
-  Run r = run({"import", "--url", url_, "--json", file.string()});
+  CliRun r = run({"import", "--url", url_, "--json", file.string()});
   ASSERT_EQ(r.code, 0) << describe(r);
   auto j = parse_json(r);
   EXPECT_EQ(j["imported"], 2);    // k-2, k-4
@@ -449,14 +449,14 @@ TEST_F(CliImportServer, RecordThroughTheServer) {
   std::vector<std::string> args = {"record",           "--url",  url_,     "--agent-id", "coder",  "--task-id",
                                    "T-1",              "--execution-time", "2", "--success", "false",
                                    "--execution-id",   "srv-1"};
-  Run first = run(args);
+  CliRun first = run(args);
   ASSERT_EQ(first.code, 0) << describe(first);
   EXPECT_EQ(first.out.rfind("recorded id=", 0), 0u) << describe(first);
-  Run again = run(args);
+  CliRun again = run(args);
   ASSERT_EQ(again.code, 0) << describe(again);
   EXPECT_EQ(again.out.rfind("duplicate id=", 0), 0u) << describe(again);
   args.push_back("--json");
-  Run json = run(args);
+  CliRun json = run(args);
   ASSERT_EQ(json.code, 0) << describe(json);
   EXPECT_EQ(parse_json(json)["status"], "duplicate");
 }

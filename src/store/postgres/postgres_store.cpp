@@ -394,27 +394,29 @@ class PostgresStore::Connection {
   // the health check. On timeout the connection is dropped (its state is unknown).
   Status ping(int timeout_ms, bool& timed_out) {
     timed_out = false;
-    if (PQsendQuery(conn_, "SELECT 1") == 0) return pg_status(conn_, nullptr, "ping");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-      int flush = PQflush(conn_);
-      if (flush < 0) return pg_status(conn_, nullptr, "ping");
-      if (PQconsumeInput(conn_) == 0) return pg_status(conn_, nullptr, "ping");
-      if (flush == 0 && PQisBusy(conn_) == 0) break;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        drop();
-        timed_out = true;
-        return Status::Unavailable("postgresql: " + target_ + " did not answer within " +
-                                   std::to_string(timeout_ms) + " ms");
-      }
-      pollfd pfd{PQsocket(conn_), static_cast<short>(POLLIN | (flush == 1 ? POLLOUT : 0)), 0};
-      ::poll(&pfd, 1, static_cast<int>(left.count()));
-    }
+    if (PQsendQuery(conn_, "SELECT 1") == 0) return pg_status(conn_, nullptr, "ping");
     Status st;
-    while (PGresult* raw = PQgetResult(conn_)) {
-      Result r(raw);
+    for (;;) {
+      // Wait, without blocking past the deadline, until the next result (or the end of
+      // them) can be taken without blocking.
+      for (;;) {
+        int flush = PQflush(conn_);
+        if (flush < 0 || PQconsumeInput(conn_) == 0) return pg_status(conn_, nullptr, "ping");
+        if (flush == 0 && PQisBusy(conn_) == 0) break;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          drop();
+          timed_out = true;
+          return Status::Unavailable("postgresql: " + target_ + " did not answer within " +
+                                     std::to_string(timeout_ms) + " ms");
+        }
+        pollfd pfd{PQsocket(conn_), static_cast<short>(POLLIN | (flush == 1 ? POLLOUT : 0)), 0};
+        ::poll(&pfd, 1, static_cast<int>(left.count()));
+      }
+      Result r(PQgetResult(conn_));
+      if (!r) break;
       if (st.ok() && !result_ok(r.get())) st = pg_status(conn_, r.get(), "ping");
     }
     return st;
