@@ -44,20 +44,55 @@ bool equals_nocase(std::string_view a, std::string_view b) {
          });
 }
 
-// A CSV cell as a JSON number, if the whole (trimmed) cell is a finite number. Integers stay
-// integers ("14", not 14.0) so they read back as they were written.
+// RFC 8259's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// A CSV cell as a JSON number, if the whole (trimmed) cell is a finite number. A cell that
+// already is a JSON number is kept as written ("1.0" stays 1.0, "14" stays an integer): the
+// stored context and metrics, and so the duplicate check, match what a JSONL import of the
+// same values would store. Other spellings ("+5", ".5", "007") are normalised.
 std::optional<std::string> number_json(std::string_view cell) {
   cell = trim(cell);
   if (cell.empty()) return std::nullopt;
   const char* first = cell.data();
   const char* last = cell.data() + cell.size();
+  if (*first == '+') ++first;  // from_chars takes no plus sign
   int64_t i = 0;
-  if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) return std::to_string(i);
   double d = 0;
-  if (auto [end, ec] = std::from_chars(first, last, d); ec == std::errc() && end == last && std::isfinite(d)) {
-    return fmt::format("{}", d);
+  bool is_int = false, is_double = false;
+  if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) is_int = true;
+  if (!is_int) {
+    auto [end, ec] = std::from_chars(first, last, d);
+    is_double = ec == std::errc() && end == last && std::isfinite(d);
   }
-  return std::nullopt;
+  if (!is_int && !is_double) return std::nullopt;
+  bool integer_text = cell.find_first_of(".eE") == std::string_view::npos;
+  // An integer beyond 64 bits is kept as a double: the JSON parser refuses bigger ones.
+  if (is_json_number(cell) && (is_int || !integer_text)) return std::string(cell);
+  return is_int ? std::to_string(i) : fmt::format("{}", d);
 }
 
 void append_member(std::string& out, std::string_view name, std::string_view value_json) {
@@ -664,6 +699,9 @@ int run_import(ImportFlags& f) {
     std::cerr << "error: " << message << '\n';
     return kExitInvalidInput;
   };
+  auto db = direct_store_url(f.client);
+  if (!db.ok()) return fail_input(db.status().message());
+  f.client.db = *db;
 
   std::ifstream file;
   std::istream* in = &std::cin;
@@ -693,7 +731,8 @@ int run_import(ImportFlags& f) {
     auto writer = DirectWriter::open(*f.client.db);
     if (!writer.ok()) {
       std::cerr << "error: " << writer.status().message() << '\n';
-      return kExitFailure;
+      // A --db URL that names no store is the user's to fix; a store that fails is not.
+      return writer.status().code() == StatusCode::kInvalidArgument ? kExitInvalidInput : kExitFailure;
     }
     sink = std::make_unique<StoreSink>(std::move(writer).value());
   } else {
@@ -764,10 +803,11 @@ void register_import_command(CLI::App& app) {
       "CSV: a header row names the columns: agent_id, task_id, execution_time, success,\n"
       "task_description, task_type, execution_id, recommendation_id, timestamp, and\n"
       "context.NAME / metrics.NAME for members of context and metrics (numbers, true/false,\n"
-      "or text; an empty cell leaves the member out). success takes true/false, 1/0, yes/no.\n"
+      "or text; an empty cell leaves the member out), or context / metrics holding a whole JSON\n"
+      "object. success takes true/false, 1/0, yes/no.\n"
       "Records are checked before sending; refused ones are listed with their line numbers.\n"
       "Exit status: 0 done (even with some records rejected), 2 every record was rejected or the\n"
-      "file is unusable, 1 the server or store failed.");
+      "file is unusable, 1 the server or store failed.\n");
   add_client_options(*cmd, flags->client);
   cmd->add_option("file", flags->file, "JSONL or CSV file; - reads standard input")->required();
   cmd->add_option("--format", flags->format, "jsonl or csv (default: csv for *.csv, else jsonl)")

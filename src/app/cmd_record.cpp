@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "app/client_options.hpp"
+#include "app/config.hpp"
 #include "core/time.hpp"
 #include "store/open_store.hpp"
 
@@ -84,6 +85,14 @@ std::optional<bool> parse_boolean_text(std::string_view s) {
   if (lower == "true" || lower == "1" || lower == "yes") return true;
   if (lower == "false" || lower == "0" || lower == "no") return false;
   return std::nullopt;
+}
+
+StatusOr<std::optional<std::string>> direct_store_url(const ClientOptions& o) {
+  if (o.db) return o.db;
+  if (o.config_file.empty()) return std::optional<std::string>();
+  auto url = resolve_database(std::nullopt, o.config_file, process_environment());
+  if (!url.ok()) return url.status();
+  return std::optional<std::string>(std::move(url).value());
 }
 
 StatusOr<std::unique_ptr<DirectWriter>> DirectWriter::open(std::string_view db_url) {
@@ -206,7 +215,8 @@ int record_via_store(const RecordFlags& f, Execution execution) {
   auto writer = DirectWriter::open(*f.client.db);
   if (!writer.ok()) {
     print_error(writer.status().message());
-    return kExitFailure;
+    // A --db URL that names no store is the user's to fix; a store that fails is not.
+    return writer.status().code() == StatusCode::kInvalidArgument ? kExitInvalidInput : kExitFailure;
   }
   std::vector<Execution> records;
   records.push_back(std::move(execution));
@@ -275,6 +285,12 @@ int run_record(RecordFlags& f) {
     print_error(describe_status(execution.status()));
     return kExitInvalidInput;
   }
+  auto db = direct_store_url(f.client);
+  if (!db.ok()) {
+    print_error(db.status().message());
+    return kExitInvalidInput;
+  }
+  f.client.db = *db;
   if (f.client.db) return record_via_store(f, std::move(execution).value());
   return record_via_server(f, *json);
 }
@@ -290,7 +306,7 @@ void register_record_command(CLI::App& app) {
       "      --task-type bugfix --context '{\"difficulty\":\"hard\"}' --metrics '{\"cost_usd\":0.04}'\n"
       "  echo '{\"agent_id\":\"coder\",\"task_id\":\"T-1\",\"execution_time\":3,\"success\":false}' | "
       "agentlearn record --json -\n"
-      "Exit status: 0 recorded (or a duplicate), 2 the record was refused, 1 the server or store failed.");
+      "Exit status: 0 recorded (or a duplicate), 2 the record was refused, 1 the server or store failed.\n");
   add_client_options(*cmd, flags->client);
   // --json is both the output switch of every client command and, here, a way to give the
   // record itself: `--json` alone prints JSON; `--json '{...}'` or `--json -` (stdin) reads

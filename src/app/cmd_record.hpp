@@ -48,6 +48,12 @@ int exit_code_for_http_status(int status);
 // cells accept them; nullopt for anything else.
 std::optional<bool> parse_boolean_text(std::string_view text);
 
+struct ClientOptions;
+// The store a client command writes to directly, or nullopt to talk to the server at --url:
+// --db when given; else, with --config, the database the spec's rules pick (AGENTLEARN_DB,
+// POSTGRES_*, the file's `database`). InvalidArgument when the config file is unusable.
+StatusOr<std::optional<std::string>> direct_store_url(const ClientOptions& options);
+
 // Writes executions straight into a store (--db): opens and migrates it, and writes through
 // the same GroupWriter the server uses, so duplicates and conflicts are decided the same way.
 class DirectWriter {

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <set>
+#include <type_traits>
 
 extern char** environ;
 
@@ -79,6 +80,8 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     return Status::Invalid(fmt::format("cannot read config file '{}'", path), "config");
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}' is not valid YAML: {}", path, e.what()), "config");
+  } catch (const std::exception& e) {  // e.g. a directory: the stream fails, not the parser
+    return Status::Invalid(fmt::format("cannot read config file '{}': {}", path, e.what()), "config");
   }
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return Status::Invalid(fmt::format("config file '{}' must be a YAML mapping", path), "config");
@@ -94,20 +97,34 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
         spdlog::warn("config file '{}': unknown key '{}' ignored", path, key);
       }
     }
-    if (root["host"]) c.host = root["host"].as<std::string>();
-    if (root["port"]) c.port = root["port"].as<uint16_t>();
-    if (root["database"]) database = root["database"].as<std::string>();
-    if (root["threads"]) c.threads = root["threads"].as<int>();
-    if (root["auth_tokens"]) c.auth_tokens = root["auth_tokens"].as<std::vector<std::string>>();
-    if (root["insecure"]) c.insecure = root["insecure"].as<bool>();
-    if (root["public_metrics"]) c.public_metrics = root["public_metrics"].as<bool>();
-    if (root["cors_origins"]) c.cors_origins = root["cors_origins"].as<std::vector<std::string>>();
-    if (root["max_body_bytes"]) c.max_body_bytes = root["max_body_bytes"].as<size_t>();
-    if (root["max_batch_body_bytes"]) c.max_batch_body_bytes = root["max_batch_body_bytes"].as<size_t>();
-    if (root["max_batch_records"]) c.max_batch_records = root["max_batch_records"].as<size_t>();
-    if (root["idle_timeout_seconds"]) c.idle_timeout_seconds = root["idle_timeout_seconds"].as<int>();
-    if (root["access_log"]) c.access_log = root["access_log"].as<bool>();
-    if (root["log_level"]) c.log_level = root["log_level"].as<std::string>();
+    Status st;
+    auto read = [&](const char* key, auto& out, const char* expected) {
+      if (!st.ok() || !root[key]) return;
+      try {
+        out = root[key].as<std::remove_reference_t<decltype(out)>>();
+      } catch (const YAML::Exception&) {
+        st = Status::Invalid(fmt::format("config file '{}': {} must be {}, got '{}'", path, key, expected,
+                                         YAML::Dump(root[key])),
+                             key);
+      }
+    };
+    std::string db;
+    read("host", c.host, "an IP address");
+    read("port", c.port, "a port number 0..65535");
+    read("database", db, "a store URL");
+    if (st.ok() && root["database"]) database = db;
+    read("threads", c.threads, "an integer");
+    read("auth_tokens", c.auth_tokens, "a list of TOKEN:ROLE strings");
+    read("insecure", c.insecure, "true or false");
+    read("public_metrics", c.public_metrics, "true or false");
+    read("cors_origins", c.cors_origins, "a list of origins");
+    read("max_body_bytes", c.max_body_bytes, "a number of bytes");
+    read("max_batch_body_bytes", c.max_batch_body_bytes, "a number of bytes");
+    read("max_batch_records", c.max_batch_records, "a number");
+    read("idle_timeout_seconds", c.idle_timeout_seconds, "a number of seconds");
+    read("access_log", c.access_log, "true or false");
+    read("log_level", c.log_level, "a log level");
+    if (!st.ok()) return st;
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
   }
@@ -210,7 +227,7 @@ StatusOr<Config> load_config(const std::string& path, const std::map<std::string
   }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!kLevels.count(c.log_level)) {
-    return Status::Invalid(fmt::format("log_level must be one of trace, debug, info, warn, error, off; got '{}'",
+    return Status::Invalid(fmt::format("log_level must be one of trace, debug, info, warn, error, critical, off; got '{}'",
                                        c.log_level),
                            "log_level");
   }

@@ -1,6 +1,7 @@
 #pragma once
 // The server's configuration: defaults, then the YAML file (--config), then the environment,
-// then flags; each later source wins. deploy/learning.yaml documents every key.
+// then flags; each later source wins, except auth tokens, which all sources add to.
+// deploy/learning.yaml documents every key.
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -79,6 +79,16 @@ int depth_of(element v, int limit) {
   return 0;
 }
 
+// True when minified JSON text holds the escape \u0000 (an unescaped backslash before it).
+bool contains_escaped_nul(std::string_view json) {
+  for (size_t pos = json.find("u0000"); pos != std::string_view::npos; pos = json.find("u0000", pos + 1)) {
+    size_t backslashes = 0;
+    while (pos > backslashes && json[pos - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 1) return true;
+  }
+  return false;
+}
+
 // context and metrics: a JSON object (or null/absent), bounded depth and size, stored minified.
 Status read_object(element root, const char* field, std::string& out, element* obj_out) {
   element v;
@@ -92,6 +102,10 @@ Status read_object(element root, const char* field, std::string& out, element* o
                            field);
   }
   out = simdjson::minify(v);
+  if (contains_escaped_nul(out)) {
+    // PostgreSQL's JSONB cannot hold U+0000; refuse it on every store alike.
+    return Status::Invalid(fmt::format("{} must not contain the character U+0000", field), field);
+  }
   if (out.size() > ExecutionLimits::kMaxObjectBytes) {
     return Status::Invalid(fmt::format("{} is larger than {} bytes", field, ExecutionLimits::kMaxObjectBytes), field);
   }
@@ -143,7 +157,9 @@ std::string hash_of(const Execution& e) {
   h.add(e.task_id);
   uint64_t bits;
   std::memcpy(&bits, &e.execution_time, sizeof bits);
-  h.add(std::string_view(reinterpret_cast<const char*>(&bits), sizeof bits));
+  char le[8];  // little-endian whatever the machine, since the hash is stored
+  for (int i = 0; i < 8; ++i, bits >>= 8) le[i] = static_cast<char>(bits & 0xff);
+  h.add(std::string_view(le, sizeof le));
   h.add_tag(e.success ? '1' : '0');
   auto opt = [&](char tag, const std::optional<std::string>& s) {
     h.add_tag(s ? tag : '-');
@@ -168,14 +184,15 @@ simdjson::dom::parser& thread_parser() {
 }
 
 Status parse_error(simdjson::error_code code) {
-  return Status::Invalid(fmt::format("request body is not valid JSON: {}", simdjson::error_message(code)), "body");
+  return Status::Invalid(fmt::format("request body is not valid JSON: {}", simdjson::error_message(code)), "body")
+      .with_reason("invalid_json");
 }
 
 }  // namespace
 
 StatusOr<Execution> execution_from_json(element root, int64_t received_us) {
   if (root.type() != element_type::OBJECT) {
-    return Status::Invalid(fmt::format("an execution must be a JSON object, got {}", type_name(root.type())));
+    return Status::Invalid(fmt::format("an execution must be a JSON object, got {}", type_name(root.type())), "body");
   }
   Execution e;
   if (Status st = read_required_id(root, "agent_id", e.agent_id); !st.ok()) return st;
@@ -270,7 +287,7 @@ ParsedBatch parse_batch_json(std::string_view body, int64_t received_us, size_t 
     return out;
   }
   if (doc.type() != element_type::OBJECT) {
-    out.status = Status::Invalid("batch body must be a JSON object {\"records\": [...]}");
+    out.status = Status::Invalid("batch body must be a JSON object {\"records\": [...]}", "body");
     return out;
   }
   element records;

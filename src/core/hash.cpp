@@ -14,8 +14,10 @@ void ContentHasher::mix(const void* data, size_t n) {
 }
 
 void ContentHasher::add(std::string_view field) {
-  const uint64_t n = field.size();
-  mix(&n, sizeof n);
+  uint64_t n = field.size();
+  unsigned char le[8];
+  for (int i = 0; i < 8; ++i, n >>= 8) le[i] = static_cast<unsigned char>(n & 0xff);
+  mix(le, sizeof le);
   mix(field.data(), field.size());
 }
 

@@ -46,11 +46,18 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // The one input field to blame, or empty.
   const std::string& field() const { return field_; }
+  // A finer machine-readable reason than the code ("invalid_json"), or empty.
+  const std::string& reason() const { return reason_; }
+  Status&& with_reason(std::string reason) && {
+    reason_ = std::move(reason);
+    return std::move(*this);
+  }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string field_;
+  std::string reason_;
 };
 
 template <typename T>

@@ -42,10 +42,7 @@ Response error_response(const Status& status, const Request& request, std::strin
                         std::string_view code_override, std::string_view extra_json) {
   std::string body = "{\"error\":{\"code\":";
   std::string_view code = code_override.empty() ? error_code_of(status.code()) : code_override;
-  // The field "body" is blamed only when the body is not JSON at all (core/execution_json).
-  if (code_override.empty() && status.code() == StatusCode::kInvalidArgument && status.field() == "body") {
-    code = "invalid_json";
-  }
+  if (code_override.empty() && !status.reason().empty()) code = status.reason();
   append_json_string(body, code);
   body += ",\"message\":";
   append_json_string(body, status.message());

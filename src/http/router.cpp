@@ -49,30 +49,33 @@ void Router::add(beast_http::verb method, std::string pattern, Handler handler, 
   routes_.push_back(std::move(r));
 }
 
-RouteMatch Router::match(beast_http::verb method, std::string_view path) const {
+std::optional<RouteMatch> Router::match(beast_http::verb method, std::string_view raw_path) const {
   RouteMatch out;
-  // Fast path: most routes are literal; compare without splitting.
+  auto path = percent_decode(raw_path, false);
+  if (!path) return std::nullopt;
+  std::vector<std::string> raw_segs = split_path(raw_path);
   std::vector<std::string> segs;
-  bool split = false;
+  segs.reserve(raw_segs.size());
+  for (auto& raw : raw_segs) {
+    auto seg = percent_decode(raw, false);
+    if (!seg) return std::nullopt;
+    segs.push_back(std::move(*seg));
+  }
   for (const Route& r : routes_) {
     bool matched = false;
     Params params;
     if (r.pattern.find('{') == std::string::npos) {
-      matched = path == r.pattern || (path.size() == r.pattern.size() + 1 && path.back() == '/' &&
-                                      path.substr(0, r.pattern.size()) == r.pattern);
-    } else {
-      if (!split) {
-        segs = split_path(path);
-        split = true;
-      }
-      if (segs.size() == r.segments.size()) {
-        matched = true;
-        for (size_t i = 0; i < segs.size() && matched; ++i) {
-          if (is_capture(r.segments[i])) {
-            params.emplace_back(r.segments[i].substr(1, r.segments[i].size() - 2), segs[i]);
-          } else if (segs[i] != r.segments[i]) {
-            matched = false;
-          }
+      // Literal routes compare whole paths; one trailing slash is forgiven.
+      std::string_view p = *path;
+      if (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+      matched = p == r.pattern;
+    } else if (segs.size() == r.segments.size()) {
+      matched = true;
+      for (size_t i = 0; i < segs.size() && matched; ++i) {
+        if (is_capture(r.segments[i])) {
+          params.emplace_back(r.segments[i].substr(1, r.segments[i].size() - 2), segs[i]);
+        } else if (segs[i] != r.segments[i]) {
+          matched = false;
         }
       }
     }

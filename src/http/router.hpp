@@ -32,7 +32,9 @@ struct RouteMatch {
 class Router {
  public:
   void add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
-  RouteMatch match(beast_http::verb method, std::string_view path) const;
+  // `raw_path` is the request target's path, still %-encoded: captures are decoded after
+  // splitting, so "%2F" inside an {agent_id} stays part of it. nullopt on a malformed escape.
+  std::optional<RouteMatch> match(beast_http::verb method, std::string_view raw_path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

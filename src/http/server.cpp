@@ -6,8 +6,10 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "http/errors.hpp"
 
@@ -83,14 +85,35 @@ class Server::Impl {
     ioc_.stop();
   }
 
+  // Metric children by label values, cached per thread: the registry's lookup takes a
+  // shared lock, which two busy I/O threads would contend on for every request.
+  metrics::Counter& request_counter(std::string_view route, std::string_view method, unsigned status) {
+    thread_local std::unordered_map<std::string, metrics::Counter*> cache;
+    std::string key = fmt::format("{}\n{}\n{}\n{}", id_, route, method, status);
+    auto it = cache.find(key);
+    if (it != cache.end()) return *it->second;
+    metrics::Counter& c = requests_.labels({route, method, std::to_string(status)});
+    cache.emplace(std::move(key), &c);
+    return c;
+  }
+  metrics::Histogram& latency_histogram(std::string_view route, std::string_view method) {
+    thread_local std::unordered_map<std::string, metrics::Histogram*> cache;
+    std::string key = fmt::format("{}\n{}\n{}", id_, route, method);
+    auto it = cache.find(key);
+    if (it != cache.end()) return *it->second;
+    metrics::Histogram& h = latency_.labels({route, method});
+    cache.emplace(std::move(key), &h);
+    return h;
+  }
+
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
-  metrics::Family<metrics::Counter>& requests() { return requests_; }
-  metrics::Family<metrics::Histogram>& latency() { return latency_; }
 
  private:
   void do_accept();
 
+  static inline std::atomic<uint64_t> next_id_{1};
+  const uint64_t id_ = next_id_++;  // keys the per-thread metric caches to this server
   ServerOptions options_;
   Router router_;
   net::io_context ioc_;
@@ -113,7 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(server_.options().body_limit);
+    // Beast checks Content-Length against the limit as soon as the headers are in, before the
+    // route (and so its own limit) is known; on_header applies the route's limit instead.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(server_.options().idle_timeout);
     beast::http::async_read_header(stream_, buffer_, *parser_,
                                    beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -140,16 +165,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
     std::string_view target = sv(req.target());
     size_t q = target.find('?');
-    auto decoded = percent_decode(target.substr(0, q), false);
+    const std::string_view raw_path = target.substr(0, q);
+    auto decoded = percent_decode(raw_path, false);
     auto query = q == std::string_view::npos ? std::optional<Params>(Params{}) : parse_query(target.substr(q + 1));
-    if (!decoded || !query) {
+    auto match = decoded ? server_.router().match(req.method(), raw_path) : std::nullopt;
+    if (!decoded || !query || !match) {
       route_label_ = "unmatched";
       return send(error_response(Status::Invalid("the request target has a malformed %-escape", "target"), req,
                                  request_id_));
     }
     path_ = std::move(*decoded);
     query_ = std::move(*query);
-    match_ = server_.router().match(req.method(), path_);
+    match_ = std::move(*match);
     route_label_ = match_.route ? std::string_view(match_.route->pattern) : std::string_view("unmatched");
 
     size_t limit = match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
@@ -288,9 +315,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const std::string_view method = sv(req.method_string());
-    const std::string status = std::to_string(res.result_int());
-    server_.requests().labels({route_label_, method, status}).inc();
-    server_.latency().labels({route_label_, method}).observe(seconds);
+    server_.request_counter(route_label_, method, res.result_int()).inc();
+    server_.latency_histogram(route_label_, method).observe(seconds);
     if (server_.options().access_log) {
       spdlog::info("{} {} {} {} {:.3f}ms {}", request_id_, method, sv(req.target()), res.result_int(),
                    seconds * 1e3, res.body().size());

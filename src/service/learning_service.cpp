@@ -46,7 +46,8 @@ void LearningService::monitor_health() {
     if (was && !st.ok()) spdlog::error("store is unreachable: {}", st.message());
     if (!was && st.ok()) spdlog::info("store is reachable again");
     lock.lock();
-    cv_.wait_for(lock, options_.health_interval, [&] { return stopping_; });
+    cv_.wait_for(lock, options_.health_interval, [&] { return stopping_ || ping_now_; });
+    ping_now_ = false;
   }
 }
 
@@ -67,8 +68,14 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
       if (dups) duplicates_.inc(static_cast<double>(dups));
     } else {
       refused_.inc(static_cast<double>(n));
-      // The writer could not reach the store; /health says so until a ping succeeds.
-      if (outcome.status.code() == StatusCode::kUnavailable) store_connected_->store(false);
+      // Maybe the store is down, maybe a replica raced us: let the health thread ping now.
+      if (outcome.status.code() == StatusCode::kUnavailable) {
+        {
+          std::lock_guard lock(mu_);
+          ping_now_ = true;
+        }
+        cv_.notify_all();
+      }
     }
     (*shared_done)(std::move(outcome));
   });

@@ -65,6 +65,7 @@ class LearningService {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool ping_now_ = false;  // a write failed: check the store before the next interval
   std::thread health_thread_;
 };
 

@@ -126,7 +126,7 @@ TEST_P(ApiTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
   for (int i = 0; i < 12; ++i) deep_obj = "{\"x\":" + deep_obj + "}";
   const std::vector<Case> cases = {
       {"malformed JSON", R"({"agent_id": "a", )", "body"},
-      {"not an object", R"([1,2,3])", ""},
+      {"not an object", R"([1,2,3])", "body"},
       {"empty body", "", "body"},
       {"agent_id missing", R"({"task_id":"t","execution_time":1,"success":true})", "agent_id"},
       {"task_id missing", R"({"agent_id":"a","execution_time":1,"success":true})", "task_id"},
@@ -163,6 +163,8 @@ TEST_P(ApiTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
       {"NUL in description",
        "{\"agent_id\":\"a\",\"task_id\":\"t\",\"execution_time\":1,\"success\":true,\"task_description\":\"a\\u0000\"}",
        "task_description"},
+      {"NUL in context", R"({"agent_id":"a","task_id":"t","execution_time":1,"success":true,"context":{"k":"a\u0000"}})",
+       "context"},
       {"invalid UTF-8", "{\"agent_id\":\"a\xff\xfe\",\"task_id\":\"t\",\"execution_time\":1,\"success\":true}", "body"},
       {"over-long agent_id",
        R"({"agent_id":")" + std::string(300, 'a') + R"(","task_id":"t","execution_time":1,"success":true})",

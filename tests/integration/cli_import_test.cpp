@@ -7,7 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <mutex>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -314,6 +319,21 @@ TEST_F(CliImport, CsvFromStdinNeedsFormat) {
   EXPECT_NE(header.err.find("column 'agent' is not an execution field"), std::string::npos) << describe(header);
 }
 
+TEST_F(CliImport, ConfigFileNamesTheStore) {
+  fs::path config = dir_ / "learning.yaml";
+  write_file(config, "database: " + db("from-config.db") + "\n");
+  fs::path file = dir_ / "one.jsonl";
+  write_file(file, R"({"agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n");
+  CliRun r = run({"import", "--config", config.string(), file.string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("imported 1, duplicates 0, rejected 0"), std::string::npos) << describe(r);
+  auto store = open_store(db("from-config.db"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto n = (*store)->count_executions();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+}
+
 TEST_F(CliImport, RecordIntoStore) {
   std::vector<std::string> args = {"record", "--db", db("rec.db"), "--agent-id", "coder", "--task-id", "T-9",
                                    "--execution-time", "4.5", "--success", "true", "--execution-id", "rec-1",
@@ -360,6 +380,146 @@ TEST_F(CliImport, ServerDownIsAClearFailure) {
                  "no"});
   EXPECT_EQ(rec.code, 1) << describe(rec);
   EXPECT_NE(rec.err.find("connection refused"), std::string::npos) << describe(rec);
+}
+
+// A scripted HTTP server in the test process, for the answers a healthy `serve` rarely
+// gives: 503 with Retry-After, 413, 401.
+class ScriptedServer {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+  using Handler = std::function<Response(const Request&)>;
+
+  explicit ScriptedServer(Handler handler)
+      : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}), handler_(std::move(handler)) {
+    thread_ = std::thread([this] {
+      while (!stopping_) {
+        boost::asio::ip::tcp::socket socket(ioc_);
+        boost::system::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec || stopping_) return;
+        boost::beast::flat_buffer buffer;
+        for (;;) {  // keep-alive: answer until the client closes
+          Request req;
+          boost::beast::http::read(socket, buffer, req, ec);
+          if (ec) break;
+          Response res = handler_(req);
+          res.version(11);
+          res.keep_alive(true);
+          res.prepare_payload();
+          boost::beast::http::write(socket, res, ec);
+          if (ec) break;
+        }
+      }
+    });
+  }
+  ~ScriptedServer() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket poke(ioc_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+
+  static Response json(unsigned status, const std::string& body) {
+    Response res{static_cast<boost::beast::http::status>(status), 11};
+    res.set(boost::beast::http::field::content_type, "application/json");
+    res.body() = body;
+    return res;
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  Handler handler_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+std::string numbered_jsonl(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) {
+    out += R"({"execution_id":"n-)" + std::to_string(i) +
+           R"(","agent_id":"a","task_id":"t","execution_time":1,"success":true})" "\n";
+  }
+  return out;
+}
+
+TEST_F(CliImport, RetriesOn503AndSplitsBatchesOn413) {
+  std::mutex mu;
+  std::vector<std::string> log;  // one entry per request: its status and record count
+  int calls = 0;
+  ScriptedServer server([&](const ScriptedServer::Request& req) {
+    std::lock_guard lock(mu);
+    auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    size_t n = body.is_object() ? body["records"].size() : 0;
+    ++calls;
+    if (std::string(req.target()) != "/agent/performance/batch" ||
+        std::string(req[boost::beast::http::field::authorization]) != "Bearer sesame") {
+      log.push_back("400");
+      return ScriptedServer::json(400, R"({"error":{"code":"invalid_argument","message":"wrong request"}})");
+    }
+    if (calls <= 2) {
+      log.push_back("503/" + std::to_string(n));
+      auto res = ScriptedServer::json(503, R"({"error":{"code":"unavailable","message":"busy"}})");
+      res.set(boost::beast::http::field::retry_after, "0");
+      return res;
+    }
+    if (n > 2) {
+      log.push_back("413/" + std::to_string(n));
+      return ScriptedServer::json(413, R"({"error":{"code":"payload_too_large","message":"too big"}})");
+    }
+    log.push_back("201/" + std::to_string(n));
+    std::string ids;
+    for (size_t i = 0; i < n; ++i) ids += (i ? "," : "") + std::to_string(calls * 10 + static_cast<int>(i));
+    return ScriptedServer::json(
+        201, R"({"status":"recorded","recorded":)" + std::to_string(n) + R"(,"duplicates":0,"ids":[)" + ids + "]}");
+  });
+  fs::path file = dir_ / "five.jsonl";
+  write_file(file, numbered_jsonl(5));
+  CliRun r = run({"import", "--url", server.url() + "/", "--token", "sesame", "--batch-size", "5", file.string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("imported 5, duplicates 0, rejected 0"), std::string::npos) << describe(r);
+  std::lock_guard lock(mu);
+  ASSERT_GE(log.size(), 4u);
+  EXPECT_EQ(log[0], "503/5");
+  EXPECT_EQ(log[1], "503/5");
+  EXPECT_EQ(log[2], "413/5");
+  size_t stored = 0;
+  for (const auto& entry : log) {
+    if (entry.rfind("201/", 0) == 0) stored += std::stoul(entry.substr(4));
+  }
+  EXPECT_EQ(stored, 5u) << testing::PrintToString(log);
+}
+
+TEST_F(CliImport, GivesUpWhenTheServerStaysUnavailableAndReportsAuthErrors) {
+  ScriptedServer busy([&](const ScriptedServer::Request&) {
+    auto res = ScriptedServer::json(503, R"({"error":{"code":"unavailable","message":"the store is down"}})");
+    res.set(boost::beast::http::field::retry_after, "1");
+    return res;
+  });
+  fs::path file = dir_ / "three.jsonl";
+  write_file(file, numbered_jsonl(3));
+  auto start = std::chrono::steady_clock::now();
+  CliRun r = run({"import", "--url", busy.url(), "--retry-seconds", "2", file.string()});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  EXPECT_EQ(r.code, 1) << describe(r);
+  EXPECT_NE(r.err.find("the store is down"), std::string::npos) << describe(r);
+
+  ScriptedServer locked([&](const ScriptedServer::Request&) {
+    auto res = ScriptedServer::json(401, R"({"error":{"code":"unauthorized","message":"an API token is required"}})");
+    res.set("X-Request-Id", "req-77");
+    return res;
+  });
+  CliRun denied = run({"import", "--url", locked.url(), file.string()});
+  EXPECT_EQ(denied.code, 1) << describe(denied);
+  EXPECT_NE(denied.err.find("an API token is required (HTTP 401, request id req-77)"), std::string::npos)
+      << describe(denied);
+  CliRun record = run({"record", "--url", locked.url(), "--agent-id", "a", "--task-id", "t", "--execution-time", "1",
+                       "--success", "true"});
+  EXPECT_EQ(record.code, 1) << describe(record);
+  EXPECT_NE(record.err.find("an API token is required"), std::string::npos) << describe(record);
 }
 
 // A real server on a free loopback port; the test fails (never skips) if it does not come up.

@@ -30,6 +30,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 constexpr const char* kPgEnv = "AGENTLEARN_TEST_PG_URL";
 constexpr const char* kNasty = "'; DROP TABLE executions; --";
 
@@ -595,8 +601,11 @@ TEST_P(StoreConformance, LargeGroupOf10000InOneTransaction) {
   std::printf("[ %s ] 10,000-row groups: first %.0f rows/s, then %.0f rows/s\n", GetParam().c_str(),
               10'000 / secs, rate);
   RecordProperty("rows_per_second_10000", static_cast<int>(rate));
-  // The target is 50,000 rows/s; the assertion leaves room for slow CI machines.
-  EXPECT_GT(rate, 10'000) << "bulk insert is far slower than expected";
+  // The target is 50,000 rows/s; the assertion leaves room for slow CI machines, and is off
+  // in sanitizer builds, which are an order of magnitude slower.
+  if (!kSanitized) {
+    EXPECT_GT(rate, 10'000) << "bulk insert is far slower than expected";
+  }
 
   // Read everything back.
   size_t matched = 0;

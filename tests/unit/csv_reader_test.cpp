@@ -254,6 +254,21 @@ TEST(CsvRecordMapper, EmptyCellsAreAbsent) {
   EXPECT_EQ(e.status().field(), "agent_id");
 }
 
+TEST(CsvRecordMapper, NumbersKeepTheirJsonSpelling) {
+  auto m = CsvRecordMapper::from_header({"agent_id", "task_id", "execution_time", "success", "context.a",
+                                         "context.b", "context.c", "context.d", "context.e", "context.f",
+                                         "context.g", "context.h"});
+  ASSERT_TRUE(m.ok());
+  auto json = m->to_json({"x", "y", "14.0", "true", "1.0", "007", "+5", ".5", "1e3", "-0", "12345678901234567890123",
+                          "1e999"});
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  EXPECT_NE(json->find(R"("execution_time":14.0)"), std::string::npos) << *json;
+  EXPECT_NE(json->find(R"("context":{"a":1.0,"b":7,"c":5,"d":0.5,"e":1e3,"f":-0,"g":1.2345678901234568e+22,"h":"1e999"})"),
+            std::string::npos)
+      << *json;
+  EXPECT_TRUE(parse_execution(*json, 0).ok());
+}
+
 TEST(CsvRecordMapper, BadValuesNameTheField) {
   auto m = CsvRecordMapper::from_header({"agent_id", "task_id", "execution_time", "success", "context"});
   ASSERT_TRUE(m.ok());

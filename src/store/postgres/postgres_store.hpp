@@ -25,11 +25,14 @@ struct PostgresOptions {
   int ping_timeout_ms = 3000;
   // Rows fetched per round trip when streaming a scan (bounds client memory).
   size_t fetch_rows = 4096;
-  // Groups larger than this go through COPY; smaller ones through one INSERT ... unnest()
-  // statement, which costs fewer round trips. Measured in the conformance test.
+  // Groups larger than this go through COPY (ids drawn first, then one COPY: 3 round trips);
+  // smaller ones through one INSERT ... unnest() statement (1 round trip). Measured: equal at
+  // 30 rows (the commit's fsync dominates), COPY about 1.5x faster at 10,000 rows.
   size_t copy_threshold = 256;
 };
 
+// Scan callbacks run while a pooled connection is held: they must not call back into the
+// store (with every connection leased, that would wait forever).
 class PostgresStore final : public Store {
  public:
   // Checks the URL (postgresql://... or postgres://...) without connecting, so a server

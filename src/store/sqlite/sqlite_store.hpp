@@ -27,6 +27,8 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
 };
 
+// Scan callbacks run while a pooled connection is held: they must not call back into the
+// store (with every connection leased, that would wait forever).
 class SqliteStore final : public Store {
  public:
   // Opens the database file at `path`, creating it and its parent directory if missing.

@@ -1,0 +1,71 @@
+// ContentHasher: the hash is stored with the data (content_hash), so its values are pinned
+// here; a change of algorithm must fail this test rather than silently break idempotency.
+#include "core/hash.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace agentlearn {
+namespace {
+
+std::string hash_of(std::initializer_list<std::string_view> fields) {
+  ContentHasher h;
+  for (auto f : fields) h.add(f);
+  return h.hex();
+}
+
+// Reference values computed independently (Python, from the algorithm's description: two
+// FNV-1a 64 lanes, fields prefixed by their length as a little-endian uint64).
+TEST(ContentHasher, KnownValuesAreStable) {
+  EXPECT_EQ(ContentHasher{}.hex(), "cbf29ce4842223259ae16a3b2f90404f");
+  EXPECT_EQ(hash_of({""}), "a8c7f832281a39c57f5e6dae720300e2");
+  EXPECT_EQ(hash_of({"agentlearn"}), "4f627037d5ced1fa2ac782dd08eab255");
+  EXPECT_EQ(hash_of({"hello", "world"}), "ab34fe51cd2fd21b62f7514c7e252fcd");
+}
+
+TEST(ContentHasher, HexIs32LowerCaseHexDigits) {
+  std::string h = hash_of({"x"});
+  ASSERT_EQ(h.size(), 32u);
+  for (char c : h) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << h;
+}
+
+TEST(ContentHasher, DeterministicAcrossInstances) {
+  EXPECT_EQ(hash_of({"a", "b", "c"}), hash_of({"a", "b", "c"}));
+  ContentHasher h;
+  h.add("a");
+  EXPECT_EQ(h.hex(), h.hex()) << "hex() must not change the state";
+}
+
+TEST(ContentHasher, FieldsAreLengthPrefixed) {
+  EXPECT_NE(hash_of({"ab", "c"}), hash_of({"a", "bc"}));
+  EXPECT_NE(hash_of({"abc"}), hash_of({"ab", "c"}));
+  EXPECT_NE(hash_of({"", "a"}), hash_of({"a", ""}));
+  EXPECT_NE(hash_of({"a"}), hash_of({"a", ""})) << "an extra empty field must count";
+  EXPECT_NE(ContentHasher{}.hex(), hash_of({""}));
+}
+
+TEST(ContentHasher, OrderMatters) { EXPECT_NE(hash_of({"a", "b"}), hash_of({"b", "a"})); }
+
+TEST(ContentHasher, AddTagIsAOneByteField) {
+  ContentHasher a, b;
+  a.add_tag('x');
+  b.add("x");
+  EXPECT_EQ(a.hex(), b.hex());
+}
+
+TEST(ContentHasher, BinaryAndNulBytesCount) {
+  std::string with_nul("a\0b", 3);
+  EXPECT_NE(hash_of({with_nul}), hash_of({"ab"}));
+  EXPECT_NE(hash_of({std::string("\0", 1)}), hash_of({""}));
+}
+
+TEST(ContentHasher, NoCollisionsAmongManySmallInputs) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 5000; ++i) seen.insert(hash_of({std::to_string(i)}));
+  EXPECT_EQ(seen.size(), 5000u);
+}
+
+}  // namespace
+}  // namespace agentlearn
