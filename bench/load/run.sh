@@ -19,6 +19,7 @@ scripts/bootstrap --test >/dev/null
 scripts/build build -- agentlearn >/dev/null
 
 work=$(mktemp -d /tmp/agentlearn-bench.XXXXXX)
+chmod 755 "$work"  # scripts/start-postgres runs the server as the postgres user
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -92,7 +92,9 @@ int run_serve(const ServeFlags& flags) {
     return 1;
   }
   metrics::Registry registry;
-  GroupWriter writer(std::move(writer_conn).value());
+  GroupWriterOptions writer_options;
+  writer_options.registry = &registry;
+  GroupWriter writer(std::move(writer_conn).value(), writer_options);
   if (flags.demo) {
     if (Status st = fill_demo(**store, writer); !st.ok()) {
       spdlog::error("--demo failed: {}", st.message());

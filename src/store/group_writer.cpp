@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <string_view>
 #include <unordered_map>
 
@@ -11,7 +12,19 @@
 namespace agentlearn {
 
 GroupWriter::GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions options)
-    : writer_(std::move(writer)), options_(options), thread_([this] { run(); }) {}
+    : writer_(std::move(writer)), options_(options) {
+  if (options_.registry) {
+    group_records_ = &options_.registry
+                          ->histogram("store_write_group_records", "Records written per group commit", {},
+                                      metrics::exponential_buckets(1, 4, 9))
+                          .labels();
+    group_seconds_ = &options_.registry
+                          ->histogram("store_write_group_seconds",
+                                      "Time to write and commit one group (one transaction, one fsync)")
+                          .labels();
+  }
+  thread_ = std::thread([this] { run(); });
+}
 
 GroupWriter::~GroupWriter() { stop(); }
 
@@ -68,12 +81,17 @@ void GroupWriter::run() {
 
 void GroupWriter::write_group(std::vector<Pending>& group) {
   std::vector<WriteOutcome> outcomes;
+  const auto started = std::chrono::steady_clock::now();
   Status st = try_write_group(group, outcomes);
   // Another process may have inserted one of our execution_ids between our lookup and our
   // insert (replicas on one PostgreSQL). The lookup in a second attempt sees it.
   if (st.code() == StatusCode::kConflict) st = try_write_group(group, outcomes);
   size_t records = 0;
   for (auto& p : group) records += p.records.size();
+  if (group_records_) {
+    group_records_->observe(static_cast<double>(records));
+    group_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   {
     std::lock_guard lock(mu_);
     ++stats_.groups;

@@ -15,6 +15,7 @@
 #include "core/execution.hpp"
 #include "core/execution_json.hpp"
 #include "core/status.hpp"
+#include "metrics/registry.hpp"
 #include "store/store.hpp"
 
 namespace agentlearn {
@@ -32,6 +33,7 @@ using WriteCallback = std::function<void(WriteOutcome)>;
 struct GroupWriterOptions {
   size_t max_group_records = 20000;   // a group stops growing past this (one request is never split)
   size_t max_queued_records = 200000; // beyond this, submissions are refused with kUnavailable
+  metrics::Registry* registry = nullptr;  // when set: group sizes and commit times are exported
 };
 
 struct GroupWriterStats {
@@ -73,6 +75,8 @@ class GroupWriter {
   size_t queued_records_ = 0;
   bool stopping_ = false;
   GroupWriterStats stats_;
+  metrics::Histogram* group_records_ = nullptr;
+  metrics::Histogram* group_seconds_ = nullptr;
   std::thread thread_;
 };
 

@@ -44,10 +44,11 @@ CREATE TABLE executions (
   anomaly_score REAL,
   anomaly INTEGER
 );
--- Few indexes on purpose: each one costs ingest throughput.
-CREATE INDEX executions_agent_ts_idx ON executions (agent_id, timestamp_us);
+-- One secondary index on purpose: every index is pages written in each commit, and an index
+-- led by agent_id or task_type scatters a group's rows over as many leaf pages as there are
+-- agents or types (measured: 1.4 ms commits of 16 rows with three indexes). Analytics scan
+-- by time; per-agent questions are answered from aggregates, not from this table.
 CREATE INDEX executions_ts_idx ON executions (timestamp_us);
-CREATE INDEX executions_task_type_idx ON executions (task_type);
 )sql"},
 };
 
