@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
+#include <filesystem>
 #include <set>
 #include <type_traits>
 
@@ -74,6 +75,11 @@ StatusOr<std::string> postgres_url_from_env(const std::map<std::string, std::str
 // Reads the YAML file into `c`; returns the file's `database`, if any, apart.
 Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>& database) {
   YAML::Node root;
+  // yaml-cpp 0.7 leaks its read buffer when it throws on a directory: check first.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::Invalid(fmt::format("cannot read config file '{}': not a regular file", path), "config");
+  }
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {

@@ -272,7 +272,8 @@ void add_record(ParsedBatch& out, size_t index, element value, int64_t received_
   }
 }
 
-void finish(ParsedBatch& out) {
+void finish(ParsedBatch& out, size_t total) {
+  out.total = total;
   if (!out.errors.empty()) out.records.clear();
 }
 
@@ -313,7 +314,7 @@ ParsedBatch parse_batch_json(std::string_view body, int64_t received_us, size_t 
   out.records.reserve(n);
   size_t i = 0;
   for (element item : array) add_record(out, i++, item, received_us);
-  finish(out);
+  finish(out, n);
   return out;
 }
 
@@ -344,7 +345,7 @@ ParsedBatch parse_batch_ndjson(std::string_view body, int64_t received_us, size_
     ++index;
   }
   if (index == 0) out.status = Status::Invalid("the batch holds no executions", "records");
-  finish(out);
+  finish(out, index);
   return out;
 }
 

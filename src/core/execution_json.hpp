@@ -39,6 +39,7 @@ struct RecordError {
 struct ParsedBatch {
   std::vector<Execution> records;
   std::vector<RecordError> errors;
+  size_t total = 0;  // records in the batch, valid or not
   Status status;  // not ok when the body as a whole is unusable (not JSON, no "records", ...)
 };
 

@@ -105,7 +105,7 @@ void handle_batch(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   if (!batch.status.ok()) return respond(error_response(batch.status, ctx));
   if (!batch.errors.empty()) {
     Status st = Status::Invalid(
-        fmt::format("{} of the batch's records are invalid; nothing was stored", batch.errors.size()));
+        fmt::format("{} of {} records are invalid; nothing was stored", batch.errors.size(), batch.total));
     return respond(error_response(st, ctx, "invalid_batch", record_errors_json(batch.errors)));
   }
   deps.service.record(std::move(batch.records), [&ctx, respond = std::move(respond)](WriteOutcome outcome) {

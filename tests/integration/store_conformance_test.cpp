@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "server_process.hpp"
 #include "store/open_store.hpp"
 #include "store/store.hpp"
 
@@ -103,18 +104,7 @@ std::string unique_db_name() {
 }
 
 // A loopback port with nothing listening on it.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int closed_port() { return testing::free_port(); }
 
 // A database made for one test and dropped after it.
 class PgTestDatabase {
