@@ -4,12 +4,32 @@
 
 namespace agentlearn {
 
+namespace {
+constexpr uint64_t kMulA = 0xff51afd7ed558ccdull;
+constexpr uint64_t kMulB = 0x9e3779b97f4a7c15ull;
+}  // namespace
+
+// Eight bytes a step (little-endian words, whatever the machine), two lanes with different
+// multipliers; a short tail is one more word that carries its length in the top byte.
+// About 8x faster than FNV-1a one byte at a time, which was a fifth of the ingest thread.
 void ContentHasher::mix(const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    a_ = (a_ ^ p[i]) * 1099511628211ull;
-    b_ = (b_ ^ p[i]) * 0x100000001b3ull;
+  auto step = [this](uint64_t w) {
+    a_ = (a_ ^ w) * kMulA;
+    a_ ^= a_ >> 32;
+    b_ = (b_ ^ w) * kMulB;
     b_ ^= b_ >> 29;
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w = 0;
+    for (int k = 7; k >= 0; --k) w = (w << 8) | p[i + static_cast<size_t>(k)];
+    step(w);
+  }
+  if (i < n) {
+    uint64_t w = static_cast<uint64_t>(n - i) << 56;
+    for (size_t k = 0; i + k < n; ++k) w |= static_cast<uint64_t>(p[i + k]) << (8 * k);
+    step(w);
   }
 }
 

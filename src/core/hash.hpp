@@ -1,5 +1,6 @@
 #pragma once
-// A stable 128-bit content hash (two FNV-1a 64 lanes), printed as 32 hex digits. Stable
+// A stable 128-bit content hash (two multiply-xorshift lanes over 64-bit words), printed as
+// 32 hex digits. Stable
 // across builds and platforms, unlike std::hash, because it is stored with the data.
 #include <cstdint>
 #include <string>

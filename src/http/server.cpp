@@ -201,6 +201,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
+    // The parser drains the buffer into the body as it goes, so the buffer would stay a few
+    // KiB and a 300 KB batch would arrive in ~80 reads (each a recvmsg and a timer re-arm).
+    if (auto length = parser_->content_length(); !length || *length > 16384) buffer_.reserve(65536);
     beast::http::async_read(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_body, shared_from_this()));
   }

@@ -23,6 +23,7 @@ GroupWriter::GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions
                                       "Time to write and commit one group (one transaction, one fsync)")
                           .labels();
   }
+  completer_ = std::thread([this] { run_completions(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -50,6 +51,34 @@ void GroupWriter::stop() {
   }
   cv_.notify_one();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  {
+    std::lock_guard lock(done_mu_);
+    writer_finished_ = true;
+  }
+  done_cv_.notify_one();
+  if (completer_.joinable() && completer_.get_id() != std::this_thread::get_id()) completer_.join();
+}
+
+void GroupWriter::run_completions() {
+  for (;;) {
+    Completed c;
+    {
+      std::unique_lock lock(done_mu_);
+      done_cv_.wait(lock, [&] { return writer_finished_ || !done_queue_.empty(); });
+      if (done_queue_.empty()) return;  // the writer has stopped and everything is answered
+      c = std::move(done_queue_.front());
+      done_queue_.pop_front();
+    }
+    for (size_t i = 0; i < c.group.size(); ++i) {
+      if (c.outcomes.empty()) {
+        WriteOutcome o;
+        o.status = c.status;
+        c.group[i].done(std::move(o));
+      } else {
+        c.group[i].done(std::move(c.outcomes[i]));
+      }
+    }
+  }
 }
 
 GroupWriterStats GroupWriter::stats() const {
@@ -74,12 +103,12 @@ void GroupWriter::run() {
       }
       queued_records_ -= records;
     }
-    write_group(group);
-    group.clear();
+    write_group(std::move(group));
+    group = {};
   }
 }
 
-void GroupWriter::write_group(std::vector<Pending>& group) {
+void GroupWriter::write_group(std::vector<Pending> group) {
   std::vector<WriteOutcome> outcomes;
   const auto started = std::chrono::steady_clock::now();
   Status st = try_write_group(group, outcomes);
@@ -103,16 +132,14 @@ void GroupWriter::write_group(std::vector<Pending>& group) {
   }
   if (!st.ok()) {
     spdlog::warn("store write of {} records failed: {}", records, st.message());
-    for (auto& p : group) {
-      WriteOutcome o;
-      o.status = st.code() == StatusCode::kConflict
-                     ? Status::Unavailable("a concurrent write raced this one; retry")
-                     : st;
-      p.done(std::move(o));
-    }
-    return;
+    outcomes.clear();
+    if (st.code() == StatusCode::kConflict) st = Status::Unavailable("a concurrent write raced this one; retry");
   }
-  for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
+  {
+    std::lock_guard lock(done_mu_);
+    done_queue_.push_back({std::move(group), std::move(outcomes), std::move(st)});
+  }
+  done_cv_.notify_one();
 }
 
 Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes) {

@@ -49,7 +49,7 @@ class GroupWriter {
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
-  // Queues the records; `done` runs on the writer thread after the commit (or failure).
+  // Queues the records; `done` runs on the completion thread after the commit (or failure).
   // Returns kUnavailable at once (without calling `done`) when the queue is full or stopped.
   Status submit(std::vector<Execution> records, WriteCallback done);
 
@@ -63,8 +63,14 @@ class GroupWriter {
     std::vector<Execution> records;
     WriteCallback done;
   };
+  struct Completed {
+    std::vector<Pending> group;
+    std::vector<WriteOutcome> outcomes;  // one per request; empty: every request gets `status`
+    Status status;
+  };
   void run();
-  void write_group(std::vector<Pending>& group);
+  void run_completions();
+  void write_group(std::vector<Pending> group);
   Status try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes);
 
   std::unique_ptr<StoreWriter> writer_;
@@ -77,6 +83,15 @@ class GroupWriter {
   GroupWriterStats stats_;
   metrics::Histogram* group_records_ = nullptr;
   metrics::Histogram* group_seconds_ = nullptr;
+
+  // Answering a group's requests wakes I/O threads, one futex call each (measured: about
+  // half of a 16-record group's commit time). A second thread does it, so the writer goes
+  // straight on to the next group.
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Completed> done_queue_;
+  bool writer_finished_ = false;
+  std::thread completer_;
   std::thread thread_;
 };
 

@@ -506,7 +506,7 @@ TEST(ContentHash, KnownValueIsStable) {
   auto r = parse_execution(
       R"({"agent_id":"a","task_id":"t","execution_time":1.5,"success":true,"timestamp":"2025-01-01T00:00:00Z"})", kNow);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->content_hash, "976f21cc3da03e450a2c8c5d3e72c717");
+  EXPECT_EQ(r->content_hash, "6e0cd1bc0eddc60ec3d7e6e2381e46f2");
 }
 
 TEST(ContentHash, EqualForIdenticalContent) {
