@@ -179,11 +179,8 @@ class Session : public std::enable_shared_from_this<Session> {
     match_ = std::move(*match);
     route_label_ = match_.route ? std::string_view(match_.route->pattern) : std::string_view("unmatched");
 
-    size_t limit = match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
-                                                                    : server_.options().body_limit;
-    if (auto length = parser_->content_length(); length && *length > limit) {
-      return reject_body(limit);
-    }
+    const size_t limit = route_body_limit();
+    if (auto length = parser_->content_length(); length && *length > limit) return reject_body();
     if (parser_->is_done()) return handle();
     parser_->body_limit(limit);
     if (beast::iequals(req[beast_http::field::expect], "100-continue")) {
@@ -210,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_body(beast::error_code ec, size_t) {
     if (ec == beast::http::error::body_limit) {
-      return reject_body(parser_->get().has_content_length() ? 0 : 0);
+      return reject_body();
     }
     if (ec) {
       if (ec == beast::error::timeout || ec == net::error::eof || ec == beast::http::error::end_of_stream ||
@@ -226,14 +223,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // 413: answered before the body is read, then the connection is closed, so a client
   // streaming a huge body is neither stalled nor able to tie up the server.
-  void reject_body(size_t limit) {
+  void reject_body() {
     close_after_ = true;
-    size_t route_limit = limit ? limit
-                               : (match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
-                                                                                   : server_.options().body_limit);
     send(error_response({StatusCode::kPayloadTooLarge,
-                         fmt::format("request body is larger than this route's limit of {} bytes", route_limit)},
+                         fmt::format("request body is larger than this route's limit of {} bytes", route_body_limit())},
                         parser_->get(), request_id_));
+  }
+
+  // The matched route's own body limit, else the server's default.
+  size_t route_body_limit() const {
+    return match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
+                                                            : server_.options().body_limit;
   }
 
   void handle() {

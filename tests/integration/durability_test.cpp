@@ -345,6 +345,20 @@ std::optional<ClientResponse> wait_health(const ServerProcess& server, int statu
   return std::nullopt;
 }
 
+// While the store is down, a write is answered 503 `unavailable` with Retry-After within
+// 10 s: refused, never left hanging.
+void expect_refused_fast(const ServerProcess& server, const std::string& target, const std::string& body) {
+  const auto t0 = Clock::now();
+  auto r = request(server, verb::post, target, body, 15000ms);
+  const double took = seconds_since(t0);
+  ASSERT_TRUE(r) << "no response within 15 s while the store is down\n" << server.log();
+  EXPECT_LT(took, 10.0);
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_FALSE(r->retry_after.empty());
+  ASSERT_TRUE(is_json_error(r->body)) << r->body;
+  EXPECT_EQ(parse_json(r->body)["error"]["code"], "unavailable") << r->body;
+}
+
 TEST(StoreDownTest, PostgresStopsAndComesBack) {
   OwnPostgres pg;
   auto [rc, url] = pg.start();
@@ -364,36 +378,14 @@ TEST(StoreDownTest, PostgresStopsAndComesBack) {
 
   // Down.
   ASSERT_EQ(pg.stop(), 0);
-  {
-    // Right away, before the health check has noticed: a 503, not a hang.
-    const auto t0 = Clock::now();
-    auto r = request(server, verb::post, "/agent/performance", record_json("down-during-1", 2), 15000ms);
-    const double took = seconds_since(t0);
-    ASSERT_TRUE(r) << "no response within 15 s while the store is down\n" << server.log();
-    EXPECT_LT(took, 10.0);
-    EXPECT_EQ(r->status, 503) << r->body;
-    EXPECT_FALSE(r->retry_after.empty());
-    auto j = parse_json(r->body);
-    EXPECT_TRUE(is_json_error(r->body)) << r->body;
-    if (is_json_error(r->body)) {
-      EXPECT_EQ(j["error"]["code"], "unavailable") << r->body;
-    }
-  }
+  // Right away, before the health check has noticed: a 503, not a hang.
+  expect_refused_fast(server, "/agent/performance", record_json("down-during-1", 2));
   auto down = wait_health(server, 503, 10s);
   ASSERT_TRUE(down) << "/health did not turn 503 within 10 s of PostgreSQL stopping\n" << server.log();
   EXPECT_NE(down->body.find("\"database\":\"disconnected\""), std::string::npos) << down->body;
   EXPECT_FALSE(down->retry_after.empty());
   {
-    const auto t0 = Clock::now();
-    auto r = request(server, verb::post, "/agent/performance", record_json("down-during-2", 3), 15000ms);
-    const double took = seconds_since(t0);
-    ASSERT_TRUE(r) << "no response within 15 s while the store is down\n" << server.log();
-    EXPECT_LT(took, 10.0);
-    EXPECT_EQ(r->status, 503) << r->body;
-    EXPECT_FALSE(r->retry_after.empty());
-    auto j = parse_json(r->body);
-    ASSERT_TRUE(is_json_error(r->body)) << r->body;
-    EXPECT_EQ(j["error"]["code"], "unavailable") << r->body;
+    expect_refused_fast(server, "/agent/performance", record_json("down-during-2", 3));
     // A batch is refused the same way.
     auto b = request(server, verb::post, "/agent/performance/batch",
                      "{\"records\":[" + record_json("down-during-3", 4) + "]}", 15000ms);
