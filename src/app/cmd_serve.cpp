@@ -125,6 +125,8 @@ int run_serve(const ServeFlags& flags) {
     spdlog::error("{}", st.message());
     return 1;
   }
+  // Answers to recorded executions go out from the I/O threads, a group at a time.
+  writer.set_completion_executor([&server](std::function<void()> fn) { server.post(std::move(fn)); });
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -134,6 +136,7 @@ int run_serve(const ServeFlags& flags) {
   spdlog::info("agentlearn {} serving http://{}:{} ({} store{})", AGENTLEARN_VERSION, c.host, server.port(),
                (*store)->backend(), c.auth_tokens.empty() ? ", no auth tokens: loopback only" : ", token auth on");
   server.run();
+  writer.set_completion_executor(nullptr);  // the event loop has stopped
   // run() also returns when stop() came from elsewhere: wake the signal thread to end it.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
@@ -153,7 +156,7 @@ void register_serve_command(CLI::App& app) {
                   "Store: sqlite:PATH or postgresql://... (default sqlite:./data/agentlearn.db)");
   cmd->add_option("--host", flags->overrides.host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", flags->overrides.port, "Port to listen on (default 8080; 0 picks a free one)");
-  cmd->add_option("--threads", flags->overrides.threads, "HTTP I/O threads (default: one per core)");
+  cmd->add_option("--threads", flags->overrides.threads, "HTTP I/O threads (default: one fewer than the cores, at least 1)");
   cmd->add_option("--auth-token", flags->overrides.auth_tokens,
                   "API token as TOKEN:ROLE, ROLE one of ingest, read, admin (repeatable)");
   cmd->add_flag("--insecure", flags->overrides.insecure, "Allow a non-loopback --host without API tokens");

@@ -70,12 +70,18 @@ class Server::Impl {
   }
 
   void run() {
-    int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // Default: one thread fewer than the cores. The store's writer thread, the trainer and the
+    // kernel's network stack need a core too; on 2 cores one I/O thread served more requests
+    // at lower CPU per request than two (docs/architecture.md, "I/O threads").
+    int n = options_.threads > 0 ? options_.threads
+                                 : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
     std::vector<std::thread> threads;
     for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
   }
+
+  void post(std::function<void()> fn) { net::post(ioc_, std::move(fn)); }
 
   void stop() {
     net::post(ioc_, [this] {
@@ -406,5 +412,6 @@ Server::~Server() = default;
 Status Server::start() { return impl_->start(bound_port_); }
 void Server::run() { impl_->run(); }
 void Server::stop() { impl_->stop(); }
+void Server::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
 
 }  // namespace agentlearn::http

@@ -21,7 +21,7 @@ namespace agentlearn::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;                       // 0: pick a free port (see Server::port())
-  int threads = 0;                            // 0: hardware threads
+  int threads = 0;                            // 0: hardware threads - 1 (at least 1)
   size_t body_limit = 1 << 20;                // per request, unless a route says otherwise
   TokenSet tokens;
   bool public_metrics = false;                // GET /metrics without a token
@@ -44,6 +44,8 @@ class Server {
   // Stops accepting and ends run(); safe from any thread and from a signal-handling thread.
   void stop();
   uint16_t port() const { return bound_port_; }
+  // Runs `fn` on one of the server's I/O threads (work that ends in sending responses).
+  void post(std::function<void()> fn);
 
   class Impl;  // public so that the connection code in server.cpp can name it
 

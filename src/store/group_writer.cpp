@@ -69,16 +69,25 @@ void GroupWriter::run_completions() {
       c = std::move(done_queue_.front());
       done_queue_.pop_front();
     }
-    for (size_t i = 0; i < c.group.size(); ++i) {
-      if (c.outcomes.empty()) {
-        WriteOutcome o;
-        o.status = c.status;
-        c.group[i].done(std::move(o));
-      } else {
-        c.group[i].done(std::move(c.outcomes[i]));
-      }
+    answer(c);
+  }
+}
+
+void GroupWriter::answer(Completed& c) {
+  for (size_t i = 0; i < c.group.size(); ++i) {
+    if (c.outcomes.empty()) {
+      WriteOutcome o;
+      o.status = c.status;
+      c.group[i].done(std::move(o));
+    } else {
+      c.group[i].done(std::move(c.outcomes[i]));
     }
   }
+}
+
+void GroupWriter::set_completion_executor(CompletionExecutor executor) {
+  std::lock_guard lock(done_mu_);
+  executor_ = std::move(executor);
 }
 
 GroupWriterStats GroupWriter::stats() const {
@@ -135,10 +144,14 @@ void GroupWriter::write_group(std::vector<Pending> group) {
     outcomes.clear();
     if (st.code() == StatusCode::kConflict) st = Status::Unavailable("a concurrent write raced this one; retry");
   }
-  {
-    std::lock_guard lock(done_mu_);
-    done_queue_.push_back({std::move(group), std::move(outcomes), std::move(st)});
+  std::unique_lock lock(done_mu_);
+  if (executor_) {
+    auto c = std::make_shared<Completed>(Completed{std::move(group), std::move(outcomes), std::move(st)});
+    executor_([c] { answer(*c); });
+    return;
   }
+  done_queue_.push_back({std::move(group), std::move(outcomes), std::move(st)});
+  lock.unlock();
   done_cv_.notify_one();
 }
 

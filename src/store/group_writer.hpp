@@ -58,6 +58,14 @@ class GroupWriter {
 
   GroupWriterStats stats() const;
 
+  // Where a group's answers run. By default the writer's own completion thread; a server
+  // hands in its event loop instead, so that one wake-up answers a whole group rather than
+  // one cross-thread wake per request (on a 2-core VM a context switch costs ~20 us, the
+  // largest single item in the ingest profile). Pass nullptr to go back to the default,
+  // e.g. before the event loop stops.
+  using CompletionExecutor = std::function<void(std::function<void()>)>;
+  void set_completion_executor(CompletionExecutor executor);
+
  private:
   struct Pending {
     std::vector<Execution> records;
@@ -70,6 +78,7 @@ class GroupWriter {
   };
   void run();
   void run_completions();
+  static void answer(Completed& c);
   void write_group(std::vector<Pending> group);
   Status try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes);
 
@@ -91,6 +100,7 @@ class GroupWriter {
   std::condition_variable done_cv_;
   std::deque<Completed> done_queue_;
   bool writer_finished_ = false;
+  CompletionExecutor executor_;  // guarded by done_mu_
   std::thread completer_;
   std::thread thread_;
 };

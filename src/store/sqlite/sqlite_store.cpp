@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <mutex>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -121,16 +122,19 @@ StatusOr<StmtPtr> prepare(sqlite3* db, std::string_view sql) {
 // transaction (and the WAL snapshot) open, and bindings never leak into the next use.
 class StmtScope {
  public:
-  explicit StmtScope(sqlite3_stmt* s) : s_(s) {}
+  // `clear`: false only where every parameter is bound on every use (the insert), since
+  // clearing 15 bindings per row is measurable at 100k+ rows/s.
+  explicit StmtScope(sqlite3_stmt* s, bool clear = true) : s_(s), clear_(clear) {}
   ~StmtScope() {
     sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
+    if (clear_) sqlite3_clear_bindings(s_);
   }
   StmtScope(const StmtScope&) = delete;
   StmtScope& operator=(const StmtScope&) = delete;
 
  private:
   sqlite3_stmt* s_;
+  bool clear_;
 };
 
 // Bound text must outlive the step; every caller steps before the strings go away.
@@ -189,7 +193,16 @@ void read_stored_row(sqlite3_stmt* s, StoredRow& row) {
   }
 }
 
+// SQLite's memory statistics take a global mutex around every allocation it makes; we never
+// read them. Must be set before SQLite initialises, hence the first open; a process that
+// already uses SQLite elsewhere keeps its setting (sqlite3_config then reports MISUSE).
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteOptions& options) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   // NOMUTEX: each connection is used by one thread at a time (the pool and the writer's
   // single-thread contract guarantee it), so SQLite's own per-call mutex is pure overhead.
@@ -319,7 +332,7 @@ class SqliteWriter final : public StoreWriter {
     ids_out.reserve(rows.size());
     sqlite3_stmt* s = insert_.get();
     for (const Execution* e : rows) {
-      StmtScope scope(s);
+      StmtScope scope(s, /*clear=*/false);
       bind_opt_text(s, 1, e->execution_id);
       bind_text(s, 2, e->agent_id);
       bind_text(s, 3, e->task_id);
