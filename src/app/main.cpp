@@ -1,17 +1,30 @@
 // agentlearn: one binary, subcommands for the service and its clients.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <cstdlib>
+
+#include "app/cmd_evaluate_models.hpp"
 #include "app/cmd_import.hpp"
 #include "app/cmd_record.hpp"
 #include "app/cmd_serve.hpp"
 
 int main(int argc, char** argv) {
+  // XGBoost trains with OpenMP, whose idle threads busy-wait by default: on a loaded 2-core
+  // machine that makes training 15x slower and steals the I/O threads' core. libgomp reads
+  // OMP_WAIT_POLICY once, when it is loaded (before main), so set it and start again. A
+  // policy the user chose is kept.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then run on, spinning
+  }
   CLI::App app{"agentlearn: a learning service for multi-agent systems"};
   app.set_version_flag("--version", AGENTLEARN_VERSION);
   app.require_subcommand(1);
   agentlearn::register_serve_command(app);
   agentlearn::register_record_command(app);
   agentlearn::register_import_command(app);
+  agentlearn::register_evaluate_models_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

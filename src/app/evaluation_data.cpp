@@ -1,0 +1,69 @@
+#include "app/evaluation_data.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "app/csv_reader.hpp"
+#include "core/execution_json.hpp"
+
+namespace agentlearn {
+
+StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir) {
+  std::string path = data_dir + "/swebench-verified/executions.jsonl";
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::vector<Execution> rows;
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto e = parse_execution(line, 0);
+    if (!e.ok()) return Status::Invalid(fmt::format("{} line {}: {}", path, line_no, e.status().message()));
+    rows.push_back(std::move(*e));
+  }
+  if (rows.empty()) return Status::Invalid(path + " holds no executions");
+  return rows;
+}
+
+StatusOr<LabelledTexts> load_debian_packages(const std::string& data_dir) {
+  std::string path = data_dir + "/debian-packages/packages.csv";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  CsvReader reader(in);
+  std::vector<std::string> fields;
+  auto first = reader.next(fields);
+  if (!first.ok()) return first.status();
+  if (!*first) return Status::Invalid(path + " is empty");
+  auto column = [&](std::string_view name) -> int {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  int c_section = column("section"), c_short = column("short_description"), c_long = column("long_description"),
+      c_split = column("split");
+  if (c_section < 0 || c_short < 0 || c_long < 0 || c_split < 0) {
+    return Status::Invalid(path + " lacks section, short_description, long_description or split");
+  }
+  LabelledTexts out;
+  while (true) {
+    auto more = reader.next(fields);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    std::string text = fields[static_cast<size_t>(c_short)] + " " + fields[static_cast<size_t>(c_long)];
+    const std::string& label = fields[static_cast<size_t>(c_section)];
+    if (fields[static_cast<size_t>(c_split)] == "test") {
+      out.test_texts.push_back(std::move(text));
+      out.test_labels.push_back(label);
+    } else {
+      out.train_texts.push_back(std::move(text));
+      out.train_labels.push_back(label);
+    }
+  }
+  if (out.train_texts.empty() || out.test_texts.empty()) return Status::Invalid(path + " lacks a train or test split");
+  return out;
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,118 @@
+#pragma once
+// The one feature builder behind the agent selector and the performance predictor, used
+// the same way in training and in serving, so the models never see features at request time
+// that differ from what they learned on (spec.md section 1, "features vs. outcomes").
+//
+// It only reads what a recommend request carries: the task's text (through its embedding),
+// task_type, the `context` members, and the candidate agent_id. Outcomes (execution_time,
+// success, metrics) of the row being described are never read; what the builder knows of
+// outcomes are statistics fitted once on the training rows: each agent's smoothed success
+// rate, mean log time and mean log cost, overall, per task_type and per categorical context
+// value, and the same per task_type and context value over all agents (how hard such tasks
+// are). This is where bars.md says the gain over one-hot agent ids lies.
+//
+// Unknown agents, unseen task types and values, and missing context fall back to the
+// enclosing prior (agent -> global, agent x type -> agent), never to an error.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/execution.hpp"
+#include "core/status.hpp"
+#include "ml/dense_matrix.hpp"
+
+namespace agentlearn::ml {
+
+// What a recommendation request carries about a task (and what a stored execution carries
+// of the same fields).
+struct TaskQuery {
+  std::string_view description;
+  std::string_view task_type;     // empty: none
+  std::string_view context_json;  // a JSON object; empty or "{}": none
+};
+
+// The query part of a stored execution (no outcome fields).
+TaskQuery task_query_of(const Execution& e);
+
+struct FeatureParams {
+  double smoothing = 5;       // pseudo-count pulling a group's rate toward its prior
+  int max_context_keys = 8;   // most frequent context members used as features
+  int text_dimensions = 256;  // leading embedding dimensions used (0: none)
+};
+
+// Running sums of outcomes for one group of executions.
+struct OutcomeTally {
+  double runs = 0;
+  double successes = 0;
+  double time_runs = 0;
+  double sum_log_time = 0;
+  double cost_runs = 0;
+  double sum_log_cost = 0;
+  void add(bool success, double execution_time, std::optional<double> cost_usd);
+};
+
+// A task described once; reused for every candidate agent (the expensive part of a
+// recommendation's features is per task, not per agent).
+struct PreparedTask {
+  std::vector<float> task_part;               // features that do not depend on the agent
+  std::vector<uint64_t> agent_group_keys;     // per agent-dependent group: the task's value key
+};
+
+class FeatureBuilder {
+ public:
+  FeatureBuilder() = default;
+  // Fits the statistics and the context schema on training rows.
+  static StatusOr<FeatureBuilder> fit(std::span<const Execution> rows, const FeatureParams& params);
+
+  size_t width() const { return task_width_ + agent_width_; }
+  size_t embedding_width() const { return static_cast<size_t>(text_dims_); }
+  // One readable name per feature column, for reports and importance tables.
+  std::vector<std::string> names() const;
+
+  // `embedding` is the task text's vector (missing dimensions read as NaN).
+  PreparedTask prepare(const TaskQuery& task, std::span<const float> embedding) const;
+  // Writes the features of (task, agent) into `out` (width() floats).
+  void fill(const PreparedTask& task, std::string_view agent_id, std::span<float> out) const;
+  // Convenience: prepare + fill one row.
+  std::vector<float> build(const TaskQuery& task, std::span<const float> embedding, std::string_view agent_id) const;
+
+  // The agent's smoothed success rate overall and for the task type (the rules' view).
+  double agent_success_rate(std::string_view agent_id, std::string_view task_type) const;
+  // Agents seen in training, with their run counts.
+  const std::vector<std::pair<std::string, double>>& agents() const { return agents_; }
+  // Context members used, and whether each is numeric.
+  struct ContextKey {
+    std::string name;
+    bool numeric = false;
+  };
+  const std::vector<ContextKey>& context_keys() const { return context_keys_; }
+
+  std::string serialize() const;
+  static StatusOr<FeatureBuilder> deserialize(std::string_view blob);
+
+ private:
+  // Each tally table is keyed by a 64-bit hash of the group (agent, type, value...).
+  using Table = std::unordered_map<uint64_t, OutcomeTally>;
+  void write_group(const Table& table, uint64_t key, double prior_rate, double prior_log_time,
+                   double prior_log_cost, float* out) const;
+  void compute_layout();
+
+  FeatureParams params_;
+  std::vector<ContextKey> context_keys_;
+  int text_dims_ = 0;
+  OutcomeTally global_;
+  Table by_type_;           // task_type
+  Table by_context_;        // (key, categorical value)
+  Table by_agent_;          // agent
+  Table by_agent_type_;     // (agent, task_type)
+  Table by_agent_context_;  // (agent, key, categorical value)
+  std::vector<std::pair<std::string, double>> agents_;
+  size_t task_width_ = 0;
+  size_t agent_width_ = 0;
+};
+
+}  // namespace agentlearn::ml
