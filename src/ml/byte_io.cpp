@@ -51,6 +51,7 @@ std::string ByteReader::get_string() {
 
 bool ByteReader::take(void* dst, size_t n) {
   if (!ok()) return false;
+  if (n == 0) return true;  // an empty vector's data() may be null: memcpy must not see it
   if (n > remaining()) {
     fail("truncated");
     return false;
