@@ -72,6 +72,45 @@ StatusOr<std::string> postgres_url_from_env(const std::map<std::string, std::str
   return url;
 }
 
+// models: {<model>: {parameters: {<key>: <scalar>}}}, every key checked against the table of
+// ml/model_params.hpp so that a misspelt parameter is an error, not silently ignored.
+Status apply_model_parameters(const std::string& path, const YAML::Node& models, ml::ModelParams& params) {
+  if (!models || models.IsNull()) return Status::Ok();
+  if (!models.IsMap()) return Status::Invalid(fmt::format("config file '{}': models must be a mapping", path), "models");
+  for (const auto& model : models) {
+    const std::string name = model.first.as<std::string>();
+    const YAML::Node& body = model.second;
+    if (body.IsNull()) continue;
+    if (!body.IsMap()) {
+      return Status::Invalid(fmt::format("config file '{}': models.{} must be a mapping", path, name), "models." + name);
+    }
+    for (const auto& part : body) {
+      const std::string part_name = part.first.as<std::string>();
+      if (part_name != "parameters") {
+        return Status::Invalid(fmt::format("config file '{}': unknown key models.{}.{} (expected parameters)", path,
+                                           name, part_name),
+                               "models." + name + "." + part_name);
+      }
+      if (part.second.IsNull()) continue;
+      if (!part.second.IsMap()) {
+        return Status::Invalid(fmt::format("config file '{}': models.{}.parameters must be a mapping", path, name),
+                               "models." + name + ".parameters");
+      }
+      for (const auto& kv : part.second) {
+        const std::string key = kv.first.as<std::string>();
+        if (!kv.second.IsScalar()) {
+          return Status::Invalid(fmt::format("config file '{}': models.{}.parameters.{} must be a single value", path,
+                                             name, key),
+                                 "models." + name + ".parameters." + key);
+        }
+        Status st = ml::set_model_parameter(params, name, key, kv.second.Scalar());
+        if (!st.ok()) return Status::Invalid(fmt::format("config file '{}': {}", path, st.message()), st.field());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // Reads the YAML file into `c`; returns the file's `database`, if any, apart.
 Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>& database) {
   YAML::Node root;
@@ -94,7 +133,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
   static const std::set<std::string> kKnown = {
       "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins",
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
-      "log_level"};
+      "log_level", "vector_dimensions", "models"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -131,6 +170,17 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     read("access_log", c.access_log, "true or false");
     read("log_level", c.log_level, "a log level");
     if (!st.ok()) return st;
+    if (root["vector_dimensions"]) {
+      int dims = 0;
+      read("vector_dimensions", dims, "an integer");
+      if (!st.ok()) return st;
+      if (dims < 8 || dims > 1024) {
+        return Status::Invalid(fmt::format("config file '{}': vector_dimensions must be in 8..1024", path),
+                               "vector_dimensions");
+      }
+      ml::set_vector_dimensions(c.models, dims);
+    }
+    if (st = apply_model_parameters(path, root["models"], c.models); !st.ok()) return st;
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "ml/model_params.hpp"
 
 namespace agentlearn {
 
@@ -27,6 +28,9 @@ struct Config {
   int idle_timeout_seconds = 60;
   bool access_log = false;
   std::string log_level = "info";
+  // The models' parameters: `models.<name>.parameters.<key>`, and `vector_dimensions` (the
+  // embedding width, 256), as the design's ml_config.yaml names them.
+  ml::ModelParams models;
 };
 
 // Values given on the command line; unset ones leave the lower sources in force.

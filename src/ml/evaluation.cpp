@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -127,6 +128,96 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
   ev.r2_log_time = r2_score(true_time, pred_time);
   ev.r2_log_cost = cost_truth.empty() ? std::numeric_limits<double>::quiet_NaN() : r2_score(cost_truth, cost_pred);
   return ev;
+}
+
+StatusOr<AnomalyEvaluation> evaluate_anomaly_detector(std::span<const Execution> rows,
+                                                      const AnomalyDetectorParams& params, double share,
+                                                      uint64_t seed) {
+  if (!(share > 0 && share < 0.5)) return Status::Invalid("share must be in (0, 0.5)");
+  std::vector<Execution> data(rows.begin(), rows.end());
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0, 1), factor(10, 50);
+  std::unique_ptr<bool[]> corrupted(new bool[data.size()]);
+  AnomalyEvaluation ev;
+  ev.rows = data.size();
+  for (size_t i = 0; i < data.size(); ++i) {
+    corrupted[i] = unit(rng) < share;
+    if (!corrupted[i]) continue;
+    ++ev.corrupted;
+    double f = factor(rng);
+    if (data[i].cost_usd && unit(rng) < 0.5) {
+      *data[i].cost_usd *= f;
+    } else {
+      data[i].execution_time *= f;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto detector = AnomalyDetector::train(data, params);
+  if (!detector.ok()) return detector.status();
+  ev.training_seconds = seconds_since(t0);
+  std::vector<double> scores(data.size());
+  size_t flagged = 0, flagged_right = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    scores[i] = detector->score(data[i]);
+    if (detector->is_anomaly(scores[i])) {
+      ++flagged;
+      flagged_right += corrupted[i];
+    }
+  }
+  ev.auc = roc_auc(scores, std::span<const bool>(corrupted.get(), data.size()));
+  ev.features = DenseMatrix(data.size(), AnomalyDetector::kFeatureCount);
+  for (size_t i = 0; i < data.size(); ++i) detector->features(data[i], ev.features.row(i));
+  ev.corrupted_rows.assign(corrupted.get(), corrupted.get() + data.size());
+  ev.flagged_precision = flagged ? static_cast<double>(flagged_right) / static_cast<double>(flagged) : 0;
+  ev.flagged_recall = ev.corrupted ? static_cast<double>(flagged_right) / static_cast<double>(ev.corrupted) : 0;
+  return ev;
+}
+
+double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::span<const std::string> reference_labels,
+                         const std::vector<std::vector<float>>& queries, std::span<const std::string> query_labels,
+                         int k) {
+  if (reference.empty() || queries.empty() || k < 1) return std::numeric_limits<double>::quiet_NaN();
+  auto normalised = [](const std::vector<float>& v) {
+    double n = 0;
+    for (float x : v) n += static_cast<double>(x) * x;
+    n = n > 0 ? 1 / std::sqrt(n) : 0;
+    std::vector<float> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<float>(v[i] * n);
+    return out;
+  };
+  std::vector<std::vector<float>> ref;
+  ref.reserve(reference.size());
+  for (const auto& v : reference) ref.push_back(normalised(v));
+  const size_t kk = std::min(static_cast<size_t>(k), ref.size());
+  size_t right = 0;
+  std::vector<std::pair<float, size_t>> sims(ref.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<float> qv = normalised(queries[q]);
+    for (size_t r = 0; r < ref.size(); ++r) {
+      float dot = 0;
+      const size_t d = std::min(qv.size(), ref[r].size());
+      for (size_t i = 0; i < d; ++i) dot += qv[i] * ref[r][i];
+      sims[r] = {dot, r};
+    }
+    std::partial_sort(sims.begin(), sims.begin() + static_cast<ptrdiff_t>(kk), sims.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::unordered_map<std::string_view, std::pair<int, double>> votes;
+    for (size_t i = 0; i < kk; ++i) {
+      auto& v = votes[reference_labels[sims[i].second]];
+      v.first += 1;
+      v.second += sims[i].first;
+    }
+    std::string_view best;
+    std::pair<int, double> best_vote{-1, 0};
+    for (const auto& [label, vote] : votes) {
+      if (vote.first > best_vote.first || (vote.first == best_vote.first && vote.second > best_vote.second)) {
+        best = label;
+        best_vote = vote;
+      }
+    }
+    right += best == query_labels[q];
+  }
+  return static_cast<double>(right) / static_cast<double>(queries.size());
 }
 
 }  // namespace agentlearn::ml

@@ -11,6 +11,7 @@
 #include "core/execution.hpp"
 #include "core/status.hpp"
 #include "ml/agent_selector.hpp"
+#include "ml/anomaly_detector.hpp"
 #include "ml/performance_predictor.hpp"
 #include "ml/task_features.hpp"
 
@@ -44,6 +45,35 @@ struct TabularEvaluation {
 // k-fold by task_id. `embedder` may be null (text dimensions then read as missing).
 StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Execution> rows, const TabularParams& params,
                                                             int folds, uint64_t seed, const EmbedderFactory& embedder);
+
+struct AnomalyEvaluation {
+  double auc = 0;
+  size_t rows = 0;
+  size_t corrupted = 0;
+  double training_seconds = 0;
+  double flagged_precision = 0;  // share of flagged runs (score >= threshold) that were corrupted
+  double flagged_recall = 0;     // share of corrupted runs that were flagged
+  // The detector's features of every run and which runs were corrupted, so that another
+  // implementation (scikit-learn's IsolationForest, bench/anomaly/) can be scored on the
+  // very same input.
+  DenseMatrix features;
+  std::vector<bool> corrupted_rows;
+};
+
+// bars.md's protocol: a seeded `share` of the runs get their time or their cost (half each,
+// cost only where there is one) multiplied by a factor drawn uniformly from [10, 50]; the
+// detector trains on all runs as a service would (corruptions included) and the corrupted
+// runs are the positives of the ROC AUC.
+StatusOr<AnomalyEvaluation> evaluate_anomaly_detector(std::span<const Execution> rows,
+                                                      const AnomalyDetectorParams& params, double share,
+                                                      uint64_t seed);
+
+// k-nearest-neighbour majority vote by cosine similarity: each query takes the labels of
+// its k most similar reference vectors; a tie between labels goes to the label whose tied
+// neighbours have the larger summed similarity. Returns the share of queries voted right.
+double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::span<const std::string> reference_labels,
+                         const std::vector<std::vector<float>>& queries, std::span<const std::string> query_labels,
+                         int k);
 
 // Builds the feature matrix of `rows` (each row with its own agent).
 DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows, const TextEmbedder& embed);

@@ -405,5 +405,63 @@ TEST(ProcessEnvironment, ReadsTheRealEnvironment) {
   EXPECT_EQ(env["AGENTLEARN_CONFIG_TEST_VAR"], "a=b") << "only the first '=' separates name and value";
 }
 
+TEST_F(ConfigTest, ModelParametersComeFromTheFile) {
+  Config c = load_ok(write(R"(vector_dimensions: 64
+models:
+  agent_selector:
+    parameters:
+      n_estimators: 250
+      max_depth: 6
+  performance_predictor:
+    parameters:
+      learning_rate: 0.05
+  embedding_generator:
+    parameters:
+      dm: true
+  anomaly_detector:
+    parameters: {max_samples: 128, contamination: 0.01}
+)"));
+  EXPECT_EQ(c.models.agent_selector.n_estimators, 250);
+  EXPECT_EQ(c.models.agent_selector.max_depth, 6);
+  EXPECT_DOUBLE_EQ(c.models.performance_predictor.learning_rate, 0.05);
+  EXPECT_TRUE(c.models.embedding_generator.dm);
+  EXPECT_EQ(c.models.embedding_generator.dimensions, 64);
+  EXPECT_LE(c.models.features.text_dimensions, 64);
+  EXPECT_EQ(c.models.anomaly_detector.forest.max_samples, 128);
+  EXPECT_DOUBLE_EQ(c.models.anomaly_detector.contamination, 0.01);
+  // Untouched parameters keep their defaults.
+  EXPECT_EQ(c.models.task_classifier.hidden_units, ml::ModelParams{}.task_classifier.hidden_units);
+}
+
+TEST_F(ConfigTest, BadModelParametersAreRefusedNamingTheKey) {
+  load_error(write("models:\n  agent_selector:\n    parameters:\n      n_estimators: many\n"), {}, {},
+             "models.agent_selector.parameters.n_estimators");
+  load_error(write("models:\n  agent_selector:\n    parameters:\n      n_trees: 5\n"), {}, {},
+             "models.agent_selector.parameters.n_trees");
+  load_error(write("models:\n  random_forest:\n    parameters:\n      n_estimators: 5\n"), {}, {},
+             "models.random_forest");
+  load_error(write("models:\n  agent_selector:\n    params:\n      n_estimators: 5\n"), {}, {},
+             "models.agent_selector.params");
+  load_error(write("models:\n  agent_selector:\n    parameters:\n      max_depth: [1, 2]\n"), {}, {},
+             "models.agent_selector.parameters.max_depth");
+  load_error(write("models:\n  embedding_generator:\n    parameters:\n      dm: maybe\n"), {}, {},
+             "models.embedding_generator.parameters.dm");
+  load_error(write("vector_dimensions: 3\n"), {}, {}, "vector_dimensions");
+  load_error(write("models: [1]\n"), {}, {}, "models");
+}
+
+TEST_F(ConfigTest, EveryModelParameterIsDocumentedInTheExampleConfig) {
+  std::ifstream in(std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/learning.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  for (const auto& p : ml::list_model_parameters(ml::ModelParams{})) {
+    EXPECT_NE(text.find("      " + p.name + ": " + p.value), std::string::npos)
+        << "deploy/learning.yaml lacks models." << p.model << ".parameters." << p.name << ": " << p.value;
+  }
+  // And the example file loads as it is.
+  Config c = load_ok(std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/learning.yaml");
+  EXPECT_EQ(c.models.agent_selector.n_estimators, 100);
+}
+
 }  // namespace
 }  // namespace agentlearn

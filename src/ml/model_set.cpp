@@ -1,0 +1,183 @@
+#include "ml/model_set.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "ml/byte_io.hpp"
+#include "ml/evaluation.hpp"
+#include "ml/outcome_scale.hpp"
+#include "ml/tokenizer.hpp"
+
+namespace agentlearn::ml {
+
+namespace {
+constexpr std::string_view kMagic = "AL-MODELSET";
+constexpr uint32_t kFormat = 1;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <typename T>
+Status load_into(std::optional<T>& slot, const std::string& blob) {
+  auto v = T::deserialize(blob);
+  if (!v.ok()) return v.status();
+  slot.emplace(std::move(*v));
+  return {};
+}
+}  // namespace
+
+std::vector<float> ModelSet::embed(std::string_view text) const { return embedding_->infer(tokenize(text)); }
+
+std::string ModelSet::effective_task_type(const TaskQuery& task, std::string* category, double* probability) const {
+  auto guess = classifier_->predict(task.description);
+  if (category) *category = guess.label;
+  if (probability) *probability = guess.probability;
+  return task.task_type.empty() ? guess.label : std::string(task.task_type);
+}
+
+StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execution> rows, const ModelParams& params) {
+  if (rows.empty()) return Status::Invalid("no executions to train on");
+  std::shared_ptr<ModelSet> set(new ModelSet());
+
+  // Distinct texts, each with the task type it was most often recorded with.
+  std::map<std::string, std::map<std::string, size_t>> texts;
+  for (const auto& e : rows) {
+    if (e.task_description) ++texts[*e.task_description][e.task_type.value_or("")];
+  }
+  if (texts.empty()) return Status::Invalid("no execution has a task_description to learn from");
+  std::vector<std::string> text_list, type_list;
+  std::vector<std::vector<std::string>> docs;
+  for (const auto& [text, types] : texts) {
+    auto best = std::max_element(types.begin(), types.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    text_list.push_back(text);
+    type_list.push_back(best->first);
+    docs.push_back(tokenize(text));
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto embedding = Doc2Vec::train(docs, params.embedding_generator);
+  if (!embedding.ok()) return Status::Invalid("embedding_generator: " + embedding.status().message());
+  set->embedding_.emplace(std::move(*embedding));
+  set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size()});
+
+  t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> typed_texts, typed_labels;
+  for (size_t i = 0; i < text_list.size(); ++i) {
+    if (!type_list[i].empty()) {
+      typed_texts.push_back(text_list[i]);
+      typed_labels.push_back(type_list[i]);
+    }
+  }
+  auto classifier = TaskClassifier::train(typed_texts, typed_labels, params.task_classifier);
+  if (!classifier.ok()) return Status::Invalid("task_classifier: " + classifier.status().message());
+  set->classifier_.emplace(std::move(*classifier));
+  set->report_.push_back({"task_classifier", seconds_since(t0), typed_texts.size()});
+
+  // Rows without a task type get the classifier's, exactly as requests without one do.
+  std::vector<Execution> typed(rows.begin(), rows.end());
+  for (auto& e : typed) {
+    if (!e.task_type) e.task_type = set->effective_task_type(task_query_of(e), nullptr, nullptr);
+  }
+  t0 = std::chrono::steady_clock::now();
+  auto features = FeatureBuilder::fit(typed, params.features);
+  if (!features.ok()) return Status::Invalid("features: " + features.status().message());
+  set->features_ = std::move(*features);
+  const ModelSet& self = *set;
+  DenseMatrix x = feature_rows(set->features_, typed, [&self](std::string_view t) { return self.embed(t); });
+  double features_seconds = seconds_since(t0);
+
+  std::unique_ptr<bool[]> success(new bool[rows.size()]);
+  std::vector<float> log_times(rows.size()), log_costs(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    success[i] = rows[i].success;
+    log_times[i] = static_cast<float>(log_time(rows[i].execution_time));
+    log_costs[i] = rows[i].cost_usd ? static_cast<float>(log_cost(*rows[i].cost_usd)) : kMissing;
+  }
+  t0 = std::chrono::steady_clock::now();
+  AgentSelectorParams sp = params.agent_selector;
+  sp.threads = params.training_threads;
+  auto selector = AgentSelector::train(x, std::span<const bool>(success.get(), rows.size()), sp);
+  if (!selector.ok()) return Status::Invalid("agent_selector: " + selector.status().message());
+  set->selector_.emplace(std::move(*selector));
+  set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size()});
+
+  t0 = std::chrono::steady_clock::now();
+  PerformancePredictorParams pp = params.performance_predictor;
+  pp.threads = params.training_threads;
+  auto predictor = PerformancePredictor::train(x, log_times, log_costs, pp);
+  if (!predictor.ok()) return Status::Invalid("performance_predictor: " + predictor.status().message());
+  set->predictor_.emplace(std::move(*predictor));
+  set->report_.push_back({"performance_predictor", seconds_since(t0), rows.size()});
+
+  t0 = std::chrono::steady_clock::now();
+  auto anomaly = AnomalyDetector::train(rows, params.anomaly_detector);
+  if (!anomaly.ok()) return Status::Invalid("anomaly_detector: " + anomaly.status().message());
+  set->anomaly_.emplace(std::move(*anomaly));
+  set->report_.push_back({"anomaly_detector", seconds_since(t0), rows.size()});
+  return std::shared_ptr<const ModelSet>(std::move(set));
+}
+
+StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const std::string> candidates) const {
+  TaskEstimate out;
+  out.embedding = embed(task.description);
+  std::string type = effective_task_type(task, &out.category, &out.category_probability);
+  TaskQuery typed = task;
+  typed.task_type = type;
+  PreparedTask prepared = features_.prepare(typed, out.embedding);
+  DenseMatrix x(candidates.size(), features_.width());
+  for (size_t i = 0; i < candidates.size(); ++i) features_.fill(prepared, candidates[i], x.row(i));
+  std::vector<float> p, lt, lc;
+  if (auto st = selector_->predict(x, p); !st.ok()) return st;
+  if (auto st = predictor_->predict(x, lt, lc); !st.ok()) return st;
+  out.candidates.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) out.candidates.push_back({candidates[i], p[i], lt[i], lc[i]});
+  return out;
+}
+
+std::string ModelSet::serialize() const {
+  ByteWriter w(kMagic, kFormat);
+  w.put_string(embedding_->serialize());
+  w.put_string(classifier_->serialize());
+  w.put_string(features_.serialize());
+  w.put_string(selector_->serialize());
+  w.put_string(predictor_->serialize());
+  w.put_string(anomaly_->serialize());
+  w.put<uint64_t>(report_.size());
+  for (const auto& r : report_) {
+    w.put_string(r.model);
+    w.put<double>(r.seconds);
+    w.put<uint64_t>(r.samples);
+  }
+  return std::move(w).take();
+}
+
+StatusOr<std::shared_ptr<const ModelSet>> ModelSet::deserialize(std::string_view blob) {
+  ByteReader r(blob, kMagic, kFormat, kFormat);
+  std::string parts[6];
+  for (auto& p : parts) p = r.get_string();
+  auto n = r.get<uint64_t>();
+  if (n > 16) r.fail("implausible training report");
+  std::shared_ptr<ModelSet> set(new ModelSet());
+  for (uint64_t i = 0; r.ok() && i < n; ++i) {
+    ModelTrainingReport rep;
+    rep.model = r.get_string();
+    rep.seconds = r.get<double>();
+    rep.samples = r.get<uint64_t>();
+    set->report_.push_back(std::move(rep));
+  }
+  if (auto st = r.finish(); !st.ok()) return st;
+  if (auto st = load_into(set->embedding_, parts[0]); !st.ok()) return st;
+  if (auto st = load_into(set->classifier_, parts[1]); !st.ok()) return st;
+  auto features = FeatureBuilder::deserialize(parts[2]);
+  if (!features.ok()) return features.status();
+  set->features_ = std::move(*features);
+  if (auto st = load_into(set->selector_, parts[3]); !st.ok()) return st;
+  if (auto st = load_into(set->predictor_, parts[4]); !st.ok()) return st;
+  if (auto st = load_into(set->anomaly_, parts[5]); !st.ok()) return st;
+  return std::shared_ptr<const ModelSet>(std::move(set));
+}
+
+}  // namespace agentlearn::ml

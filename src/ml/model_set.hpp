@@ -1,0 +1,85 @@
+#pragma once
+// The five models trained together as one set (spec.md section 3: a selector is never paired
+// with an embedding it was not trained on), and the computation a recommendation needs from
+// them: embed the task text, classify it, and estimate success, time and cost for every
+// candidate agent. Immutable once trained or loaded, so request threads share it freely.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/execution.hpp"
+#include "core/status.hpp"
+#include "ml/agent_selector.hpp"
+#include "ml/anomaly_detector.hpp"
+#include "ml/doc2vec.hpp"
+#include "ml/model_params.hpp"
+#include "ml/performance_predictor.hpp"
+#include "ml/task_classifier.hpp"
+#include "ml/task_features.hpp"
+
+namespace agentlearn::ml {
+
+struct ModelTrainingReport {
+  std::string model;
+  double seconds = 0;
+  size_t samples = 0;
+};
+
+struct CandidateEstimate {
+  std::string agent_id;
+  float success_probability = 0;
+  float log_time = 0;
+  float log_cost = kMissing;  // NaN when the set has no cost model
+};
+
+struct TaskEstimate {
+  std::vector<float> embedding;
+  std::string category;  // the classifier's task_type for the text
+  double category_probability = 0;
+  std::vector<CandidateEstimate> candidates;  // in the order asked
+};
+
+class ModelSet {
+ public:
+  // Trains the five on `rows`: Doc2Vec and the classifier on the distinct task texts (a
+  // task run by many agents counts once), the feature statistics, selector, predictor and
+  // anomaly detector on every row. Needs rows with task texts and at least two task types.
+  static StatusOr<std::shared_ptr<const ModelSet>> train(std::span<const Execution> rows, const ModelParams& params);
+
+  // One recommendation's worth of model compute for `candidates`. Thread-safe.
+  StatusOr<TaskEstimate> estimate(const TaskQuery& task, std::span<const std::string> candidates) const;
+
+  // The text's embedding (Doc2Vec inference, deterministic per text).
+  std::vector<float> embed(std::string_view text) const;
+
+  const Doc2Vec& embedding_generator() const { return *embedding_; }
+  const TaskClassifier& task_classifier() const { return *classifier_; }
+  const FeatureBuilder& features() const { return features_; }
+  const AgentSelector& agent_selector() const { return *selector_; }
+  const PerformancePredictor& performance_predictor() const { return *predictor_; }
+  const AnomalyDetector& anomaly_detector() const { return *anomaly_; }
+  const std::vector<ModelTrainingReport>& training_report() const { return report_; }
+
+  // All five in one blob; loading gives identical estimates.
+  std::string serialize() const;
+  static StatusOr<std::shared_ptr<const ModelSet>> deserialize(std::string_view blob);
+
+ private:
+  ModelSet() = default;
+  // The task type the features use: the request's, else the classifier's guess.
+  std::string effective_task_type(const TaskQuery& task, std::string* category, double* probability) const;
+
+  std::optional<Doc2Vec> embedding_;
+  std::optional<TaskClassifier> classifier_;
+  FeatureBuilder features_;
+  std::optional<AgentSelector> selector_;
+  std::optional<PerformancePredictor> predictor_;
+  std::optional<AnomalyDetector> anomaly_;
+  std::vector<ModelTrainingReport> report_;
+};
+
+}  // namespace agentlearn::ml

@@ -1,0 +1,104 @@
+// ModelSet: the five trained together on executions, one recommendation's estimates for
+// every candidate, and a serialized set that estimates identically.
+#include "ml/model_set.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace agentlearn::ml {
+namespace {
+
+// Two kinds of task (frontend and database texts); "ui-expert" succeeds on frontend work,
+// "db-expert" on database work; "db-expert" is slower and dearer.
+std::vector<Execution> workload(size_t tasks, uint64_t seed) {
+  const char* frontend[] = {"button", "layout", "css", "render", "page", "widget", "click", "style"};
+  const char* database[] = {"query", "index", "table", "join", "schema", "migration", "row", "transaction"};
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<Execution> rows;
+  for (size_t t = 0; t < tasks; ++t) {
+    bool fe = t % 2 == 0;
+    std::string text = fe ? "fix the" : "repair the";
+    for (int w = 0; w < 12; ++w) text += std::string(" ") + (fe ? frontend : database)[rng() % 8];
+    for (const char* agent : {"ui-expert", "db-expert", "generalist"}) {
+      Execution e;
+      e.agent_id = agent;
+      e.task_id = "task-" + std::to_string(t);
+      e.task_description = text;
+      e.task_type = fe ? "frontend" : "database";
+      std::string a = agent;
+      double p = a == "generalist" ? 0.5 : ((a == "ui-expert") == fe ? 0.9 : 0.15);
+      e.success = u(rng) < p;
+      e.execution_time = (a == "db-expert" ? 100 : 20) * (0.8 + 0.4 * u(rng));
+      e.cost_usd = e.execution_time / 100;
+      e.context_json = fe ? R"({"area":"web"})" : R"({"area":"data"})";
+      rows.push_back(std::move(e));
+    }
+  }
+  return rows;
+}
+
+ModelParams small_params() {
+  ModelParams p;
+  set_vector_dimensions(p, 16);
+  p.embedding_generator.epochs = 10;
+  p.task_classifier.max_epochs = 30;
+  p.agent_selector.n_estimators = 20;
+  p.performance_predictor.n_estimators = 20;
+  p.anomaly_detector.forest.n_estimators = 20;
+  p.training_threads = 1;
+  return p;
+}
+
+TEST(ModelSet, TrainsTheFiveAndRanksTheRightSpecialist) {
+  auto set = ModelSet::train(workload(200, 1), small_params());
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  ASSERT_EQ((*set)->training_report().size(), 5u);
+  std::vector<std::string> agents = {"ui-expert", "db-expert", "generalist", "never-seen"};
+  // No task_type: the classifier supplies it from the text.
+  auto fe = (*set)->estimate(TaskQuery{"fix the css of the page layout widget", "", ""}, agents);
+  ASSERT_TRUE(fe.ok()) << fe.status().message();
+  EXPECT_EQ(fe->category, "frontend");
+  ASSERT_EQ(fe->candidates.size(), 4u);
+  EXPECT_GT(fe->candidates[0].success_probability, fe->candidates[1].success_probability + 0.2);
+  auto db = (*set)->estimate(TaskQuery{"repair the query join on the index table", "", R"({"area":"data"})"}, agents);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db->category, "database");
+  EXPECT_GT(db->candidates[1].success_probability, db->candidates[0].success_probability + 0.2);
+  // Time and cost: db-expert is about 5x slower.
+  EXPECT_GT(db->candidates[1].log_time, db->candidates[0].log_time + 1.0);
+  EXPECT_FALSE(std::isnan(db->candidates[1].log_cost));
+  for (const auto& c : db->candidates) EXPECT_TRUE(c.success_probability >= 0 && c.success_probability <= 1);
+}
+
+TEST(ModelSet, SerializedSetEstimatesIdentically) {
+  auto set = ModelSet::train(workload(60, 2), small_params());
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  std::string blob = (*set)->serialize();
+  auto back = ModelSet::deserialize(blob);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  std::vector<std::string> agents = {"ui-expert", "db-expert"};
+  TaskQuery q{"fix the button render", "frontend", "{}"};
+  auto a = (*set)->estimate(q, agents);
+  auto b = (*back)->estimate(q, agents);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->embedding, b->embedding);
+  EXPECT_EQ(a->category, b->category);
+  for (size_t i = 0; i < agents.size(); ++i) {
+    EXPECT_EQ(a->candidates[i].success_probability, b->candidates[i].success_probability);
+    EXPECT_EQ(a->candidates[i].log_time, b->candidates[i].log_time);
+  }
+  EXPECT_FALSE(ModelSet::deserialize(blob.substr(0, blob.size() - 1)).ok());
+  EXPECT_FALSE(ModelSet::deserialize("").ok());
+}
+
+TEST(ModelSet, RefusesDataItCannotLearnFrom) {
+  EXPECT_FALSE(ModelSet::train({}, small_params()).ok());
+  auto rows = workload(10, 3);
+  for (auto& e : rows) e.task_description.reset();
+  EXPECT_FALSE(ModelSet::train(rows, small_params()).ok());
+}
+
+}  // namespace
+}  // namespace agentlearn::ml
