@@ -36,15 +36,17 @@ const std::vector<Execution>& swebench() {
   return rows;
 }
 
+// Never destroyed: freeing XGBoost boosters after libxgboost's own static state is gone
+// (at exit) corrupts the heap.
 const ml::ModelSet& trained() {
-  static const std::shared_ptr<const ml::ModelSet> set = [] {
+  static const ml::ModelSet* set = [] {
     auto s = ml::ModelSet::train(swebench(), ml::ModelParams{});
     if (!s.ok()) {
       std::cerr << s.status().message() << "\n";
       std::exit(1);
     }
-    return *s;
-  }();
+    return new std::shared_ptr<const ml::ModelSet>(*s);
+  }()->get();
   return *set;
 }
 
@@ -135,5 +137,61 @@ void BM_TrainAllFiveOnSwebench(benchmark::State& state) {
   state.counters["executions"] = static_cast<double>(rows.size());
 }
 BENCHMARK(BM_TrainAllFiveOnSwebench)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+}  // namespace
+
+namespace {
+
+// The candidates' feature rows, and the two tree models over them (24 rows a call).
+struct CandidateRows {
+  std::vector<std::string> agents;
+  ml::DenseMatrix x;
+};
+const CandidateRows& candidate_rows() {
+  static const CandidateRows rows = [] {
+    const ml::ModelSet& set = trained();
+    CandidateRows r;
+    for (const auto& [agent, runs] : set.features().agents()) r.agents.push_back(agent);
+    r.agents.resize(std::min<size_t>(r.agents.size(), 24));
+    auto prepared = set.features().prepare(ml::TaskQuery{"fix the parser", "django/django", "{}"}, {});
+    r.x = ml::DenseMatrix(r.agents.size(), set.features().width());
+    for (size_t i = 0; i < r.agents.size(); ++i) set.features().fill(prepared, r.agents[i], r.x.row(i));
+    return r;
+  }();
+  return rows;
+}
+
+void BM_FeatureRows24(benchmark::State& state) {
+  const ml::ModelSet& set = trained();
+  const CandidateRows& rows = candidate_rows();
+  const std::string context = R"({"repository":"django/django","difficulty":"15 min - 1 hour","underspecified":1})";
+  ml::DenseMatrix x(rows.agents.size(), set.features().width());
+  for (auto _ : state) {
+    auto prepared = set.features().prepare(ml::TaskQuery{"fix the parser", "django/django", context}, {});
+    for (size_t i = 0; i < rows.agents.size(); ++i) set.features().fill(prepared, rows.agents[i], x.row(i));
+    benchmark::DoNotOptimize(x.data());
+  }
+}
+BENCHMARK(BM_FeatureRows24)->Unit(benchmark::kMicrosecond);
+
+void BM_SelectorPredict24(benchmark::State& state) {
+  const CandidateRows& rows = candidate_rows();
+  std::vector<float> out;
+  for (auto _ : state) {
+    if (!trained().agent_selector().predict(rows.x, out).ok()) state.SkipWithError("predict failed");
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_SelectorPredict24)->Unit(benchmark::kMicrosecond);
+
+void BM_PredictorPredict24(benchmark::State& state) {
+  const CandidateRows& rows = candidate_rows();
+  std::vector<float> t, c;
+  for (auto _ : state) {
+    if (!trained().performance_predictor().predict(rows.x, t, c).ok()) state.SkipWithError("predict failed");
+    benchmark::DoNotOptimize(t.data());
+  }
+}
+BENCHMARK(BM_PredictorPredict24)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
