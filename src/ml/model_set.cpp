@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "core/hash.hpp"
 #include "ml/byte_io.hpp"
 #include "ml/evaluation.hpp"
 #include "ml/outcome_scale.hpp"
@@ -14,6 +15,8 @@ namespace agentlearn::ml {
 namespace {
 constexpr std::string_view kMagic = "AL-MODELSET";
 constexpr uint32_t kFormat = 1;
+constexpr const char* kModelNames[6] = {"embedding_generator", "task_classifier",       "features",
+                                        "agent_selector",      "performance_predictor", "anomaly_detector"};
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -27,6 +30,19 @@ Status load_into(std::optional<T>& slot, const std::string& blob) {
   return {};
 }
 }  // namespace
+
+void ModelSet::compute_versions(const std::string (&blobs)[6]) {
+  versions_.clear();
+  ContentHasher all;
+  for (size_t i = 0; i < 6; ++i) {
+    ContentHasher h;
+    h.add(blobs[i]);
+    std::string hex = h.hex().substr(0, 12);
+    versions_.push_back({kModelNames[i], std::string(kModelNames[i]) + "-" + hex});
+    all.add(hex);
+  }
+  content_version_ = all.hex().substr(0, 12);
+}
 
 std::vector<float> ModelSet::embed(std::string_view text) const { return embedding_->infer(tokenize(text)); }
 
@@ -117,6 +133,10 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   if (!anomaly.ok()) return Status::Invalid("anomaly_detector: " + anomaly.status().message());
   set->anomaly_.emplace(std::move(*anomaly));
   set->report_.push_back({"anomaly_detector", seconds_since(t0), rows.size()});
+  const std::string blobs[6] = {set->embedding_->serialize(), set->classifier_->serialize(),
+                                set->features_.serialize(),   set->selector_->serialize(),
+                                set->predictor_->serialize(), set->anomaly_->serialize()};
+  set->compute_versions(blobs);
   return std::shared_ptr<const ModelSet>(std::move(set));
 }
 
@@ -177,6 +197,7 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::deserialize(std::string_view
   if (auto st = load_into(set->selector_, parts[3]); !st.ok()) return st;
   if (auto st = load_into(set->predictor_, parts[4]); !st.ok()) return st;
   if (auto st = load_into(set->anomaly_, parts[5]); !st.ok()) return st;
+  set->compute_versions(parts);
   return std::shared_ptr<const ModelSet>(std::move(set));
 }
 

@@ -64,6 +64,16 @@ class ModelSet {
   const AnomalyDetector& anomaly_detector() const { return *anomaly_; }
   const std::vector<ModelTrainingReport>& training_report() const { return report_; }
 
+  // Each model's version: its name and a hash of its serialized bytes ("agent_selector-
+  // 3f9a0c1d2e4b"), the same after a save and load, different for any change in what it
+  // learned. The set's own version combines the five.
+  struct ModelVersion {
+    std::string model;
+    std::string version;
+  };
+  const std::vector<ModelVersion>& versions() const { return versions_; }
+  const std::string& content_version() const { return content_version_; }
+
   // All five in one blob; loading gives identical estimates.
   std::string serialize() const;
   static StatusOr<std::shared_ptr<const ModelSet>> deserialize(std::string_view blob);
@@ -80,6 +90,10 @@ class ModelSet {
   std::optional<PerformancePredictor> predictor_;
   std::optional<AnomalyDetector> anomaly_;
   std::vector<ModelTrainingReport> report_;
+  std::vector<ModelVersion> versions_;
+  std::string content_version_;
+  // Fills versions_ and content_version_ from the models' blobs.
+  void compute_versions(const std::string (&blobs)[6]);
 };
 
 }  // namespace agentlearn::ml

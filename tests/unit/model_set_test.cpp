@@ -89,8 +89,28 @@ TEST(ModelSet, SerializedSetEstimatesIdentically) {
     EXPECT_EQ(a->candidates[i].success_probability, b->candidates[i].success_probability);
     EXPECT_EQ(a->candidates[i].log_time, b->candidates[i].log_time);
   }
+  ASSERT_EQ((*back)->versions().size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*back)->versions()[i].version, (*set)->versions()[i].version);
+  EXPECT_EQ((*back)->content_version(), (*set)->content_version());
   EXPECT_FALSE(ModelSet::deserialize(blob.substr(0, blob.size() - 1)).ok());
   EXPECT_FALSE(ModelSet::deserialize("").ok());
+}
+
+TEST(ModelSet, VersionsAreDeterministicAndFollowWhatWasLearned) {
+  auto rows = workload(40, 4);
+  auto a = ModelSet::train(rows, small_params());
+  auto b = ModelSet::train(rows, small_params());
+  ModelParams other = small_params();
+  other.agent_selector.n_estimators = 7;
+  auto c = ModelSet::train(rows, other);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ((*a)->content_version(), (*b)->content_version());
+  EXPECT_NE((*a)->content_version(), (*c)->content_version());
+  ASSERT_EQ((*a)->versions().size(), 6u);
+  EXPECT_EQ((*a)->versions()[3].model, "agent_selector");
+  EXPECT_NE((*a)->versions()[3].version, (*c)->versions()[3].version);  // the selector changed
+  EXPECT_EQ((*a)->versions()[0].version, (*c)->versions()[0].version);  // the embedding did not
+  EXPECT_EQ((*a)->versions()[3].version.rfind("agent_selector-", 0), 0u);
 }
 
 TEST(ModelSet, RefusesDataItCannotLearnFrom) {
