@@ -38,7 +38,8 @@ TEST(ByteIo, RefusesWrongMagicVersionTruncationAndTrailingBytes) {
   EXPECT_TRUE(cut.get_vector<double>().empty());
   EXPECT_FALSE(cut.finish().ok());
 
-  ByteReader trailing(blob + "xy", "AL-TEST", 1, 2);
+  const std::string with_trailing = blob + "xy";  // the reader views it: it must outlive the reader
+  ByteReader trailing(with_trailing, "AL-TEST", 1, 2);
   trailing.get_vector<double>();
   EXPECT_FALSE(trailing.finish().ok());
 
