@@ -184,6 +184,20 @@ void BM_SelectorPredict24(benchmark::State& state) {
 }
 BENCHMARK(BM_SelectorPredict24)->Unit(benchmark::kMicrosecond);
 
+// One row: the fixed cost of a prediction call (XGBoost's array-interface parsing, its
+// thread-local buffers) apart from the tree walks.
+void BM_SelectorPredict1(benchmark::State& state) {
+  const CandidateRows& rows = candidate_rows();
+  ml::DenseMatrix one;
+  one.push_row(rows.x.row(0));
+  std::vector<float> out;
+  for (auto _ : state) {
+    if (!trained().agent_selector().predict(one, out).ok()) state.SkipWithError("predict failed");
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_SelectorPredict1)->Unit(benchmark::kMicrosecond);
+
 void BM_PredictorPredict24(benchmark::State& state) {
   const CandidateRows& rows = candidate_rows();
   std::vector<float> t, c;

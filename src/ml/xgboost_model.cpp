@@ -48,13 +48,17 @@ struct BoosterGuard {
 }  // namespace
 
 XgbModel::XgbModel(XgbModel&& o) noexcept
-    : handle_(std::exchange(o.handle_, nullptr)), features_(std::exchange(o.features_, 0)) {}
+    : handle_(std::exchange(o.handle_, nullptr)), features_(std::exchange(o.features_, 0)), trees_(std::move(o.trees_)) {
+  o.trees_.reset();
+}
 
 XgbModel& XgbModel::operator=(XgbModel&& o) noexcept {
   if (this != &o) {
     if (handle_) XGBoosterFree(handle_);
     handle_ = std::exchange(o.handle_, nullptr);
     features_ = std::exchange(o.features_, 0);
+    trees_ = std::move(o.trees_);
+    o.trees_.reset();
   }
   return *this;
 }
@@ -101,10 +105,31 @@ StatusOr<XgbModel> XgbModel::train(const DenseMatrix& x, std::span<const float> 
   XgbModel m;
   m.handle_ = booster.release();
   m.features_ = x.cols();
+  m.compile_trees();
   return m;
 }
 
+void XgbModel::compile_trees() {
+  trees_.reset();
+  bst_ulong len = 0;
+  const char* buf = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle_, "{\"format\": \"json\"}", &len, &buf) != 0) return;
+  auto trees = TreeEnsemble::from_xgboost_json(std::string_view(buf, len));
+  if (trees.ok() && trees->feature_count() == features_) trees_.emplace(std::move(*trees));
+}
+
 Status XgbModel::predict(const float* data, size_t rows, size_t cols, std::vector<float>& out) const {
+  if (!trees_) return predict_with_xgboost(data, rows, cols, out);
+  out.clear();
+  if (cols != features_) {
+    return Status::Internal("expected " + std::to_string(features_) + " features, got " + std::to_string(cols));
+  }
+  out.resize(rows);
+  for (size_t r = 0; r < rows; ++r) out[r] = trees_->predict(std::span<const float>(data + r * cols, cols));
+  return {};
+}
+
+Status XgbModel::predict_with_xgboost(const float* data, size_t rows, size_t cols, std::vector<float>& out) const {
   out.clear();
   if (!handle_) return Status::Internal("model is not trained");
   if (cols != features_) {
@@ -167,6 +192,7 @@ StatusOr<XgbModel> XgbModel::deserialize(std::string_view blob) {
   XgbModel m;
   m.handle_ = booster.release();
   m.features_ = features;
+  m.compile_trees();
   return m;
 }
 

@@ -8,6 +8,7 @@
 // on a shared 2-core machine: the process sets OMP_WAIT_POLICY=passive before libgomp starts
 // (app/main.cpp re-executes itself with it); see omp_wait_policy_is_passive().
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 
 #include "core/status.hpp"
 #include "ml/dense_matrix.hpp"
+#include "ml/tree_ensemble.hpp"
 
 namespace agentlearn::ml {
 
@@ -39,10 +41,15 @@ class XgbModel {
   static StatusOr<XgbModel> train(const DenseMatrix& x, std::span<const float> y, const XgbParams& params,
                                   std::span<const float> weights = {});
 
-  // One prediction per row of `x` (probabilities for binary:logistic). Thread-safe.
+  // One prediction per row of `x` (probabilities for binary:logistic). Thread-safe. Walks
+  // the model's trees in our flat arrays (ml/tree_ensemble.hpp); XGBoost's own prediction
+  // is used when the model cannot be read that way.
   StatusOr<std::vector<float>> predict(const DenseMatrix& x) const;
   // The same for `rows` rows stored row-major at `data` (no copy into a DenseMatrix).
   Status predict(const float* data, size_t rows, size_t cols, std::vector<float>& out) const;
+  // XGBoost's own in-place prediction: the oracle the flat trees are tested against.
+  Status predict_with_xgboost(const float* data, size_t rows, size_t cols, std::vector<float>& out) const;
+  bool uses_flat_trees() const { return trees_.has_value(); }
 
   size_t feature_count() const { return features_; }
   bool trained() const { return handle_ != nullptr; }
@@ -51,8 +58,12 @@ class XgbModel {
   static StatusOr<XgbModel> deserialize(std::string_view blob);
 
  private:
+  // Reads the booster's trees into trees_ (left empty when they cannot be read).
+  void compile_trees();
+
   void* handle_ = nullptr;  // BoosterHandle
   size_t features_ = 0;
+  std::optional<TreeEnsemble> trees_;
 };
 
 // True when libgomp was started with OMP_WAIT_POLICY=passive (so idle training threads

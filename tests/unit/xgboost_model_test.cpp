@@ -129,3 +129,61 @@ TEST(XgbModel, RefusesDegenerateInputAndCorruptBlobs) {
 
 }  // namespace
 }  // namespace agentlearn::ml
+
+namespace agentlearn::ml {
+namespace {
+
+// The flat trees predict what XGBoost predicts: both objectives, forests and boosting,
+// missing values in training and in prediction.
+TEST(XgbModel, FlatTreesPredictWhatXgboostPredicts) {
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  DenseMatrix x(3000, 6);
+  std::vector<float> label(3000), target(3000);
+  for (size_t i = 0; i < 3000; ++i) {
+    for (size_t c = 0; c < 6; ++c) x.at(i, c) = (i + c) % 11 == 0 ? kMissing : u(rng);
+    label[i] = x.at(i, 0) + 0.5f * u(rng) > 0 ? 1.f : 0.f;
+    auto or_zero = [](float v) { return std::isnan(v) ? 0.f : v; };
+    target[i] = 3 * or_zero(x.at(i, 1)) + (std::isnan(x.at(i, 2)) ? 2.f : x.at(i, 2));
+  }
+  XgbParams forest;
+  forest.booster = {{"objective", "binary:logistic"}, {"num_parallel_tree", "50"}, {"max_depth", "10"},
+                    {"learning_rate", "1"}, {"subsample", "0.632"}, {"colsample_bynode", "0.5"},
+                    {"base_score", "0.37"}, {"tree_method", "hist"}};
+  XgbParams boosting;
+  boosting.booster = {{"objective", "reg:squarederror"}, {"max_depth", "3"}, {"learning_rate", "0.1"},
+                      {"tree_method", "hist"}};
+  boosting.rounds = 50;
+  DenseMatrix probe(500, 6);
+  for (size_t i = 0; i < 500; ++i) {
+    for (size_t c = 0; c < 6; ++c) probe.at(i, c) = (i * 7 + c) % 5 == 0 ? kMissing : 1.5f * u(rng);
+  }
+  for (const auto& [params, y] : {std::pair{forest, label}, std::pair{boosting, target}}) {
+    auto m = XgbModel::train(x, y, params);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ASSERT_TRUE(m->uses_flat_trees());
+    for (const DenseMatrix* data : {&x, &probe}) {
+      std::vector<float> ours, theirs;
+      ASSERT_TRUE(m->predict(data->data(), data->rows(), data->cols(), ours).ok());
+      ASSERT_TRUE(m->predict_with_xgboost(data->data(), data->rows(), data->cols(), theirs).ok());
+      ASSERT_EQ(ours.size(), theirs.size());
+      for (size_t i = 0; i < ours.size(); ++i) ASSERT_NEAR(ours[i], theirs[i], 2e-6f * (1 + std::fabs(theirs[i]))) << i;
+    }
+    auto back = XgbModel::deserialize(m->serialize());
+    ASSERT_TRUE(back.ok());
+    EXPECT_TRUE(back->uses_flat_trees());
+    EXPECT_EQ(*back->predict(probe), *m->predict(probe));
+  }
+}
+
+TEST(TreeEnsemble, RefusesModelsItCannotWalk) {
+  EXPECT_FALSE(TreeEnsemble::from_xgboost_json("not json").ok());
+  EXPECT_FALSE(TreeEnsemble::from_xgboost_json("{}").ok());
+  EXPECT_FALSE(TreeEnsemble::from_xgboost_json(
+                   R"({"learner":{"learner_model_param":{"base_score":"5E-1","num_feature":"1"},)"
+                   R"("objective":{"name":"multi:softprob"},"gradient_booster":{"name":"gbtree","model":{"trees":[]}}}})")
+                   .ok());
+}
+
+}  // namespace
+}  // namespace agentlearn::ml
