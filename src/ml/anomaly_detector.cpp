@@ -99,7 +99,7 @@ std::string AnomalyDetector::serialize() const {
   w.put<uint64_t>(sorted.size());
   for (const auto& [k, t] : sorted) {
     w.put<uint64_t>(k);
-    for (double v : {t.runs, t.successes, t.time_runs, t.sum_log_time, t.cost_runs, t.sum_log_cost}) w.put<double>(v);
+    t.write(w);
   }
   w.put_string(forest_->serialize());
   return std::move(w).take();
@@ -114,14 +114,10 @@ StatusOr<AnomalyDetector> AnomalyDetector::deserialize(std::string_view blob) {
   d.global_.log_time = r.get<float>();
   d.global_.log_cost = r.get<float>();
   auto n = r.get<uint64_t>();
-  if (n > r.remaining() / (8 * 7)) r.fail("table larger than the blob");
+  if (n > r.remaining() / (8 + OutcomeTally::kSerializedBytes)) r.fail("table larger than the blob");
   for (uint64_t i = 0; r.ok() && i < n; ++i) {
     uint64_t k = r.get<uint64_t>();
-    OutcomeTally t;
-    for (double* v : {&t.runs, &t.successes, &t.time_runs, &t.sum_log_time, &t.cost_runs, &t.sum_log_cost}) {
-      *v = r.get<double>();
-    }
-    d.tallies_[k] = t;
+    d.tallies_[k] = OutcomeTally::read(r);
   }
   std::string forest = r.get_string();
   if (auto st = r.finish(); !st.ok()) return st;

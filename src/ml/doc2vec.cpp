@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ml/byte_io.hpp"
+#include "ml/splitmix64.hpp"
 #include "ml/tokenizer.hpp"
 
 // The kernels below dominate training and inference. The build targets baseline x86-64
@@ -33,25 +34,7 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr int kMaxNegative = 64;
 constexpr int kMaxDimensions = 4096;
 
-// splitmix64: tiny state, good bits, and cheap to seed from a text hash.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint32_t next32() { return static_cast<uint32_t>(next() >> 32); }
-  // Uniform in [0, 1) with 24 random bits (a float's precision).
-  float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
-  // Uniform in [0, n) for n > 0, by multiply-shift.
-  uint32_t below(uint32_t n) { return static_cast<uint32_t>((uint64_t{next32()} * n) >> 32); }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMix64;
 
 // ---------------------------------------------------------------- float kernels
 // Fixed blocks of 32 floats, fully unrolled: GCC's -O2 vectoriser takes only loops whose
@@ -200,7 +183,7 @@ void normalize(std::span<float> v) {
 // Small random start, (u - 0.5) / dim, as word2vec initialises its vectors.
 void random_init(std::span<float> v, Rng& rng, size_t dim) {
   float scale = 1.f / static_cast<float>(dim);
-  for (float& x : v) x = (rng.uniform() - 0.5f) * scale;
+  for (float& x : v) x = (rng.unit_float() - 0.5f) * scale;
 }
 
 // ---------------------------------------------------------------- sampling
@@ -237,7 +220,7 @@ struct Sampler {
 
 // word2vec's reduced window: a random half-width in [1, window], so near words weigh more.
 std::pair<size_t, size_t> context_range(size_t i, size_t n, int window, Rng& rng) {
-  auto w = static_cast<size_t>(window) - rng.below(static_cast<uint32_t>(window));
+  auto w = static_cast<size_t>(window) - rng.below32(static_cast<uint32_t>(window));
   size_t lo = i >= w ? i - w : 0;
   size_t hi = std::min(n, i + w + 1);
   return {lo, hi};
@@ -410,7 +393,7 @@ class Doc2Vec::Trainer {
 
   // Fisher-Yates with the training generator: a fresh doc order every epoch.
   void shuffle(std::vector<uint32_t>& order) {
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_.below(static_cast<uint32_t>(i))]);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_.below32(static_cast<uint32_t>(i))]);
   }
 
   void train_doc(uint32_t d, float alpha) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ml/byte_io.hpp"
+#include "ml/splitmix64.hpp"
 
 namespace agentlearn::ml {
 
@@ -21,32 +22,6 @@ constexpr int kMaxEstimators = 10'000;
 constexpr int kMaxDepth = 1'000;
 
 constexpr double kEulerGamma = 0.5772156649015329;
-
-// Our own generator (splitmix64) rather than <random>'s distributions, whose outputs differ
-// between standard libraries: a model trained with a seed must be the same everywhere.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), n > 0; rejection keeps it unbiased.
-  uint64_t below(uint64_t n) {
-    const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-    uint64_t x;
-    do x = next();
-    while (x >= limit);
-    return x % n;
-  }
-  // Uniform in [0, 1).
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t state_;
-};
 
 // Smallest k with 2^k >= n: the paper's height limit ceil(log2(psi)), computed exactly.
 int ceil_log2(uint64_t n) {
@@ -123,7 +98,7 @@ StatusOr<IsolationForest> IsolationForest::train(const DenseMatrix& rows, const 
 
   for (int t = 0; t < p.n_estimators; ++t) {
     for (size_t i = 0; i < psi; ++i) {
-      size_t j = i + rng.below(n - i);
+      size_t j = i + rng.below_unbiased(n - i);
       std::swap(perm[i], perm[j]);
       sample[i] = perm[i];
     }
@@ -161,9 +136,9 @@ StatusOr<IsolationForest> IsolationForest::train(const DenseMatrix& rows, const 
         continue;
       }
 
-      const uint32_t f = splittable[rng.below(splittable.size())];
+      const uint32_t f = splittable[rng.below_unbiased(splittable.size())];
       const double span = static_cast<double>(hi[f]) - static_cast<double>(lo[f]);
-      auto threshold = static_cast<float>(static_cast<double>(lo[f]) + rng.unit() * span);
+      auto threshold = static_cast<float>(static_cast<double>(lo[f]) + rng.unit_double() * span);
       // Rounding to float may land on max; stay below it so both sides get rows (the min
       // row goes left, the max row right) and every split makes progress.
       if (threshold >= hi[f]) threshold = std::nextafter(hi[f], -std::numeric_limits<float>::infinity());

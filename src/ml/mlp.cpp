@@ -7,6 +7,8 @@
 #include <limits>
 #include <numeric>
 
+#include "ml/splitmix64.hpp"
+
 namespace agentlearn::ml {
 
 namespace {
@@ -22,14 +24,8 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr int kMaxUnits = 1 << 20;
 constexpr size_t kMaxParameters = size_t{1} << 31;
 
-// SplitMix64: tiny, fast, and the same numbers on every platform, unlike the distributions
-// of <random>, whose outputs the standard leaves to the library.
-uint64_t next_random(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+// The generator's state lives in the caller (one per training run); see ml/splitmix64.hpp.
+uint64_t next_random(uint64_t* state) { return splitmix64_mix(*state += 0x9e3779b97f4a7c15ull); }
 // Uniform in [0, 1) with 24 bits: all a float holds.
 float next_unit(uint64_t* state) { return static_cast<float>(next_random(state) >> 40) * 0x1p-24f; }
 // Uniform in [0, n) (Lemire's multiply-shift; its bias is far below anything measurable here).

@@ -108,6 +108,18 @@ void OutcomeTally::add(bool success, double execution_time, std::optional<double
   }
 }
 
+void OutcomeTally::write(ByteWriter& w) const {
+  for (double v : {runs, successes, time_runs, sum_log_time, cost_runs, sum_log_cost}) w.put<double>(v);
+}
+
+OutcomeTally OutcomeTally::read(ByteReader& r) {
+  OutcomeTally t;
+  for (double* v : {&t.runs, &t.successes, &t.time_runs, &t.sum_log_time, &t.cost_runs, &t.sum_log_cost}) {
+    *v = r.get<double>();
+  }
+  return t;
+}
+
 TaskQuery task_query_of(const Execution& e) {
   TaskQuery q;
   if (e.task_description) q.description = *e.task_description;
@@ -305,18 +317,6 @@ double FeatureBuilder::agent_success_rate(std::string_view agent_id, std::string
   return rate(find(by_agent_type_, combine(a, type_key(task_type))), agent, m);
 }
 
-namespace {
-void put_tally(ByteWriter& w, const OutcomeTally& t) {
-  for (double v : {t.runs, t.successes, t.time_runs, t.sum_log_time, t.cost_runs, t.sum_log_cost}) w.put<double>(v);
-}
-OutcomeTally get_tally(ByteReader& r) {
-  OutcomeTally t;
-  for (double* v : {&t.runs, &t.successes, &t.time_runs, &t.sum_log_time, &t.cost_runs, &t.sum_log_cost}) {
-    *v = r.get<double>();
-  }
-  return t;
-}
-}  // namespace
 
 std::string FeatureBuilder::serialize() const {
   ByteWriter w(kMagic, kFormat);
@@ -328,7 +328,7 @@ std::string FeatureBuilder::serialize() const {
     w.put_string(k.name);
     w.put<uint8_t>(k.numeric);
   }
-  put_tally(w, global_);
+  global_.write(w);
   for (const Table* t : {&by_type_, &by_context_, &by_agent_, &by_agent_type_, &by_agent_context_}) {
     // Sorted by key so the same model always serializes to the same bytes.
     std::vector<std::pair<uint64_t, OutcomeTally>> sorted(t->begin(), t->end());
@@ -336,7 +336,7 @@ std::string FeatureBuilder::serialize() const {
     w.put<uint64_t>(sorted.size());
     for (const auto& [k, v] : sorted) {
       w.put<uint64_t>(k);
-      put_tally(w, v);
+      v.write(w);
     }
   }
   w.put<uint64_t>(agents_.size());
@@ -362,13 +362,13 @@ StatusOr<FeatureBuilder> FeatureBuilder::deserialize(std::string_view blob) {
     k.numeric = r.get<uint8_t>() != 0;
     b.context_keys_.push_back(std::move(k));
   }
-  b.global_ = get_tally(r);
+  b.global_ = OutcomeTally::read(r);
   for (Table* t : {&b.by_type_, &b.by_context_, &b.by_agent_, &b.by_agent_type_, &b.by_agent_context_}) {
     auto n = r.get<uint64_t>();
-    if (n > r.remaining() / (8 * 7)) r.fail("table larger than the blob");
+    if (n > r.remaining() / (8 + OutcomeTally::kSerializedBytes)) r.fail("table larger than the blob");
     for (uint64_t i = 0; r.ok() && i < n; ++i) {
       uint64_t k = r.get<uint64_t>();
-      (*t)[k] = get_tally(r);
+      (*t)[k] = OutcomeTally::read(r);
     }
   }
   auto n_agents = r.get<uint64_t>();

@@ -23,6 +23,7 @@
 
 #include "core/execution.hpp"
 #include "core/status.hpp"
+#include "ml/byte_io.hpp"
 #include "ml/dense_matrix.hpp"
 
 namespace agentlearn::ml {
@@ -59,6 +60,9 @@ struct OutcomeTally {
   double cost_runs = 0;
   double sum_log_cost = 0;
   void add(bool success, double execution_time, std::optional<double> cost_usd);
+  void write(ByteWriter& w) const;
+  static OutcomeTally read(ByteReader& r);
+  static constexpr size_t kSerializedBytes = 6 * sizeof(double);
 };
 
 // A task described once; reused for every candidate agent (the expensive part of a

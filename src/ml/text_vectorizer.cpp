@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 
+#include "ml/splitmix64.hpp"
 #include "ml/tokenizer.hpp"
 
 namespace agentlearn::ml {
@@ -14,13 +15,7 @@ uint64_t TextVectorizer::word_key(std::string_view word) { return stable_hash64(
 uint64_t TextVectorizer::bigram_key(uint64_t first, uint64_t second) {
   // Order matters ("make install" is not "install make"), hence the odd multiplier on the
   // first word; the splitmix finaliser spreads the result over all 64 bits.
-  uint64_t h = first * 0x9e3779b97f4a7c15ull ^ (second + 0x632be59bd9b4e019ull);
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
+  return splitmix64_mix(first * 0x9e3779b97f4a7c15ull ^ (second + 0x632be59bd9b4e019ull));
 }
 
 uint64_t TextVectorizer::term_key(std::string_view term) {

@@ -1,5 +1,7 @@
 #include "ml/tokenizer.hpp"
 
+#include "ml/splitmix64.hpp"
+
 namespace agentlearn::ml {
 
 std::vector<std::string> tokenize(std::string_view text) {
@@ -32,13 +34,8 @@ uint64_t stable_hash64(std::string_view s, uint64_t seed) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ull;
   }
-  // splitmix64 finaliser: FNV's low bits are weak for power-of-two bucket counts.
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
+  // splitmix64's mix: FNV's low bits are weak for power-of-two bucket counts.
+  return splitmix64_mix(h);
 }
 
 }  // namespace agentlearn::ml
