@@ -29,6 +29,7 @@ struct EvaluateFlags {
   uint64_t seed = 42;
   std::vector<std::string> only;  // model names; empty: all five
   std::string anomaly_features;   // CSV file for the anomaly detector's features, if set
+  std::string selector_features;  // CSV file for the selector's per-fold features, if set
 };
 
 bool wanted(const EvaluateFlags& flags, std::string_view model) {
@@ -129,7 +130,27 @@ int run_evaluate_models(const EvaluateFlags& flags) {
     return ml::TextEmbedder([shared](std::string_view text) { return shared->infer(ml::tokenize(text)); });
   };
   if (wanted(flags, "agent_selector") || wanted(flags, "performance_predictor")) {
-    auto tab = ml::evaluate_selector_and_predictor(*swebench, tabular, flags.folds, flags.seed, factory);
+    std::ofstream fold_csv;
+    ml::FoldObserver observer;
+    if (!flags.selector_features.empty()) {
+      fold_csv.open(flags.selector_features);
+      observer = [&fold_csv](int fold, const ml::DenseMatrix& train_x, std::span<const bool> train_y,
+                             const ml::DenseMatrix& test_x, std::span<const bool> test_y) {
+        auto write = [&](const ml::DenseMatrix& x, std::span<const bool> y, const char* role) {
+          for (size_t i = 0; i < x.rows(); ++i) {
+            fold_csv << fold << ',' << role << ',' << (y[i] ? 1 : 0);
+            for (float v : x.row(i)) fold_csv << ',' << fmt::format("{}", v);
+            fold_csv << '\n';
+          }
+        };
+        write(train_x, train_y, "train");
+        write(test_x, test_y, "test");
+      };
+    }
+    auto tab = ml::evaluate_selector_and_predictor(*swebench, tabular, flags.folds, flags.seed, factory, observer);
+    if (!flags.selector_features.empty() && !fold_csv) {
+      return fail(Status::Invalid("cannot write " + flags.selector_features));
+    }
     if (!tab.ok()) return fail(tab.status());
     figures.push_back({"agent_selector_auc", "agent_selector ROC AUC (swebench, 5-fold by task)", tab->selector_auc,
                        0.627 - 0.01, "scikit-learn RandomForest 0.627"});
@@ -218,6 +239,8 @@ void register_evaluate_models_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--config", flags->config, "YAML config whose models.<name>.parameters.* are used");
   cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_option("--selector-features", flags->selector_features,
+                  "Write each fold's selector features (fold, train/test, success, features...) to this CSV file");
   cmd->add_option("--anomaly-features", flags->anomaly_features,
                   "Write the anomaly detector's features and corruption labels to this CSV file");
   cmd->add_option("--only", flags->only, "Evaluate only these models (repeatable or comma-separated)")

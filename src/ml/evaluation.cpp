@@ -37,7 +37,8 @@ DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Executio
 }
 
 StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Execution> rows, const TabularParams& params,
-                                                            int folds, uint64_t seed, const EmbedderFactory& embedder) {
+                                                            int folds, uint64_t seed, const EmbedderFactory& embedder,
+                                                            const FoldObserver& observer) {
   if (folds < 2) return Status::Invalid("at least 2 folds are needed");
   if (rows.size() < static_cast<size_t>(folds) * 2) return Status::Invalid("too few rows to evaluate");
   std::vector<std::string> tasks;
@@ -101,6 +102,12 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
     if (!predictor.ok()) return predictor.status();
     ev.predictor_seconds += seconds_since(t0) / folds;
 
+    if (observer) {
+      std::unique_ptr<bool[]> test_success(new bool[test.size()]);
+      for (size_t i = 0; i < test.size(); ++i) test_success[i] = test[i].success;
+      observer(f, xtrain, std::span<const bool>(success.get(), train.size()), xtest,
+               std::span<const bool>(test_success.get(), test.size()));
+    }
     std::vector<float> p, lt, lc;
     if (auto st = selector->predict(xtest, p); !st.ok()) return st;
     if (auto st = predictor->predict(xtest, lt, lc); !st.ok()) return st;

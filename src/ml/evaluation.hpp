@@ -42,9 +42,15 @@ struct TabularEvaluation {
   std::vector<double> success_probability;
 };
 
+// Sees each fold's feature rows and success labels (train part, then held-out part), so
+// that another implementation can be scored on the very same split and features.
+using FoldObserver = std::function<void(int fold, const DenseMatrix& train_x, std::span<const bool> train_success,
+                                        const DenseMatrix& test_x, std::span<const bool> test_success)>;
+
 // k-fold by task_id. `embedder` may be null (text dimensions then read as missing).
 StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Execution> rows, const TabularParams& params,
-                                                            int folds, uint64_t seed, const EmbedderFactory& embedder);
+                                                            int folds, uint64_t seed, const EmbedderFactory& embedder,
+                                                            const FoldObserver& observer = nullptr);
 
 struct AnomalyEvaluation {
   double auc = 0;
