@@ -7,12 +7,7 @@
 # Needs Debian's python3-sklearn (installed here if missing; not needed by the service).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/build build -- agentlearn >/dev/null
-if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-sklearn >/dev/null
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/sklearn_env.sh
 build/agentlearn evaluate-models --only agent_selector --data ../shared/data \
   --selector-features "$work/folds.csv" | grep -E 'agent_selector (ROC|log)|seconds_per_fold'
 /usr/bin/python3 - "$work/folds.csv" <<'PY'
