@@ -10,7 +10,10 @@
 namespace agentlearn {
 
 StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir) {
-  std::string path = data_dir + "/swebench-verified/executions.jsonl";
+  return load_executions_jsonl(data_dir + "/swebench-verified/executions.jsonl");
+}
+
+StatusOr<std::vector<Execution>> load_executions_jsonl(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("cannot read " + path);
   std::vector<Execution> rows;

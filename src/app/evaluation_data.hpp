@@ -10,7 +10,10 @@
 
 namespace agentlearn {
 
-// swebench-verified/executions.jsonl, each line validated as the API validates it.
+// A JSONL file of executions, each line validated as the API validates it.
+StatusOr<std::vector<Execution>> load_executions_jsonl(const std::string& path);
+
+// swebench-verified/executions.jsonl under the shared data folder.
 StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir);
 
 struct LabelledTexts {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "app/cmd_evaluate.hpp"
 #include "app/cmd_evaluate_models.hpp"
 #include "app/cmd_import.hpp"
 #include "app/cmd_record.hpp"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   agentlearn::register_serve_command(app);
   agentlearn::register_record_command(app);
   agentlearn::register_import_command(app);
+  agentlearn::register_evaluate_command(app);
   agentlearn::register_evaluate_models_command(app);
   try {
     app.parse(argc, argv);

@@ -15,7 +15,7 @@ std::string num(double v) { return std::to_string(v); }
 }  // namespace
 
 StatusOr<AgentSelector> AgentSelector::train(const DenseMatrix& x, std::span<const bool> success,
-                                             const AgentSelectorParams& p) {
+                                             const AgentSelectorParams& p, std::span<const int> monotone) {
   if (p.n_estimators < 1 || p.n_estimators > 5000) return Status::Invalid("n_estimators must be in 1..5000");
   if (p.max_depth < 1 || p.max_depth > 30) return Status::Invalid("max_depth must be in 1..30");
   if (!(p.subsample > 0 && p.subsample <= 1)) return Status::Invalid("subsample must be in (0, 1]");
@@ -39,6 +39,12 @@ StatusOr<AgentSelector> AgentSelector::train(const DenseMatrix& x, std::span<con
                 {"min_child_weight", num(p.min_child_weight)},
                 {"reg_lambda", "1"},
                 {"base_score", num(base)}};
+  if (!monotone.empty()) {
+    if (monotone.size() != x.cols()) return Status::Invalid("one monotone constraint per feature is required");
+    std::string m = "(";
+    for (size_t i = 0; i < monotone.size(); ++i) m += (i ? "," : "") + std::to_string(monotone[i]);
+    xp.booster.emplace_back("monotone_constraints", m + ")");
+  }
   xp.rounds = 1;
   xp.threads = p.threads;
   xp.seed = p.seed;

@@ -25,8 +25,9 @@ struct AgentSelectorParams {
 
 class AgentSelector {
  public:
+  // `monotone`: per column +1 (P(success) non-decreasing in it), -1, or 0; empty: none.
   static StatusOr<AgentSelector> train(const DenseMatrix& x, std::span<const bool> success,
-                                       const AgentSelectorParams& params);
+                                       const AgentSelectorParams& params, std::span<const int> monotone = {});
   // P(success) per row; thread-safe.
   Status predict(const DenseMatrix& x, std::vector<float>& out) const;
   const AgentSelectorParams& params() const { return params_; }

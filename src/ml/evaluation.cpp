@@ -36,6 +36,21 @@ DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Executio
   return x;
 }
 
+DenseMatrix training_feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows,
+                                  const TextEmbedder& embed) {
+  std::vector<std::vector<float>> embeddings;
+  if (embed && builder.embedding_width() > 0) {
+    std::unordered_map<std::string_view, size_t> first;  // text -> its first row
+    embeddings.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::string_view text = rows[i].task_description ? std::string_view(*rows[i].task_description) : "";
+      auto [it, fresh] = first.emplace(text, i);
+      embeddings[i] = fresh ? embed(text) : embeddings[it->second];
+    }
+  }
+  return builder.training_rows(rows, embeddings);
+}
+
 StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Execution> rows, const TabularParams& params,
                                                             int folds, uint64_t seed, const EmbedderFactory& embedder,
                                                             const FoldObserver& observer) {
@@ -82,7 +97,7 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
     t0 = std::chrono::steady_clock::now();
     auto builder = FeatureBuilder::fit(train, params.features);
     if (!builder.ok()) return builder.status();
-    DenseMatrix xtrain = feature_rows(*builder, train, embed);
+    DenseMatrix xtrain = training_feature_rows(*builder, train, embed);
     DenseMatrix xtest = feature_rows(*builder, test, embed);
     ev.features_seconds += seconds_since(t0) / folds;
 

@@ -81,7 +81,11 @@ double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::
                          const std::vector<std::vector<float>>& queries, std::span<const std::string> query_labels,
                          int k);
 
-// Builds the feature matrix of `rows` (each row with its own agent).
+// Builds the feature matrix of `rows` (each row with its own agent), as requests see them.
 DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows, const TextEmbedder& embed);
+// The same for the rows the builder was fitted on, to train with: each row's statistics
+// leave its own task out (FeatureBuilder::training_rows).
+DenseMatrix training_feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows,
+                                  const TextEmbedder& embed);
 
 }  // namespace agentlearn::ml

@@ -29,6 +29,7 @@ std::vector<Entry> table(ModelParams& p) {
       {"features", "smoothing", &f.smoothing},
       {"features", "max_context_keys", &f.max_context_keys},
       {"features", "text_dimensions", &f.text_dimensions},
+      {"features", "training_folds", &f.training_folds},
       {"embedding_generator", "vector_size", &e.dimensions},
       {"embedding_generator", "epochs", &e.epochs},
       {"embedding_generator", "negative", &e.negative},

@@ -102,7 +102,8 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   if (!features.ok()) return Status::Invalid("features: " + features.status().message());
   set->features_ = std::move(*features);
   const ModelSet& self = *set;
-  DenseMatrix x = feature_rows(set->features_, typed, [&self](std::string_view t) { return self.embed(t); });
+  DenseMatrix x =
+      training_feature_rows(set->features_, typed, [&self](std::string_view t) { return self.embed(t); });
   double features_seconds = seconds_since(t0);
 
   std::unique_ptr<bool[]> success(new bool[rows.size()]);
@@ -115,7 +116,8 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   t0 = std::chrono::steady_clock::now();
   AgentSelectorParams sp = params.agent_selector;
   sp.threads = params.training_threads;
-  auto selector = AgentSelector::train(x, std::span<const bool>(success.get(), rows.size()), sp);
+  std::vector<int> monotone = set->features_.success_monotonicity();
+  auto selector = AgentSelector::train(x, std::span<const bool>(success.get(), rows.size()), sp, monotone);
   if (!selector.ok()) return Status::Invalid("agent_selector: " + selector.status().message());
   set->selector_.emplace(std::move(*selector));
   set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size()});

@@ -19,7 +19,7 @@ constexpr uint32_t kFormat = 1;
 constexpr size_t kGroupWidth = 4;  // rate, log1p(runs), mean log time, mean log cost
 
 // Seeds that keep the hash spaces of the tables apart.
-constexpr uint64_t kTypeSeed = 1, kContextSeed = 2, kAgentSeed = 3;
+constexpr uint64_t kTypeSeed = 1, kContextSeed = 2, kAgentSeed = 3, kFoldSeed = 4;
 
 uint64_t combine(uint64_t a, uint64_t b) {
   uint64_t h = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
@@ -108,6 +108,17 @@ void OutcomeTally::add(bool success, double execution_time, std::optional<double
   }
 }
 
+OutcomeTally OutcomeTally::minus(const OutcomeTally& part) const {
+  OutcomeTally t;
+  t.runs = runs - part.runs;
+  t.successes = successes - part.successes;
+  t.time_runs = time_runs - part.time_runs;
+  t.sum_log_time = sum_log_time - part.sum_log_time;
+  t.cost_runs = cost_runs - part.cost_runs;
+  t.sum_log_cost = sum_log_cost - part.sum_log_cost;
+  return t;
+}
+
 void OutcomeTally::write(ByteWriter& w) const {
   for (double v : {runs, successes, time_runs, sum_log_time, cost_runs, sum_log_cost}) w.put<double>(v);
 }
@@ -134,6 +145,7 @@ StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, co
   if (params.max_context_keys < 0 || params.max_context_keys > 64) {
     return Status::Invalid("max_context_keys must be in 0..64");
   }
+  if (params.training_folds < 2 || params.training_folds > 50) return Status::Invalid("training_folds must be in 2..50");
   if (params.text_dimensions < 0 || params.text_dimensions > 4096) {
     return Status::Invalid("text_dimensions must be in 0..4096");
   }
@@ -163,30 +175,34 @@ StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, co
 
   std::map<std::string, double> agent_runs;
   for (const auto& e : rows) {
-    const uint64_t a = agent_key(e.agent_id);
-    const uint64_t t = type_key(e.task_type.value_or(""));
-    auto add = [&](Table& table, uint64_t key) { table[key].add(e.success, e.execution_time, e.cost_usd); };
-    b.global_.add(e.success, e.execution_time, e.cost_usd);
-    add(b.by_agent_, a);
-    if (e.task_type) {
-      add(b.by_type_, t);
-      add(b.by_agent_type_, combine(a, t));
-    }
-    for_each_member(e.context_json, [&](std::string_view name, simdjson::dom::element v) {
-      for (const auto& k : b.context_keys_) {
-        if (k.numeric || k.name != name) continue;
-        ContextValue cv = read_value(v);
-        if (!cv.present) return;
-        uint64_t ck = context_key(name, cv.text);
-        add(b.by_context_, ck);
-        add(b.by_agent_context_, combine(a, ck));
-      }
-    });
+    b.stats_.add(e, b.context_keys_);
     agent_runs[e.agent_id] += 1;
   }
   b.agents_.assign(agent_runs.begin(), agent_runs.end());
   b.compute_layout();
   return b;
+}
+
+void FeatureBuilder::Tallies::add(const Execution& e, const std::vector<ContextKey>& keys) {
+  const uint64_t a = agent_key(e.agent_id);
+  const uint64_t t = type_key(e.task_type.value_or(""));
+  auto add_to = [&](Table& table, uint64_t key) { table[key].add(e.success, e.execution_time, e.cost_usd); };
+  global.add(e.success, e.execution_time, e.cost_usd);
+  add_to(by_agent, a);
+  if (e.task_type) {
+    add_to(by_type, t);
+    add_to(by_agent_type, combine(a, t));
+  }
+  for_each_member(e.context_json, [&](std::string_view name, simdjson::dom::element v) {
+    for (const auto& k : keys) {
+      if (k.numeric || k.name != name) continue;
+      ContextValue cv = read_value(v);
+      if (!cv.present) return;
+      uint64_t ck = context_key(name, cv.text);
+      add_to(by_context, ck);
+      add_to(by_agent_context, combine(a, ck));
+    }
+  });
 }
 
 void FeatureBuilder::compute_layout() {
@@ -219,11 +235,23 @@ std::vector<std::string> FeatureBuilder::names() const {
   return out;
 }
 
-void FeatureBuilder::write_group(const Table& table, uint64_t key, double prior_rate, double prior_log_time,
-                                 double prior_log_cost, float* out) const {
+std::vector<int> FeatureBuilder::success_monotonicity() const {
+  std::vector<int> out;
+  for (const auto& name : names()) {
+    out.push_back(name.size() > 13 && name.compare(name.size() - 13, 13, ".success_rate") == 0 ? 1 : 0);
+  }
+  return out;
+}
+
+void FeatureBuilder::write_group(const Table& table, const Table* excluded, uint64_t key, double prior_rate,
+                                 double prior_log_time, double prior_log_cost, float* out) const {
   static const OutcomeTally kNone;
   auto it = key == 0 ? table.end() : table.find(key);
-  const OutcomeTally& t = it == table.end() ? kNone : it->second;
+  OutcomeTally t = it == table.end() ? kNone : it->second;
+  if (excluded && key != 0) {
+    auto ex = excluded->find(key);
+    if (ex != excluded->end()) t = t.minus(ex->second);
+  }
   const double m = params_.smoothing;
   out[0] = static_cast<float>(rate(t, prior_rate, m));
   out[1] = static_cast<float>(std::log1p(t.runs));
@@ -243,13 +271,19 @@ double global_rate(const OutcomeTally& g) { return g.runs > 0 ? g.successes / g.
 }  // namespace
 
 PreparedTask FeatureBuilder::prepare(const TaskQuery& task, std::span<const float> embedding) const {
+  return prepare(task, embedding, nullptr);
+}
+
+PreparedTask FeatureBuilder::prepare(const TaskQuery& task, std::span<const float> embedding,
+                                     const Tallies* excluded) const {
   PreparedTask p;
   p.task_part.assign(task_width_, kMissing);
-  const double g_rate = global_rate(global_), g_time = global_log_time(global_), g_cost = global_log_cost(global_);
+  const OutcomeTally global = excluded ? stats_.global.minus(excluded->global) : stats_.global;
+  const double g_rate = global_rate(global), g_time = global_log_time(global), g_cost = global_log_cost(global);
   float* out = p.task_part.data();
 
   const uint64_t t = task.task_type.empty() ? 0 : type_key(task.task_type);
-  write_group(by_type_, t, g_rate, g_time, g_cost, out);
+  write_group(stats_.by_type, excluded ? &excluded->by_type : nullptr, t, g_rate, g_time, g_cost, out);
   out += kGroupWidth;
   p.agent_group_keys.push_back(t);
 
@@ -267,7 +301,7 @@ PreparedTask FeatureBuilder::prepare(const TaskQuery& task, std::span<const floa
       continue;
     }
     uint64_t ck = cv.present ? context_key(context_keys_[i].name, cv.text) : 0;
-    write_group(by_context_, ck, g_rate, g_time, g_cost, out);
+    write_group(stats_.by_context, excluded ? &excluded->by_context : nullptr, ck, g_rate, g_time, g_cost, out);
     out += kGroupWidth;
     p.agent_group_keys.push_back(ck);
   }
@@ -281,20 +315,48 @@ PreparedTask FeatureBuilder::prepare(const TaskQuery& task, std::span<const floa
 }
 
 void FeatureBuilder::fill(const PreparedTask& task, std::string_view agent_id, std::span<float> out) const {
+  fill(task, agent_id, out, nullptr);
+}
+
+void FeatureBuilder::fill(const PreparedTask& task, std::string_view agent_id, std::span<float> out,
+                          const Tallies* excluded) const {
   std::copy(task.task_part.begin(), task.task_part.end(), out.begin());
   float* o = out.data() + task_width_;
-  const double g_rate = global_rate(global_), g_time = global_log_time(global_), g_cost = global_log_cost(global_);
+  const OutcomeTally global = excluded ? stats_.global.minus(excluded->global) : stats_.global;
+  const double g_rate = global_rate(global), g_time = global_log_time(global), g_cost = global_log_cost(global);
   const uint64_t a = agent_key(agent_id);
-  write_group(by_agent_, a, g_rate, g_time, g_cost, o);
+  write_group(stats_.by_agent, excluded ? &excluded->by_agent : nullptr, a, g_rate, g_time, g_cost, o);
   // The agent's own figures are the prior of its finer groups.
   const double a_rate = o[0], a_time = o[2], a_cost = std::isnan(o[3]) ? g_cost : o[3];
   o += kGroupWidth;
   // agent_group_keys[0] is the task type; the rest are categorical context values.
   for (size_t i = 0; i < task.agent_group_keys.size(); ++i) {
     uint64_t k = task.agent_group_keys[i];
-    write_group(i == 0 ? by_agent_type_ : by_agent_context_, k == 0 ? 0 : combine(a, k), a_rate, a_time, a_cost, o);
+    const Table& table = i == 0 ? stats_.by_agent_type : stats_.by_agent_context;
+    const Table* ex = !excluded ? nullptr : i == 0 ? &excluded->by_agent_type : &excluded->by_agent_context;
+    write_group(table, ex, k == 0 ? 0 : combine(a, k), a_rate, a_time, a_cost, o);
     o += kGroupWidth;
   }
+}
+
+size_t FeatureBuilder::training_fold(std::string_view task_id) const {
+  return stable_hash64(task_id, kFoldSeed) % static_cast<size_t>(params_.training_folds);
+}
+
+DenseMatrix FeatureBuilder::training_rows(std::span<const Execution> rows,
+                                          std::span<const std::vector<float>> embeddings) const {
+  // Tasks are dealt to folds by a hash of their id; each fold's share of the statistics is
+  // taken out of its own rows' features.
+  auto fold_of = [this](const Execution& e) { return training_fold(e.task_id); };
+  std::vector<Tallies> own(static_cast<size_t>(params_.training_folds));
+  for (const auto& e : rows) own[fold_of(e)].add(e, context_keys_);
+  DenseMatrix x(rows.size(), width());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Tallies& ex = own[fold_of(rows[i])];
+    std::span<const float> emb = i < embeddings.size() ? std::span<const float>(embeddings[i]) : std::span<const float>();
+    fill(prepare(task_query_of(rows[i]), emb, &ex), rows[i].agent_id, x.row(i), &ex);
+  }
+  return x;
 }
 
 std::vector<float> FeatureBuilder::build(const TaskQuery& task, std::span<const float> embedding,
@@ -312,9 +374,9 @@ double FeatureBuilder::agent_success_rate(std::string_view agent_id, std::string
     return it == t.end() ? kNone : it->second;
   };
   const uint64_t a = agent_key(agent_id);
-  double agent = rate(find(by_agent_, a), global_rate(global_), m);
+  double agent = rate(find(stats_.by_agent, a), global_rate(stats_.global), m);
   if (task_type.empty()) return agent;
-  return rate(find(by_agent_type_, combine(a, type_key(task_type))), agent, m);
+  return rate(find(stats_.by_agent_type, combine(a, type_key(task_type))), agent, m);
 }
 
 
@@ -328,8 +390,9 @@ std::string FeatureBuilder::serialize() const {
     w.put_string(k.name);
     w.put<uint8_t>(k.numeric);
   }
-  global_.write(w);
-  for (const Table* t : {&by_type_, &by_context_, &by_agent_, &by_agent_type_, &by_agent_context_}) {
+  stats_.global.write(w);
+  for (const Table* t : {&stats_.by_type, &stats_.by_context, &stats_.by_agent, &stats_.by_agent_type,
+                         &stats_.by_agent_context}) {
     // Sorted by key so the same model always serializes to the same bytes.
     std::vector<std::pair<uint64_t, OutcomeTally>> sorted(t->begin(), t->end());
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -362,8 +425,9 @@ StatusOr<FeatureBuilder> FeatureBuilder::deserialize(std::string_view blob) {
     k.numeric = r.get<uint8_t>() != 0;
     b.context_keys_.push_back(std::move(k));
   }
-  b.global_ = OutcomeTally::read(r);
-  for (Table* t : {&b.by_type_, &b.by_context_, &b.by_agent_, &b.by_agent_type_, &b.by_agent_context_}) {
+  b.stats_.global = OutcomeTally::read(r);
+  for (Table* t : {&b.stats_.by_type, &b.stats_.by_context, &b.stats_.by_agent, &b.stats_.by_agent_type,
+                   &b.stats_.by_agent_context}) {
     auto n = r.get<uint64_t>();
     if (n > r.remaining() / (8 + OutcomeTally::kSerializedBytes)) r.fail("table larger than the blob");
     for (uint64_t i = 0; r.ok() && i < n; ++i) {

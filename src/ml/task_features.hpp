@@ -49,6 +49,7 @@ struct FeatureParams {
   // (docs/models.md). The text still reaches the features through the classifier's
   // task_type when a request has none.
   int text_dimensions = 0;
+  int training_folds = 5;  // out-of-fold statistics for training rows (training_rows())
 };
 
 // Running sums of outcomes for one group of executions.
@@ -60,6 +61,8 @@ struct OutcomeTally {
   double cost_runs = 0;
   double sum_log_cost = 0;
   void add(bool success, double execution_time, std::optional<double> cost_usd);
+  // This tally without `part` (a subset of what was added to it).
+  OutcomeTally minus(const OutcomeTally& part) const;
   void write(ByteWriter& w) const;
   static OutcomeTally read(ByteReader& r);
   static constexpr size_t kSerializedBytes = 6 * sizeof(double);
@@ -90,10 +93,27 @@ class FeatureBuilder {
   // Convenience: prepare + fill one row.
   std::vector<float> build(const TaskQuery& task, std::span<const float> embedding, std::string_view agent_id) const;
 
+  // The feature rows to train on, with out-of-fold statistics: tasks are dealt to
+  // `training_folds` folds by a hash of task_id, and each row's statistics leave out its
+  // own fold, so a training row sees what a recommend request for its task would have seen
+  // had the task not run yet (no run of the task itself is ever in its features). Without
+  // this a group's rate holds the row's own outcome (target leakage) and the trees learn to
+  // trust small groups' rates. Folds rather than leaving out just the row's task: with
+  // leave-one-out, a small group's rate is lower exactly for its successes (the rate minus
+  // the row's own outcome), a pattern the trees learn and requests never show
+  // (docs/models.md has the measurements). `embeddings[i]` is row i's vector (may be empty).
+  DenseMatrix training_rows(std::span<const Execution> rows, std::span<const std::vector<float>> embeddings) const;
+  // The fold training_rows() puts a task in.
+  size_t training_fold(std::string_view task_id) const;
+
   // The agent's smoothed success rate overall and for the task type (the rules' view).
   double agent_success_rate(std::string_view agent_id, std::string_view task_type) const;
   // Agents seen in training, with their run counts.
   const std::vector<std::pair<std::string, double>>& agents() const { return agents_; }
+  // Per feature column: +1 where P(success) should not fall as the value rises (every
+  // smoothed success rate: the agent's and the task's groups'), else 0. The selector trains
+  // under these monotone constraints (docs/models.md).
+  std::vector<int> success_monotonicity() const;
   // Context members used, and whether each is numeric.
   struct ContextKey {
     std::string name;
@@ -107,19 +127,27 @@ class FeatureBuilder {
  private:
   // Each tally table is keyed by a 64-bit hash of the group (agent, type, value...).
   using Table = std::unordered_map<uint64_t, OutcomeTally>;
-  void write_group(const Table& table, uint64_t key, double prior_rate, double prior_log_time,
+  // The five tables and the global tally: the fitted statistics, or one task's share of them.
+  struct Tallies {
+    OutcomeTally global;
+    Table by_type;           // task_type
+    Table by_context;        // (key, categorical value)
+    Table by_agent;          // agent
+    Table by_agent_type;     // (agent, task_type)
+    Table by_agent_context;  // (agent, key, categorical value)
+    void add(const Execution& e, const std::vector<ContextKey>& keys);
+  };
+  // `excluded` (may be null) is subtracted from every group looked up.
+  void write_group(const Table& table, const Table* excluded, uint64_t key, double prior_rate, double prior_log_time,
                    double prior_log_cost, float* out) const;
+  PreparedTask prepare(const TaskQuery& task, std::span<const float> embedding, const Tallies* excluded) const;
+  void fill(const PreparedTask& task, std::string_view agent_id, std::span<float> out, const Tallies* excluded) const;
   void compute_layout();
 
   FeatureParams params_;
   std::vector<ContextKey> context_keys_;
   int text_dims_ = 0;
-  OutcomeTally global_;
-  Table by_type_;           // task_type
-  Table by_context_;        // (key, categorical value)
-  Table by_agent_;          // agent
-  Table by_agent_type_;     // (agent, task_type)
-  Table by_agent_context_;  // (agent, key, categorical value)
+  Tallies stats_;
   std::vector<std::pair<std::string, double>> agents_;
   size_t task_width_ = 0;
   size_t agent_width_ = 0;

@@ -161,3 +161,39 @@ TEST(FeatureBuilder, ParametersChangeTheFeaturesAndBadParametersAreRefused) {
 
 }  // namespace
 }  // namespace agentlearn::ml
+
+namespace agentlearn::ml {
+namespace {
+
+// What a model trains on for a row is what a request for that task would have seen before
+// the task ran: the statistics of the tasks in the other folds, none of this one's outcomes.
+TEST(FeatureBuilder, TrainingRowsLeaveTheirOwnFoldOut) {
+  std::vector<Execution> rows = training_rows();
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].task_id = "task-" + std::to_string(i / 3);
+  auto all = FeatureBuilder::fit(rows, FeatureParams{});
+  ASSERT_TRUE(all.ok());
+  DenseMatrix x = all->training_rows(rows, {});
+  for (size_t probe : {size_t{0}, size_t{4}, size_t{8}, size_t{59}}) {
+    std::vector<Execution> others;
+    for (const auto& e : rows) {
+      if (all->training_fold(e.task_id) != all->training_fold(rows[probe].task_id)) others.push_back(e);
+    }
+    // The schema (context keys) must be the same for the comparison to mean anything.
+    auto without = FeatureBuilder::fit(others, FeatureParams{});
+    ASSERT_TRUE(without.ok());
+    ASSERT_EQ(without->width(), all->width());
+    auto request = without->build(task_query_of(rows[probe]), {}, rows[probe].agent_id);
+    auto trained = x.row(probe);
+    ASSERT_EQ(request.size(), trained.size());
+    for (size_t j = 0; j < request.size(); ++j) {
+      if (std::isnan(request[j])) {
+        EXPECT_TRUE(std::isnan(trained[j])) << "row " << probe << " feature " << all->names()[j];
+      } else {
+        EXPECT_NEAR(request[j], trained[j], 1e-5) << "row " << probe << " feature " << all->names()[j];
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace agentlearn::ml

@@ -1,0 +1,162 @@
+#include "app/cmd_evaluate.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/config.hpp"
+#include "app/evaluation_data.hpp"
+#include "ml/evaluation.hpp"
+#include "ml/routing_evaluation.hpp"
+#include "service/objective_json.hpp"
+
+namespace agentlearn {
+
+namespace {
+
+struct EvaluateFlags {
+  std::string data = "../shared/data/swebench-verified/executions.jsonl";
+  std::string config;
+  std::string objective;  // JSON, as POST /task/recommend takes it
+  bool json = false;
+  bool tune_cost_weight = false;
+  int folds = 5;
+  uint64_t seed = 42;
+};
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+int run_evaluate(const EvaluateFlags& flags) {
+  auto unusable = [](const std::string& why) {
+    std::cerr << "evaluate: " << why << "\n";
+    return 2;
+  };
+  ml::ModelParams params;
+  if (!flags.config.empty()) {
+    auto config = load_config(flags.config, {}, {});
+    if (!config.ok()) return unusable(config.status().message());
+    params = config->models;
+  }
+  ml::RoutingOptions options;
+  options.folds = flags.folds;
+  options.seed = flags.seed;
+  options.tune_cost_weight = flags.tune_cost_weight;
+  if (!flags.objective.empty()) {
+    auto parsed = nlohmann::json::parse(flags.objective, nullptr, false);
+    if (parsed.is_discarded()) return unusable("--objective is not JSON");
+    auto objective = objective_from_json(parsed);
+    if (!objective.ok()) return unusable(objective.status().field() + ": " + objective.status().message());
+    options.objective = *objective;
+  }
+  auto rows = load_executions_jsonl(flags.data);
+  if (!rows.ok()) return unusable(rows.status().message());
+
+  auto ev = ml::evaluate_routing(*rows, params, options);
+  if (!ev.ok()) {
+    std::cerr << "evaluate: " << ev.status().message() << "\n";
+    return ev.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  auto anomaly = ml::evaluate_anomaly_detector(*rows, params.anomaly_detector, 0.02, flags.seed);
+  double anomaly_auc = anomaly.ok() ? anomaly->auc : NAN;
+
+  // The gate: routing by P(success) alone must not lose to always asking the best agent.
+  const ml::RoutingPoint& plain = ev->cost_curve.front();
+  const bool beats = plain.cost_weight == 0 && plain.success >= ev->best_single_success;
+
+  nlohmann::json out;
+  out["data"] = flags.data;
+  out["split"] = fmt::format("{}-fold by task_id, seed {}", ev->folds, ev->seed);
+  out["tasks"] = ev->tasks;
+  out["executions"] = ev->executions;
+  out["agents"] = ev->agents;
+  out["objective"] = {{"cost_weight", options.objective.cost_weight},
+                      {"time_weight", options.objective.time_weight},
+                      {"max_cost", options.objective.max_cost ? number(*options.objective.max_cost) : nullptr},
+                      {"max_time", options.objective.max_time ? number(*options.objective.max_time) : nullptr}};
+  out["routed_success"] = number(ev->routed_success);
+  out["routed_cost"] = number(ev->routed_cost);
+  out["routed_success_no_cost_weight"] = number(plain.success);
+  out["routed_cost_no_cost_weight"] = number(plain.cost);
+  out["rules_success"] = number(ev->rules_success);
+  out["rules_cost"] = number(ev->rules_cost);
+  out["best_single_success"] = number(ev->best_single_success);
+  out["best_single_cost"] = number(ev->best_single_cost);
+  out["best_single_agents"] = ev->best_single_agents;
+  out["oracle_success"] = number(ev->oracle_success);
+  out["oracle_cost"] = number(ev->oracle_cost);
+  out["random_success"] = number(ev->random_success);
+  out["random_cost"] = number(ev->random_cost);
+  out["selector_auc"] = number(ev->selector_auc);
+  out["selector_log_loss"] = number(ev->selector_log_loss);
+  out["r2_log_time"] = number(ev->r2_log_time);
+  out["r2_log_cost"] = number(ev->r2_log_cost);
+  out["anomaly_auc"] = number(anomaly_auc);
+  out["cost_curve"] = nlohmann::json::array();
+  for (const auto& p : ev->cost_curve) {
+    out["cost_curve"].push_back({{"cost_weight", p.cost_weight}, {"success", number(p.success)}, {"cost", number(p.cost)}});
+  }
+  if (ev->tuned) {
+    out["tuned_cost_weight"] = {{"weights", ev->tuned_weights},
+                                {"success", number(ev->tuned->success)},
+                                {"cost", number(ev->tuned->cost)},
+                                {"tolerance", options.tolerance}};
+  }
+  out["training_seconds"] = ev->training_seconds;
+  out["beats_best_single"] = beats;
+
+  if (flags.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} tasks, {} executions, {} agents; {}\n\n", ev->tasks, ev->executions, ev->agents,
+                             out["split"].get<std::string>());
+    std::cout << fmt::format("{:<44} {:>8} {:>10}\n", "policy", "success", "cost $");
+    auto line = [](const std::string& what, double s, double c) {
+      std::cout << fmt::format("{:<44} {:>8.4f} {:>10.4f}\n", what, s, c);
+    };
+    line("routed (the objective given)", ev->routed_success, ev->routed_cost);
+    line("routed, success only", plain.success, plain.cost);
+    line("rules (smoothed rate per agent and type)", ev->rules_success, ev->rules_cost);
+    line("best single agent (chosen on training folds)", ev->best_single_success, ev->best_single_cost);
+    line("random agent", ev->random_success, ev->random_cost);
+    line("oracle (cheapest agent that succeeded)", ev->oracle_success, ev->oracle_cost);
+    if (ev->tuned) line("routed, cost weight tuned in training folds", ev->tuned->success, ev->tuned->cost);
+    std::cout << "\ncost/success curve\n" << fmt::format("{:>12} {:>8} {:>10}\n", "cost_weight", "success", "cost $");
+    for (const auto& p : ev->cost_curve) std::cout << fmt::format("{:>12.3f} {:>8.4f} {:>10.4f}\n", p.cost_weight, p.success, p.cost);
+    std::cout << fmt::format("\nselector ROC AUC {:.4f}, log loss {:.4f}; R^2 log time {:.4f}, log cost {:.4f}; "
+                             "anomaly AUC {:.4f}\n",
+                             ev->selector_auc, ev->selector_log_loss, ev->r2_log_time, ev->r2_log_cost, anomaly_auc);
+    std::cout << fmt::format("model-set training: {:.1f} s in all\n", ev->training_seconds);
+    std::cout << (beats ? "routed success >= best single agent\n" : "routed success is BELOW the best single agent\n");
+  }
+  return beats ? 0 : 1;
+}
+
+}  // namespace
+
+void register_evaluate_command(CLI::App& app) {
+  auto flags = std::make_shared<EvaluateFlags>();
+  CLI::App* cmd = app.add_subcommand("evaluate", "Replay executions through the service's routing, split by task");
+  cmd->footer(
+      "Trains the model set on k-1 folds of the tasks, recommends an agent for every held-out task\n"
+      "among the agents that ran it, and scores the pick by that agent's recorded outcome.\n"
+      "Exit status: 0 routed success (no cost weight) >= the best single agent's, 1 below it or\n"
+      "training failed, 2 data, objective or config unusable.");
+  cmd->add_option("--data", flags->data, "JSONL file of executions (the API's record shape)")->capture_default_str();
+  cmd->add_option("--config", flags->config, "YAML config whose models.<name>.parameters.* are used");
+  cmd->add_option("--objective", flags->objective,
+                  R"(Objective as POST /task/recommend takes it, e.g. '{"cost_weight":0.3}')");
+  cmd->add_flag("--tune-cost-weight", flags->tune_cost_weight,
+                "Also choose a cost weight inside each training fold (nested folds; 6x the training)");
+  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_option("--folds", flags->folds, "Folds of the split by task")->capture_default_str()->check(CLI::Range(2, 20));
+  cmd->add_option("--seed", flags->seed, "Seed of the split")->capture_default_str();
+  cmd->callback([flags] {
+    int code = run_evaluate(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,63 @@
+#pragma once
+// Offline evaluation of routing (`agentlearn evaluate`, issue 4): replays recorded executions
+// through the code the service answers with (ModelSet::train, ModelSet::estimate,
+// rank_candidates, SuccessRules), split by task: for each held-out task the agents that ran
+// it are the candidates, the policy picks one, and the pick is scored by that agent's real
+// outcome on the task. Against it: the best single agent (chosen on the training folds),
+// a random agent, and the oracle (any agent that succeeded, the cheapest of them).
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/execution.hpp"
+#include "core/status.hpp"
+#include "ml/model_params.hpp"
+#include "ml/routing_policy.hpp"
+
+namespace agentlearn::ml {
+
+struct RoutingOptions {
+  int folds = 5;
+  uint64_t seed = 42;
+  Objective objective;  // what the routed figures use (default: success only)
+  // The cost weights of the cost/success curve (cost_weight per USD, nothing else).
+  std::vector<double> cost_weights = {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5};
+  // Choose a cost weight inside each training fold (nested folds, never the test fold): the
+  // cheapest weight whose inner success is within `tolerance` of the inner best single agent.
+  bool tune_cost_weight = false;
+  double tolerance = 0.02;
+};
+
+struct RoutingPoint {
+  double cost_weight = 0;
+  double success = 0;
+  double cost = 0;  // mean USD per task over tasks whose chosen run has a cost
+};
+
+struct RoutingEvaluation {
+  int folds = 0;
+  uint64_t seed = 0;
+  size_t tasks = 0;
+  size_t executions = 0;
+  size_t agents = 0;
+  double routed_success = 0, routed_cost = 0;
+  double rules_success = 0, rules_cost = 0;
+  double best_single_success = 0, best_single_cost = 0;
+  std::vector<std::string> best_single_agents;  // per fold, as chosen on its training tasks
+  double oracle_success = 0, oracle_cost = 0;
+  double random_success = 0, random_cost = 0;  // the expectation over the task's agents
+  double selector_auc = 0, selector_log_loss = 0;  // over every held-out (task, agent) run
+  double r2_log_time = 0, r2_log_cost = 0;
+  std::vector<RoutingPoint> cost_curve;
+  // With tune_cost_weight: the outcome of the weights chosen per fold, and those weights.
+  std::optional<RoutingPoint> tuned;
+  std::vector<double> tuned_weights;
+  double training_seconds = 0;  // all model-set trainings
+};
+
+StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, const ModelParams& params,
+                                             const RoutingOptions& options);
+
+}  // namespace agentlearn::ml
