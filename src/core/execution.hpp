@@ -23,6 +23,10 @@ struct Execution {
   // Hash of the fields the client sent; a retried execution_id with a different hash is a
   // conflict. A defaulted timestamp is not part of it.
   std::string content_hash;
+  // Set by the service from the active anomaly_detector before the row is stored (null
+  // until a model is active). Not part of the content hash: the server computes them.
+  std::optional<double> anomaly_score;
+  std::optional<bool> anomaly;
 };
 
 // What the store answers for one stored (or already stored) execution.

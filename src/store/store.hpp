@@ -42,6 +42,40 @@ struct StoredRow {
   std::optional<bool> anomaly;
 };
 
+// A trained model set as stored with the data, so a restart or another replica loads it
+// (spec.md section 3). Immutable once saved.
+struct ModelSetRecord {
+  std::string version;        // "v<semver>_<UTC time>", unique
+  int64_t created_us = 0;     // when training finished
+  bool rejected = false;      // failed the promotion rule; kept for inspection
+  std::string reason;         // why it was rejected (empty when not)
+  std::string summary_json;   // a JSON object: per-model metrics, samples, seconds, parameters
+  std::string blob;           // ml::ModelSet::serialize(); empty in listings
+};
+
+// One entry of the history of which model set was active when (appended, never changed).
+struct ModelActivation {
+  int64_t id = 0;             // assigned by the store; increasing
+  std::string version;
+  int64_t activated_us = 0;
+  std::string reason;         // e.g. "promoted", "rollback", "first model set"
+};
+
+// One answered recommendation, logged so that online-mode exploration can be evaluated
+// offline (inverse propensity) once the execution that followed it is recorded with the same
+// recommendation_id.
+struct RecommendationLogRow {
+  std::string recommendation_id;  // unique
+  int64_t created_us = 0;
+  std::string mode;               // rules / apprentice / online / exploit
+  std::string model_version;      // the active model set, empty when none
+  std::string chosen_agent;       // what the service answered (primary_agent)
+  std::string model_agent;        // the models' top choice (empty without models)
+  std::string rules_agent;        // the rules' top choice
+  double propensity = 1;          // P(chosen_agent | the policy's randomisation)
+  bool explored = false;          // the chosen agent was an exploration draw
+};
+
 struct ExistingExecution {
   int64_t id = 0;
   std::string content_hash;
@@ -83,6 +117,34 @@ class Store {
   virtual Status scan_executions(int64_t after_id, size_t limit,
                                  const std::function<void(const StoredRow&)>& fn) = 0;
   virtual StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) = 0;
+  // Executions flagged anomalous (anomaly = true), newest first (by id), at most `limit`,
+  // optionally only those with timestamp_us >= since_us.
+  virtual Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,
+                                const std::function<void(const StoredRow&)>& fn) = 0;
+
+  // --- model sets (spec.md section 3) ---
+  // Saves a new set; a version that exists already is kConflict.
+  virtual Status save_model_set(const ModelSetRecord& record) = 0;
+  // Every saved set, newest first, without blobs.
+  virtual StatusOr<std::vector<ModelSetRecord>> list_model_sets() = 0;
+  // One set with its blob; empty when the version is unknown.
+  virtual StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) = 0;
+  // Appends to the activation history (the last entry names the active set).
+  virtual Status record_activation(const ModelActivation& activation) = 0;
+  // The whole activation history, oldest first.
+  virtual StatusOr<std::vector<ModelActivation>> activations() = 0;
+
+  // --- small shared settings (the learning mode), so replicas and restarts agree ---
+  virtual Status put_setting(std::string_view key, std::string_view value) = 0;
+  virtual StatusOr<std::optional<std::string>> get_setting(std::string_view key) = 0;
+
+  // --- the recommendation log ---
+  // Stores the rows in one transaction; a repeated recommendation_id is ignored.
+  virtual Status log_recommendations(std::span<const RecommendationLogRow> rows) = 0;
+  // Every logged recommendation that an execution was later recorded with (joined on
+  // recommendation_id; the execution with the lowest id when several were), in log order.
+  virtual Status scan_logged_outcomes(
+      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) = 0;
 };
 
 }  // namespace agentlearn

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -189,6 +191,30 @@ Execution minimal_execution() {
   return e;
 }
 
+// Every byte value (0 first) in the first 512 bytes, then pseudo-random bytes.
+std::string every_byte_blob(size_t size) {
+  std::string blob(size, '\0');
+  uint32_t x = 12345;
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 1664525u + 1013904223u;
+    blob[i] = static_cast<char>(i < 512 ? i & 0xff : x >> 24);
+  }
+  return blob;
+}
+
+RecommendationLogRow log_row(std::string recommendation_id, int64_t created_us) {
+  RecommendationLogRow r;
+  r.recommendation_id = std::move(recommendation_id);
+  r.created_us = created_us;
+  r.mode = "online";
+  r.model_version = "v1.0.0_20261124T080000Z";
+  r.chosen_agent = "agent-1";
+  r.model_agent = "agent-1";
+  r.rules_agent = "agent-2";
+  r.propensity = 0.95 + 0.05 / 3;  // not exactly representable: must round-trip bit for bit
+  return r;
+}
+
 void expect_same_json(const std::string& a, const std::string& b) {
   // PostgreSQL's JSONB re-serialises (key order, spacing); the content must be equal.
   EXPECT_EQ(nlohmann::json::parse(a), nlohmann::json::parse(b)) << a << " vs " << b;
@@ -288,6 +314,39 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 
   bool is_pg() const { return GetParam() == "postgresql"; }
 
+  // Runs one statement on the test database behind the store's back. Returns the first column
+  // of the first row ("" when there is none), or an "ERROR: ..." text.
+  std::string admin_sql(const std::string& sql) {
+    if (is_pg()) return PgAdmin(url_).exec(sql);
+    sqlite3* db = nullptr;
+    std::string out;
+    int rc = sqlite3_open((dir_ / "nested" / "store.db").c_str(), &db);
+    sqlite3_stmt* s = nullptr;
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      out = std::string("ERROR: ") + sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+
+  std::vector<int64_t> anomaly_ids(std::optional<int64_t> since_us, size_t limit) {
+    std::vector<int64_t> ids;
+    Status st = store_->scan_anomalies(since_us, limit, [&](const StoredRow& r) {
+      EXPECT_EQ(r.anomaly, std::optional<bool>(true));
+      ids.push_back(r.id);
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return ids;
+  }
+
   std::string url_;
   std::filesystem::path dir_;
   PgTestDatabase pg_db_;
@@ -303,6 +362,7 @@ TEST_P(StoreConformance, ReportsItsBackend) {
 
 TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   insert_group({make_execution(1)});
+  ASSERT_TRUE(store_->put_setting("learning_mode", "apprentice").ok());
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
   auto other = open();
@@ -310,6 +370,49 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   st = other->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(count(), 1);
+  auto mode = other->get_setting("learning_mode");
+  ASSERT_TRUE(mode.ok()) << mode.status().message();
+  EXPECT_EQ(*mode, "apprentice");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "2");
+}
+
+TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
+  Execution flagged = make_execution(1);
+  flagged.anomaly_score = 0.875;
+  flagged.anomaly = true;
+  auto ids = insert_group({flagged, make_execution(2)});
+  writer_.reset();
+  store_.reset();
+  // Back to the schema as migration 1 left it (as a store of the previous release has it).
+  for (const char* sql : {"DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
+                          "DROP TABLE model_sets", "DROP TABLE model_activations", "DROP TABLE settings",
+                          "DROP TABLE recommendation_log", "DELETE FROM schema_migrations WHERE version = 2"}) {
+    ASSERT_EQ(admin_sql(sql), "") << sql;
+  }
+  ASSERT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "1");
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_FALSE(store_->get_setting("learning_mode").ok()) << "the settings table is still there";
+
+  Status st = store_->migrate();
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "2");
+  std::string new_indexes = "('executions_anomaly_idx', 'executions_recommendation_idx')";
+  EXPECT_EQ(admin_sql(is_pg() ? "SELECT count(*) FROM pg_indexes WHERE indexname IN " + new_indexes
+                              : "SELECT count(*) FROM sqlite_master WHERE name IN " + new_indexes),
+            "2");
+  EXPECT_EQ(count(), 2);
+  EXPECT_EQ(anomaly_ids(std::nullopt, 0), std::vector<int64_t>{ids[0]});
+  ASSERT_TRUE(store_->put_setting("learning_mode", "online").ok());
+  EXPECT_EQ(*store_->get_setting("learning_mode"), "online");
+  ModelSetRecord set;
+  set.version = "v1.0.0_20261124T080000Z";
+  set.summary_json = "{}";
+  set.blob = every_byte_blob(1000);
+  ASSERT_TRUE(store_->save_model_set(set).ok());
+  auto loaded = store_->load_model_set(set.version);
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  EXPECT_EQ((*loaded)->blob, set.blob);
 }
 
 TEST_P(StoreConformance, RoundTripsEveryFieldInSmallAndLargeGroups) {
@@ -696,6 +799,244 @@ TEST_P(StoreConformance, ReopeningKeepsData) {
   EXPECT_GT(more[0], std::max(ids[0], ids[1]));
 }
 
+TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) {
+  // Scored and flagged, scored and not flagged, not scored, scored with no flag.
+  std::vector<Execution> rows;
+  for (int i = 0; i < 603; ++i) {
+    Execution e = make_execution(i);  // timestamps increase with i
+    if (i % 4 != 2) e.anomaly_score = 0.5 + i * 1e-3 + 0.1 / 3;
+    if (i % 4 == 0) e.anomaly = true;
+    if (i % 4 == 1) e.anomaly = false;
+    rows.push_back(e);
+  }
+  // The first 3 take the small-group path, the other 600 the bulk path (COPY on PostgreSQL).
+  std::vector<int64_t> ids = insert_group(std::vector<Execution>(rows.begin(), rows.begin() + 3));
+  auto bulk = insert_group(std::vector<Execution>(rows.begin() + 3, rows.end()));
+  ids.insert(ids.end(), bulk.begin(), bulk.end());
+  ASSERT_EQ(ids.size(), rows.size());
+
+  std::map<int64_t, size_t> index;
+  for (size_t i = 0; i < ids.size(); ++i) index[ids[i]] = i;
+  size_t seen = 0;
+  for (const StoredRow& r : all_rows()) {
+    const Execution& want = rows[index.at(r.id)];
+    EXPECT_EQ(r.anomaly_score, want.anomaly_score) << r.id;
+    EXPECT_EQ(r.anomaly, want.anomaly) << r.id;
+    EXPECT_EQ(r.execution.anomaly_score, want.anomaly_score) << r.id;
+    EXPECT_EQ(r.execution.anomaly, want.anomaly) << r.id;
+    ++seen;
+  }
+  EXPECT_EQ(seen, rows.size());
+  auto found = store_->find_execution("exec-4");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->anomaly, std::optional<bool>(true));
+  EXPECT_EQ((*found)->execution.anomaly_score, rows[4].anomaly_score);
+
+  // Flagged rows only, newest (highest id) first.
+  auto flagged_since = [&](int64_t since_us) {
+    std::vector<int64_t> out;
+    for (size_t i = rows.size(); i-- > 0;) {
+      if (rows[i].anomaly == true && rows[i].timestamp_us >= since_us) out.push_back(ids[i]);
+    }
+    return out;
+  };
+  auto all_flagged = flagged_since(std::numeric_limits<int64_t>::min());
+  ASSERT_EQ(all_flagged.size(), 151u);
+  EXPECT_EQ(anomaly_ids(std::nullopt, 0), all_flagged);
+  EXPECT_EQ(anomaly_ids(std::nullopt, 5), std::vector<int64_t>(all_flagged.begin(), all_flagged.begin() + 5));
+  const int64_t since = rows[300].timestamp_us;  // inclusive: row 300 is flagged
+  auto recent = flagged_since(since);
+  ASSERT_EQ(recent.size(), 76u);
+  EXPECT_EQ(anomaly_ids(since, 0), recent);
+  EXPECT_EQ(anomaly_ids(since, 3), std::vector<int64_t>(recent.begin(), recent.begin() + 3));
+  EXPECT_EQ(anomaly_ids(since, 1000), recent);
+  EXPECT_TRUE(anomaly_ids(rows.back().timestamp_us + 1, 0).empty());
+
+  size_t stats_flagged = 0;
+  ASSERT_TRUE(store_->scan_stats({}, [&](const StatsRow& r) { stats_flagged += r.anomaly ? 1 : 0; }).ok());
+  EXPECT_EQ(stats_flagged, all_flagged.size());
+}
+
+TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {
+  auto empty = store_->list_model_sets();
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_TRUE(empty->empty());
+
+  ModelSetRecord big;  // over one 4 MiB slice, and not a whole number of them
+  big.version = "v1.2.0_20261124T080000Z";
+  big.created_us = 2'000'000;
+  big.summary_json = std::string(R"({"agent_selector":{"auc":0.745},"note":"日本語 ")") + kNasty + "\"}";
+  big.blob = every_byte_blob((5 << 20) + 123);
+  ModelSetRecord rejected;
+  rejected.version = "v1.1.0_20261124T070000Z";
+  rejected.created_us = 1'000'000;
+  rejected.rejected = true;
+  rejected.reason = "auc 0.61 below the active set's 0.74 — \"kept\" for inspection; " + std::string(kNasty);
+  rejected.summary_json = "{}";
+  rejected.blob = std::string("\0\x01\xff\0", 4);
+  ModelSetRecord tie;  // created when `big` was: the higher version lists first
+  tie.version = "v1.2.1_20261124T080000Z";
+  tie.created_us = big.created_us;
+  tie.summary_json = "{}";
+  for (const auto* r : {&rejected, &big, &tie}) {
+    Status st = store_->save_model_set(*r);
+    ASSERT_TRUE(st.ok()) << r->version << ": " << st.message();
+  }
+
+  auto listed = store_->list_model_sets();
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 3u);
+  std::vector<const ModelSetRecord*> want = {&tie, &big, &rejected};
+  for (size_t i = 0; i < want.size(); ++i) {
+    const ModelSetRecord& got = (*listed)[i];
+    EXPECT_EQ(got.version, want[i]->version);
+    EXPECT_EQ(got.created_us, want[i]->created_us);
+    EXPECT_EQ(got.rejected, want[i]->rejected);
+    EXPECT_EQ(got.reason, want[i]->reason);
+    EXPECT_EQ(got.summary_json, want[i]->summary_json);
+    EXPECT_TRUE(got.blob.empty()) << "listings carry no blobs";
+  }
+
+  for (const auto* r : {&big, &rejected, &tie}) {
+    auto loaded = store_->load_model_set(r->version);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    ASSERT_TRUE(loaded->has_value()) << r->version;
+    const ModelSetRecord& got = **loaded;
+    EXPECT_EQ(got.version, r->version);
+    EXPECT_EQ(got.created_us, r->created_us);
+    EXPECT_EQ(got.rejected, r->rejected);
+    EXPECT_EQ(got.reason, r->reason);
+    EXPECT_EQ(got.summary_json, r->summary_json);
+    ASSERT_EQ(got.blob.size(), r->blob.size());
+    EXPECT_TRUE(got.blob == r->blob) << "blob bytes differ for " << r->version;
+  }
+
+  ModelSetRecord again = rejected;
+  again.blob = "other";
+  Status st = store_->save_model_set(again);
+  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.message();
+  EXPECT_EQ(st.field(), "version");
+  auto kept = store_->load_model_set(rejected.version);
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->blob, rejected.blob);
+  EXPECT_EQ(store_->list_model_sets()->size(), 3u);
+
+  for (std::string unknown : {"v9.9.9_20300101T000000Z", "", kNasty}) {
+    auto none = store_->load_model_set(unknown);
+    ASSERT_TRUE(none.ok()) << none.status().message();
+    EXPECT_FALSE(none->has_value()) << unknown;
+  }
+}
+
+TEST_P(StoreConformance, ActivationsAreAppendedInOrder) {
+  auto none = store_->activations();
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->empty());
+  std::vector<ModelActivation> want(3);
+  want[0].version = "v1.0.0_20261124T080000Z";
+  want[0].activated_us = 300;
+  want[0].reason = "first model set";
+  want[1].version = "v1.1.0_20261124T090000Z";
+  want[1].activated_us = 200;  // clocks go back: the order is the order of recording
+  want[1].reason = "promoted";
+  want[2].version = want[0].version;
+  want[2].activated_us = 400;
+  want[2].reason = std::string("rollback: ") + kNasty + " ü";
+  for (const auto& a : want) {
+    Status st = store_->record_activation(a);
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  auto got = store_->activations();
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  ASSERT_EQ(got->size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*got)[i].version, want[i].version);
+    EXPECT_EQ((*got)[i].activated_us, want[i].activated_us);
+    EXPECT_EQ((*got)[i].reason, want[i].reason);
+    EXPECT_GT((*got)[i].id, i == 0 ? 0 : (*got)[i - 1].id);
+  }
+}
+
+TEST_P(StoreConformance, SettingsAreUpserted) {
+  auto missing = store_->get_setting("learning_mode");
+  ASSERT_TRUE(missing.ok()) << missing.status().message();
+  EXPECT_FALSE(missing->has_value());
+  const std::string odd_value = "日本語 \"q\" 'single' \n\t\\ " + std::string(kNasty);
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"learning_mode", "apprentice"}, {"learning_mode", "online"}, {kNasty, odd_value}, {"empty", ""}}) {
+    Status st = store_->put_setting(key, value);
+    ASSERT_TRUE(st.ok()) << st.message();
+    auto got = store_->get_setting(key);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(*got, std::optional<std::string>(value)) << key;
+  }
+  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+}
+
+TEST_P(StoreConformance, RecommendationLogJoinsTheFirstExecutionThatFollowedIt) {
+  std::vector<RecommendationLogRow> logged = {
+      log_row("rec-b", 20),
+      log_row("rec-a", 20),  // logged at the same time as rec-b: ordered by id
+      log_row(kNasty, 5),
+      log_row("rec-never-followed", 1),
+      log_row("rec-c", 10),
+  };
+  RecommendationLogRow& odd = logged[2];
+  odd.mode = "exploit";
+  odd.model_version = "";
+  odd.chosen_agent = "agënt-🚀-\"quoted\"-'single'";
+  odd.model_agent = "";
+  odd.rules_agent = kNasty;
+  odd.propensity = 0.05 / 3;
+  odd.explored = true;
+  // A repeated recommendation_id is ignored, in the same call or a later one: the first stays.
+  RecommendationLogRow repeat = log_row("rec-a", 99);
+  repeat.chosen_agent = "someone-else";
+  std::vector<RecommendationLogRow> batch = logged;
+  batch.push_back(repeat);
+  Status st = store_->log_recommendations(batch);
+  ASSERT_TRUE(st.ok()) << st.message();
+  st = store_->log_recommendations(std::vector<RecommendationLogRow>{repeat});
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_TRUE(store_->log_recommendations({}).ok());
+
+  auto followed = [](int i, std::string rec) {
+    Execution e = make_execution(i);
+    e.recommendation_id = std::move(rec);
+    return e;
+  };
+  auto first = insert_group({followed(1, "rec-a"), followed(2, kNasty), make_execution(3),
+                             followed(4, "rec-not-logged")});
+  auto later = insert_group({followed(5, "rec-a"), followed(6, "rec-b"), followed(7, "rec-c")});
+
+  struct Want {
+    const RecommendationLogRow* log;
+    int64_t execution_id;
+  };
+  std::vector<Want> want = {{&logged[2], first[1]}, {&logged[4], later[2]},
+                            {&logged[1], first[0]}, {&logged[0], later[1]}};
+  size_t n = 0;
+  st = store_->scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
+    ASSERT_LT(n, want.size()) << "unexpected " << log.recommendation_id;
+    const RecommendationLogRow& w = *want[n].log;
+    EXPECT_EQ(log.recommendation_id, w.recommendation_id);
+    EXPECT_EQ(log.created_us, w.created_us);
+    EXPECT_EQ(log.mode, w.mode);
+    EXPECT_EQ(log.model_version, w.model_version);
+    EXPECT_EQ(log.chosen_agent, w.chosen_agent);
+    EXPECT_EQ(log.model_agent, w.model_agent);
+    EXPECT_EQ(log.rules_agent, w.rules_agent);
+    EXPECT_EQ(log.propensity, w.propensity);
+    EXPECT_EQ(log.explored, w.explored);
+    EXPECT_EQ(row.id, want[n].execution_id) << w.recommendation_id;
+    EXPECT_EQ(row.execution.recommendation_id, w.recommendation_id);
+    ++n;
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(n, want.size());
+  EXPECT_EQ(count(), 7);  // and the table is still there
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
@@ -723,6 +1064,14 @@ TEST_F(PostgresStoreTest, PingFailsFastWhenNothingListens) {
 
   EXPECT_EQ((*store)->migrate().code(), StatusCode::kUnavailable);
   EXPECT_EQ((*store)->count_executions().status().code(), StatusCode::kUnavailable);
+  ModelSetRecord set;
+  set.version = "v1";
+  EXPECT_EQ((*store)->save_model_set(set).code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->load_model_set("v1").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->list_model_sets().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->put_setting("k", "v").code(), StatusCode::kUnavailable);
+  std::vector<RecommendationLogRow> logged = {log_row("rec-1", 1)};
+  EXPECT_EQ((*store)->log_recommendations(logged).code(), StatusCode::kUnavailable);
   auto w = (*store)->open_writer();
   ASSERT_TRUE(w.ok());
   EXPECT_EQ((*w)->begin().code(), StatusCode::kUnavailable);
@@ -753,6 +1102,11 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
       "WHERE datname = $1 AND pid <> pg_backend_pid()",
       {db_.name()});
   ASSERT_GE(std::atoi(killed.c_str()), 3) << killed;
+
+  // A write through a pooled connection that died finds out at BEGIN and runs on a new one.
+  Status setting = store->put_setting("learning_mode", "online");
+  ASSERT_TRUE(setting.ok()) << setting.message();
+  EXPECT_EQ(*store->get_setting("learning_mode"), std::optional<std::string>("online"));
 
   Status st = writer->begin();
   ASSERT_TRUE(st.ok()) << "begin() must reconnect: " << st.message();
@@ -841,6 +1195,25 @@ TEST_F(PostgresStoreTest, RefusesNulCharactersInsteadOfTruncating) {
   auto found = store->find_execution(std::string("exec-1\0x", 8));
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->has_value());
+
+  const std::string nul("a\0b", 3);
+  st = store->put_setting("k", nul);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
+  EXPECT_EQ(st.field(), "value");
+  auto setting = store->get_setting(nul);
+  ASSERT_TRUE(setting.ok());
+  EXPECT_FALSE(setting->has_value());
+  ModelSetRecord set;
+  set.version = nul;
+  st = store->save_model_set(set);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
+  EXPECT_EQ(st.field(), "version");
+  std::vector<RecommendationLogRow> logged = {log_row("rec-1", 1), log_row("rec-2", 2)};
+  logged[1].chosen_agent = nul;
+  st = store->log_recommendations(logged);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
+  EXPECT_EQ(st.field(), "chosen_agent");
+  EXPECT_TRUE(store->list_model_sets()->empty());
 }
 
 TEST(OpenStoreTest, RejectsUnknownSchemesClearly) {

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/open_store.hpp"
@@ -156,9 +158,10 @@ TEST_F(SqliteStoreTest, CreatesTheFileInWalModeAndMigratesTwice) {
     return out;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(one("SELECT count(*) FROM schema_migrations"), "2");
+  // executions_ts_idx and the two partial ones; the UNIQUE one is sqlite_autoindex_*.
   EXPECT_EQ(one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'executions_%'"),
-            "1");  // executions_ts_idx; the UNIQUE one is sqlite_autoindex_*
+            "3");
   sqlite3_close(db);
 }
 
@@ -379,6 +382,98 @@ TEST_F(SqliteStoreTest, ReadersSeeCommitsFromTheWriter) {
   EXPECT_EQ(count(), 1);
 }
 
+TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) {
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 1, ids).ok());  // the group writer holds the write lock
+  std::atomic<bool> done{false};
+  Status put;
+  std::thread t([&] {
+    put = store_->put_setting("learning_mode", "online");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done) << "put_setting did not wait for the lock";
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(store_->ping().ok());
+  EXPECT_TRUE(store_->get_setting("learning_mode").ok());  // reads never wait (WAL)
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+  ASSERT_TRUE(writer_->commit().ok());
+  t.join();
+  EXPECT_TRUE(put.ok()) << put.message();
+  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(SqliteStoreTest, ServiceWriteThatCannotGetTheLockIsUnavailable) {
+  SqliteOptions impatient;
+  impatient.busy_timeout_ms = 100;
+  auto other = SqliteStore::open(path_, impatient);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  Execution e = make_execution(1);
+  std::vector<const Execution*> ptrs = {&e};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 1, ids).ok());
+  Status st = (*other)->put_setting("learning_mode", "online");
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.message();
+  ModelActivation a;
+  a.version = "v1";
+  EXPECT_EQ((*other)->record_activation(a).code(), StatusCode::kUnavailable);
+  writer_->rollback();
+  // Nothing half-done stays behind: the same writes now succeed.
+  EXPECT_TRUE((*other)->put_setting("learning_mode", "online").ok());
+  EXPECT_TRUE((*other)->record_activation(a).ok());
+  EXPECT_EQ(store_->activations()->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, ServiceWritesSurviveKill9) {
+  writer_.reset();
+  store_.reset();
+  std::string blob(3 << 20, '\0');
+  for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 131 + i / 7);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: write, then die without any cleanup (no destructors, no close).
+    auto s = SqliteStore::open(path_);
+    if (!s.ok()) ::_exit(2);
+    ModelSetRecord set;
+    set.version = "v1";
+    set.summary_json = "{}";
+    set.blob = blob;
+    ModelActivation a;
+    a.version = "v1";
+    RecommendationLogRow r;
+    r.recommendation_id = "rec-1";
+    std::vector<RecommendationLogRow> rows = {r};
+    if (!(*s)->save_model_set(set).ok() || !(*s)->record_activation(a).ok() ||
+        !(*s)->put_setting("learning_mode", "online").ok() || !(*s)->log_recommendations(rows).ok()) {
+      ::_exit(3);
+    }
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  reopen();
+  auto set = store_->load_model_set("v1");
+  ASSERT_TRUE(set.ok() && set->has_value());
+  EXPECT_TRUE((*set)->blob == blob);
+  EXPECT_EQ(store_->activations()->size(), 1u);
+  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+  // The log row is there: an execution that followed it joins it.
+  Execution e = make_execution(1);
+  e.recommendation_id = "rec-1";
+  insert({e});
+  size_t joined = 0;
+  ASSERT_TRUE(store_->scan_logged_outcomes([&](const RecommendationLogRow&, const StoredRow&) { ++joined; }).ok());
+  EXPECT_EQ(joined, 1u);
+}
+
 TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
   auto s = open_store("sqlite::memory:");
   ASSERT_TRUE(s.ok()) << s.status().message();
@@ -394,6 +489,14 @@ TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
   auto c = (*s)->count_executions();
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(*c, 1);
+  // The service-write connection joins the same database, blob I/O included.
+  ModelSetRecord set;
+  set.version = "v1";
+  set.blob = std::string("\0blob\xff", 6);
+  ASSERT_TRUE((*s)->save_model_set(set).ok());
+  auto loaded = (*s)->load_model_set("v1");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status().message();
+  EXPECT_EQ((*loaded)->blob, set.blob);
 
   // A second in-memory store is a different database.
   auto other = open_store("sqlite::memory:");

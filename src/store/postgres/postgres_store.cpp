@@ -6,6 +6,9 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -49,6 +52,46 @@ CREATE TABLE executions (
 -- by time; per-agent questions are answered from aggregates, not from this table.
 CREATE INDEX executions_ts_idx ON executions (timestamp_us);
 )sql"},
+    {2, R"sql(
+CREATE TABLE model_sets (
+  version TEXT PRIMARY KEY,
+  created_us BIGINT NOT NULL,
+  rejected BOOLEAN NOT NULL,
+  reason TEXT NOT NULL,
+  summary_json TEXT NOT NULL,
+  blob BYTEA NOT NULL
+);
+-- Out of line and uncompressed: load_model_set() reads the blob in slices, and substring() of
+-- an uncompressed value reads only the chunks it returns, where a compressed one would be
+-- decompressed from its start again for every slice.
+ALTER TABLE model_sets ALTER COLUMN blob SET STORAGE EXTERNAL;
+CREATE TABLE model_activations (
+  id BIGSERIAL PRIMARY KEY,
+  version TEXT NOT NULL,
+  activated_us BIGINT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE recommendation_log (
+  recommendation_id TEXT PRIMARY KEY,
+  created_us BIGINT NOT NULL,
+  mode TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  chosen_agent TEXT NOT NULL,
+  model_agent TEXT NOT NULL,
+  rules_agent TEXT NOT NULL,
+  propensity DOUBLE PRECISION NOT NULL,
+  explored BOOLEAN NOT NULL
+);
+-- Partial, to cost ingest as little as possible (see migration 1): only flagged rows enter the
+-- first, only rows that followed a recommendation the second (the outcome join's lookup).
+CREATE INDEX executions_anomaly_idx ON executions (id) WHERE anomaly;
+CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
+  WHERE recommendation_id IS NOT NULL;
+)sql"},
 };
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).
@@ -79,7 +122,7 @@ constexpr const char* kFindSql =
 constexpr const char* kCopySql =
     "COPY executions (id, execution_id, agent_id, task_id, task_description, task_type, "
     "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
-    "recommendation_id, content_hash, received_us) FROM STDIN";
+    "recommendation_id, content_hash, received_us, anomaly_score, anomaly) FROM STDIN";
 
 // One statement, one round trip, for small groups: each column arrives as one array, the
 // CTE draws the ids (materialised once, as it is referenced twice), inserts, and returns the
@@ -90,17 +133,19 @@ WITH input AS (
   SELECT nextval('executions_id_seq') AS id, u.*
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[],
               $7::bool[], $8::text[], $9::text[], $10::float8[], $11::int8[], $12::bool[],
-              $13::text[], $14::text[])
+              $13::text[], $14::text[], $15::float8[], $16::bool[])
        WITH ORDINALITY AS u(execution_id, agent_id, task_id, task_description, task_type,
                             execution_time, success, context, metrics, cost_usd, timestamp_us,
-                            timestamp_defaulted, recommendation_id, content_hash, ord)
+                            timestamp_defaulted, recommendation_id, content_hash, anomaly_score,
+                            anomaly, ord)
 ), inserted AS (
   INSERT INTO executions (id, execution_id, agent_id, task_id, task_description, task_type,
                           execution_time, success, context, metrics, cost_usd, timestamp_us,
-                          timestamp_defaulted, recommendation_id, content_hash, received_us)
+                          timestamp_defaulted, recommendation_id, content_hash, received_us,
+                          anomaly_score, anomaly)
   SELECT id, execution_id, agent_id, task_id, task_description, task_type, execution_time,
          success, context::jsonb, metrics::jsonb, cost_usd, timestamp_us, timestamp_defaulted,
-         recommendation_id, content_hash, $15::int8
+         recommendation_id, content_hash, $17::int8, anomaly_score, anomaly
   FROM input
 )
 SELECT id FROM input ORDER BY ord
@@ -135,9 +180,10 @@ bool sqlstate_class(const char* state, std::string_view cls) {
 }
 
 // Maps a failed command to a Status. Anything that means "the server is not there or not
-// able right now" is kUnavailable (503, worth a retry); a unique violation is kConflict;
-// rejected data is kInvalidArgument; the rest are bugs.
-Status pg_status(PGconn* conn, const PGresult* r, std::string_view what) {
+// able right now" is kUnavailable (503, worth a retry); a unique violation is kConflict on
+// `conflict_field`; rejected data is kInvalidArgument; the rest are bugs.
+Status pg_status(PGconn* conn, const PGresult* r, std::string_view what,
+                 const char* conflict_field = "execution_id") {
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = "postgresql: ";
   msg += what;
@@ -151,7 +197,7 @@ Status pg_status(PGconn* conn, const PGresult* r, std::string_view what) {
       sqlstate_is(state, "25006")) {
     return Status::Unavailable(std::move(msg));
   }
-  if (sqlstate_is(state, "23505")) return Status::Conflict(std::move(msg), "execution_id");
+  if (sqlstate_is(state, "23505")) return Status::Conflict(std::move(msg), conflict_field);
   if (sqlstate_class(state, "22")) return Status::Invalid(std::move(msg));
   if (sqlstate_is(state, "42P01")) msg += " (has migrate() run on this database?)";
   return Status::Internal(std::move(msg));
@@ -196,6 +242,20 @@ void copy_opt_text(std::string& out, const std::optional<std::string>& v) {
     out += "\\N";
   }
 }
+void copy_opt_double(std::string& out, const std::optional<double>& v) {
+  if (v) {
+    append_double(out, *v);
+  } else {
+    out += "\\N";
+  }
+}
+void copy_opt_bool(std::string& out, const std::optional<bool>& v) {
+  if (v) {
+    out += *v ? 't' : 'f';
+  } else {
+    out += "\\N";
+  }
+}
 
 // Array literal element: always quoted, so commas, braces, spaces and the word NULL are
 // data; inside quotes only backslash and double quote need escaping.
@@ -232,6 +292,13 @@ class ArrayBuilder {
     }
   }
   void boolean(bool v) { next() += v ? 't' : 'f'; }
+  void opt_boolean(const std::optional<bool>& v) {
+    if (v) {
+      boolean(*v);
+    } else {
+      next() += "NULL";
+    }
+  }
   void int64(int64_t v) { append_int(next(), v); }
   const char* finish() {
     s_ += '}';
@@ -246,22 +313,28 @@ class ArrayBuilder {
 // PostgreSQL cannot store NUL in text or JSONB anyway; refuse it before it reaches the wire.
 bool has_nul(std::string_view v) { return v.find('\0') != std::string_view::npos; }
 
+// The first of `fields` (name, value) that holds a NUL, refused; Ok when none does.
+Status check_no_nul(std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+  for (const auto& [field, value] : fields) {
+    if (has_nul(value)) {
+      return Status::Invalid(
+          std::string("postgresql cannot store a NUL character (in ") + field + ")", field);
+    }
+  }
+  return Status::Ok();
+}
+
 Status check_no_nul(const Execution& e) {
-  auto bad = [](std::string_view v) { return has_nul(v); };
-  auto bad_opt = [](const std::optional<std::string>& v) { return v && has_nul(*v); };
-  const char* field = nullptr;
-  if (bad_opt(e.execution_id)) field = "execution_id";
-  else if (bad(e.agent_id)) field = "agent_id";
-  else if (bad(e.task_id)) field = "task_id";
-  else if (bad_opt(e.task_description)) field = "task_description";
-  else if (bad_opt(e.task_type)) field = "task_type";
-  else if (bad(e.context_json)) field = "context";
-  else if (bad(e.metrics_json)) field = "metrics";
-  else if (bad_opt(e.recommendation_id)) field = "recommendation_id";
-  else if (bad(e.content_hash)) field = "content_hash";
-  if (field == nullptr) return Status::Ok();
-  return Status::Invalid(std::string("postgresql cannot store a NUL character (in ") + field + ")",
-                         field);
+  auto opt = [](const std::optional<std::string>& v) { return v ? std::string_view(*v) : ""; };
+  return check_no_nul({{"execution_id", opt(e.execution_id)},
+                       {"agent_id", e.agent_id},
+                       {"task_id", e.task_id},
+                       {"task_description", opt(e.task_description)},
+                       {"task_type", opt(e.task_type)},
+                       {"context", e.context_json},
+                       {"metrics", e.metrics_json},
+                       {"recommendation_id", opt(e.recommendation_id)},
+                       {"content_hash", e.content_hash}});
 }
 
 // --- reading text results ---------------------------------------------------------------
@@ -323,6 +396,18 @@ void read_stored_row(const PGresult* r, int row, StoredRow& out) {
   } else {
     out.anomaly = value_bool(r, row, 17);
   }
+  e.anomaly_score = out.anomaly_score;
+  e.anomaly = out.anomaly;
+}
+
+// Fills `out` (but its blob) from a result whose first columns are version, created_us,
+// rejected, reason, summary_json.
+void read_model_set(const PGresult* r, int row, ModelSetRecord& out) {
+  out.version.assign(value_view(r, row, 0));
+  out.created_us = value_int(r, row, 1);
+  out.rejected = value_bool(r, row, 2);
+  out.reason.assign(value_view(r, row, 3));
+  out.summary_json.assign(value_view(r, row, 4));
 }
 
 void ignore_notice(void*, const char*) {}
@@ -542,7 +627,7 @@ class PgWriter final : public StoreWriter {
   Status insert_unnest(std::span<const Execution* const> rows, int64_t received_us,
                        std::vector<int64_t>& ids_out) {
     if (Status st = conn_.prepare(kInsertName, kInsertSql); !st.ok()) return st;
-    constexpr int kArrays = 14;
+    constexpr int kArrays = 16;
     for (auto& c : cols_) c.clear();
     for (const Execution* e : rows) {
       cols_[0].opt_text(e->execution_id);
@@ -559,6 +644,8 @@ class PgWriter final : public StoreWriter {
       cols_[11].boolean(e->timestamp_defaulted);
       cols_[12].opt_text(e->recommendation_id);
       cols_[13].text(e->content_hash);
+      cols_[14].opt_dbl(e->anomaly_score);
+      cols_[15].opt_boolean(e->anomaly);
     }
     std::string received = std::to_string(received_us);
     const char* params[kArrays + 1];
@@ -623,11 +710,7 @@ class PgWriter final : public StoreWriter {
       buf_ += '\t';
       copy_text(buf_, e.metrics_json);
       buf_ += '\t';
-      if (e.cost_usd) {
-        append_double(buf_, *e.cost_usd);
-      } else {
-        buf_ += "\\N";
-      }
+      copy_opt_double(buf_, e.cost_usd);
       buf_ += '\t';
       append_int(buf_, e.timestamp_us);
       buf_ += e.timestamp_defaulted ? "\tt\t" : "\tf\t";
@@ -636,6 +719,10 @@ class PgWriter final : public StoreWriter {
       copy_text(buf_, e.content_hash);
       buf_ += '\t';
       append_int(buf_, received_us);
+      buf_ += '\t';
+      copy_opt_double(buf_, e.anomaly_score);
+      buf_ += '\t';
+      copy_opt_bool(buf_, e.anomaly);
       buf_ += '\n';
       if (buf_.size() >= kChunk || i + 1 == rows.size()) {
         if (PQputCopyData(conn_.get(), buf_.data(), static_cast<int>(buf_.size())) != 1) {
@@ -674,7 +761,7 @@ class PgWriter final : public StoreWriter {
   // Reused across groups to avoid reallocating per call.
   std::string buf_;
   ArrayBuilder array_;
-  ArrayBuilder cols_[14];
+  ArrayBuilder cols_[16];
 };
 
 // Rolls back a read transaction if the scope ends early (error or throwing callback).
@@ -721,6 +808,14 @@ Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* c
   Result r(PQexec(c, "COMMIT"));
   txn.done();
   if (!result_ok(r.get())) return pg_status(c, r.get(), "end read");
+  return Status::Ok();
+}
+
+// Runs a statement that returns no rows, with text parameters (nullptr is NULL).
+template <size_t N>
+Status run(PGconn* c, const char* sql, const char* const (&params)[N], std::string_view what) {
+  Result r(PQexecParams(c, sql, static_cast<int>(N), nullptr, params, nullptr, nullptr, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), what);
   return Status::Ok();
 }
 
@@ -871,14 +966,53 @@ StatusOr<std::unique_ptr<StoreWriter>> PostgresStore::open_writer() {
   return std::unique_ptr<StoreWriter>(new PgWriter(url_, target_, options_));
 }
 
-StatusOr<int64_t> PostgresStore::count_executions() {
-  int64_t count = 0;
-  Status st = with_read_retry([&](Connection& conn, bool&) -> Status {
-    Result r(PQexec(conn.get(), "SELECT count(*) FROM executions"));
-    if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), "count executions");
-    count = value_int(r.get(), 0, 0);
+Status PostgresStore::query(const char* sql, std::initializer_list<const char*> params,
+                            std::string_view what,
+                            const std::function<void(const PGresult*, int)>& row) {
+  return with_read_retry([&](Connection& conn, bool&) -> Status {
+    Result r(PQexecParams(conn.get(), sql, static_cast<int>(params.size()), nullptr,
+                          params.begin(), nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), what);
+    for (int i = 0, n = PQntuples(r.get()); i < n; ++i) row(r.get(), i);
     return Status::Ok();
   });
+}
+
+Status PostgresStore::stream(const std::string& sql, std::span<const char* const> params,
+                             const std::function<void(const PGresult*, int)>& row) {
+  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+    return stream_rows(conn.get(), sql, static_cast<int>(params.size()), params.data(),
+                       options_.fetch_rows, delivered, row);
+  });
+}
+
+Status PostgresStore::write_txn(const std::function<Status(Connection&)>& body) {
+  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+    PGconn* c = conn.get();
+    {
+      Result r(PQexec(c, "BEGIN"));
+      if (!result_ok(r.get())) return pg_status(c, r.get(), "begin");
+    }
+    delivered = true;  // no second attempt from here on
+    ReadTxn txn(c);    // rolls back unless committed
+    if (Status st = body(conn); !st.ok()) return st;
+    Result r(PQexec(c, "COMMIT"));
+    txn.done();
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "commit");
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::unique_ptr<PostgresStore::Connection>> PostgresStore::blob_connection() {
+  auto conn = std::make_unique<Connection>(url_, target_, options_);
+  if (Status st = conn->ensure(); !st.ok()) return st;
+  return conn;
+}
+
+StatusOr<int64_t> PostgresStore::count_executions() {
+  int64_t count = 0;
+  Status st = query("SELECT count(*) FROM executions", {}, "count executions",
+                    [&](const PGresult* r, int i) { count = value_int(r, i, 0); });
   if (!st.ok()) return st;
   return count;
 }
@@ -910,18 +1044,15 @@ Status PostgresStore::scan_stats(const ExecutionFilter& filter,
   std::vector<const char*> params;
   for (const auto& v : values) params.push_back(v.c_str());
 
-  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
-    StatsRow row;
-    return stream_rows(conn.get(), sql, static_cast<int>(params.size()), params.data(),
-                       options_.fetch_rows, delivered, [&](const PGresult* r, int i) {
-                         row.agent_id = value_view(r, i, 0);
-                         row.execution_time = value_double(r, i, 1);
-                         row.success = value_bool(r, i, 2);
-                         row.timestamp_us = value_int(r, i, 3);
-                         row.cost_usd = value_opt_double(r, i, 4);
-                         row.anomaly = !is_null(r, i, 5) && value_bool(r, i, 5);
-                         fn(row);
-                       });
+  StatsRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    row.agent_id = value_view(r, i, 0);
+    row.execution_time = value_double(r, i, 1);
+    row.success = value_bool(r, i, 2);
+    row.timestamp_us = value_int(r, i, 3);
+    row.cost_usd = value_opt_double(r, i, 4);
+    row.anomaly = !is_null(r, i, 5) && value_bool(r, i, 5);
+    fn(row);
   });
 }
 
@@ -933,13 +1064,10 @@ Status PostgresStore::scan_executions(int64_t after_id, size_t limit,
   std::string lim = std::to_string(limit);
   // LIMIT NULL is no limit.
   const char* params[] = {after.c_str(), limit == 0 ? nullptr : lim.c_str()};
-  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
-    StoredRow row;
-    return stream_rows(conn.get(), sql, 2, params, options_.fetch_rows, delivered,
-                       [&](const PGresult* r, int i) {
-                         read_stored_row(r, i, row);
-                         fn(row);
-                       });
+  StoredRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    read_stored_row(r, i, row);
+    fn(row);
   });
 }
 
@@ -947,19 +1075,232 @@ StatusOr<std::optional<StoredRow>> PostgresStore::find_execution(std::string_vie
   if (has_nul(execution_id)) return std::optional<StoredRow>();  // cannot be stored
   std::string id(execution_id);
   std::string sql = std::string("SELECT ") + kRowColumns + " FROM executions WHERE execution_id = $1";
-  const char* params[] = {id.c_str()};
   std::optional<StoredRow> found;
-  Status st = with_read_retry([&](Connection& conn, bool&) -> Status {
-    Result r(PQexecParams(conn.get(), sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
-    if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), "find execution");
-    if (PQntuples(r.get()) > 0) {
-      found.emplace();
-      read_stored_row(r.get(), 0, *found);
-    }
-    return Status::Ok();
-  });
+  Status st = query(sql.c_str(), {id.c_str()}, "find execution",
+                    [&](const PGresult* r, int i) { read_stored_row(r, i, found.emplace()); });
   if (!st.ok()) return st;
   return found;
+}
+
+Status PostgresStore::scan_anomalies(std::optional<int64_t> since_us, size_t limit,
+                                     const std::function<void(const StoredRow&)>& fn) {
+  // `WHERE anomaly` is the partial index's own condition: the planner walks it newest first.
+  std::string sql = std::string("SELECT ") + kRowColumns + " FROM executions WHERE anomaly";
+  std::string lim = std::to_string(limit);
+  std::string since = since_us ? std::to_string(*since_us) : "";
+  std::vector<const char*> params = {limit == 0 ? nullptr : lim.c_str()};  // LIMIT NULL: all
+  if (since_us) {
+    sql += " AND timestamp_us >= $2::int8";
+    params.push_back(since.c_str());
+  }
+  sql += " ORDER BY id DESC LIMIT $1::int8";
+  StoredRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    read_stored_row(r, i, row);
+    fn(row);
+  });
+}
+
+Status PostgresStore::save_model_set(const ModelSetRecord& record) {
+  if (Status st = check_no_nul({{"version", record.version},
+                                {"reason", record.reason},
+                                {"summary_json", record.summary_json}});
+      !st.ok()) {
+    return st;
+  }
+  if (record.blob.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Status::Invalid("postgresql: a model set blob must be smaller than 2 GiB", "blob");
+  }
+  auto conn = blob_connection();
+  if (!conn.ok()) return conn.status();
+  PGconn* c = (*conn)->get();
+  std::string created = std::to_string(record.created_us);
+  // The blob travels as a binary bytea parameter: its bytes as they are, where the text
+  // format would send an escaped copy twice its size.
+  constexpr Oid kByteaOid = 17;
+  const Oid types[] = {0, 0, 0, 0, 0, kByteaOid};
+  const char* values[] = {record.version.c_str(), created.c_str(), record.rejected ? "t" : "f",
+                          record.reason.c_str(), record.summary_json.c_str(), record.blob.data()};
+  const int lengths[] = {0, 0, 0, 0, 0, static_cast<int>(record.blob.size())};
+  const int formats[] = {0, 0, 0, 0, 0, 1};
+  // One statement, so one transaction: the set is saved whole or not at all.
+  Result r(PQexecParams(c,
+                        "INSERT INTO model_sets (version, created_us, rejected, reason, "
+                        "summary_json, blob) VALUES ($1, $2::int8, $3::bool, $4, $5, $6)",
+                        6, types, values, lengths, formats, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "save model set", "version");
+  return Status::Ok();
+}
+
+StatusOr<std::vector<ModelSetRecord>> PostgresStore::list_model_sets() {
+  std::vector<ModelSetRecord> out;
+  // COLLATE "C": versions order by their bytes, as in SQLite, whatever the database's locale.
+  Status st = query(
+      "SELECT version, created_us, rejected, reason, summary_json FROM model_sets "
+      "ORDER BY created_us DESC, version COLLATE \"C\" DESC",
+      {}, "list model sets",
+      [&](const PGresult* r, int i) { read_model_set(r, i, out.emplace_back()); });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::optional<ModelSetRecord>> PostgresStore::load_model_set(std::string_view version) {
+  if (has_nul(version)) return std::optional<ModelSetRecord>();  // cannot be stored
+  auto conn = blob_connection();
+  if (!conn.ok()) return conn.status();
+  PGconn* c = (*conn)->get();
+  std::string v(version);
+  const char* head_params[] = {v.c_str()};
+  Result head(PQexecParams(c,
+                           "SELECT version, created_us, rejected, reason, summary_json, "
+                           "octet_length(blob) FROM model_sets WHERE version = $1",
+                           1, nullptr, head_params, nullptr, nullptr, 0));
+  if (!result_ok(head.get())) return pg_status(c, head.get(), "load model set");
+  if (PQntuples(head.get()) == 0) return std::optional<ModelSetRecord>();
+  std::optional<ModelSetRecord> found(std::in_place);
+  read_model_set(head.get(), 0, *found);
+  std::string& blob = found->blob;
+  blob.resize(static_cast<size_t>(value_int(head.get(), 0, 5)));
+  // In slices, each in binary result format (the bytes as they are, not hex text) and copied
+  // straight into place: the whole blob in one result would be held three times at once
+  // (libpq's input buffer, the result, the record). A set is immutable, so the slices agree.
+  constexpr size_t kSlice = 4 << 20;
+  std::string count = std::to_string(kSlice);
+  for (size_t offset = 0; offset < blob.size(); offset += kSlice) {
+    std::string from = std::to_string(offset + 1);  // substring() counts from 1
+    const char* params[] = {v.c_str(), from.c_str(), count.c_str()};
+    Result r(PQexecParams(c,
+                          "SELECT substring(blob FROM $2::int4 FOR $3::int4) FROM model_sets "
+                          "WHERE version = $1",
+                          3, nullptr, params, nullptr, nullptr, /*resultFormat=*/1));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "read model set blob");
+    size_t want = std::min(kSlice, blob.size() - offset);
+    size_t got = PQntuples(r.get()) == 1 ? static_cast<size_t>(PQgetlength(r.get(), 0, 0)) : 0;
+    if (got != want) {
+      return Status::Internal("postgresql: model set blob slice at " + std::to_string(offset) +
+                              " has " + std::to_string(got) + " bytes, expected " +
+                              std::to_string(want));
+    }
+    std::memcpy(blob.data() + offset, PQgetvalue(r.get(), 0, 0), got);
+  }
+  return found;
+}
+
+Status PostgresStore::record_activation(const ModelActivation& activation) {
+  if (Status st = check_no_nul({{"version", activation.version}, {"reason", activation.reason}});
+      !st.ok()) {
+    return st;
+  }
+  std::string at = std::to_string(activation.activated_us);
+  return write_txn([&](Connection& conn) {
+    return run(conn.get(),
+               "INSERT INTO model_activations (version, activated_us, reason) "
+               "VALUES ($1, $2::int8, $3)",
+               {activation.version.c_str(), at.c_str(), activation.reason.c_str()},
+               "record activation");
+  });
+}
+
+StatusOr<std::vector<ModelActivation>> PostgresStore::activations() {
+  std::vector<ModelActivation> out;
+  Status st = query("SELECT id, version, activated_us, reason FROM model_activations ORDER BY id",
+                    {}, "read activations", [&](const PGresult* r, int i) {
+                      ModelActivation& a = out.emplace_back();
+                      a.id = value_int(r, i, 0);
+                      a.version.assign(value_view(r, i, 1));
+                      a.activated_us = value_int(r, i, 2);
+                      a.reason.assign(value_view(r, i, 3));
+                    });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status PostgresStore::put_setting(std::string_view key, std::string_view value) {
+  if (Status st = check_no_nul({{"key", key}, {"value", value}}); !st.ok()) return st;
+  std::string k(key), v(value);
+  return write_txn([&](Connection& conn) {
+    return run(conn.get(),
+               "INSERT INTO settings (key, value) VALUES ($1, $2) "
+               "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+               {k.c_str(), v.c_str()}, "put setting");
+  });
+}
+
+StatusOr<std::optional<std::string>> PostgresStore::get_setting(std::string_view key) {
+  if (has_nul(key)) return std::optional<std::string>();  // cannot be stored
+  std::string k(key);
+  std::optional<std::string> value;
+  Status st = query("SELECT value FROM settings WHERE key = $1", {k.c_str()}, "get setting",
+                    [&](const PGresult* r, int i) { value.emplace(value_view(r, i, 0)); });
+  if (!st.ok()) return st;
+  return value;
+}
+
+Status PostgresStore::log_recommendations(std::span<const RecommendationLogRow> rows) {
+  if (rows.empty()) return Status::Ok();
+  // One statement, one round trip, whatever the number of rows: each column as one array.
+  ArrayBuilder cols[9];
+  for (const RecommendationLogRow& row : rows) {
+    if (Status st = check_no_nul({{"recommendation_id", row.recommendation_id},
+                                  {"mode", row.mode},
+                                  {"model_version", row.model_version},
+                                  {"chosen_agent", row.chosen_agent},
+                                  {"model_agent", row.model_agent},
+                                  {"rules_agent", row.rules_agent}});
+        !st.ok()) {
+      return st;
+    }
+    cols[0].text(row.recommendation_id);
+    cols[1].int64(row.created_us);
+    cols[2].text(row.mode);
+    cols[3].text(row.model_version);
+    cols[4].text(row.chosen_agent);
+    cols[5].text(row.model_agent);
+    cols[6].text(row.rules_agent);
+    cols[7].dbl(row.propensity);
+    cols[8].boolean(row.explored);
+  }
+  const char* params[9];
+  for (int i = 0; i < 9; ++i) params[i] = cols[i].finish();
+  return write_txn([&](Connection& conn) {
+    return run(conn.get(),
+               "INSERT INTO recommendation_log (recommendation_id, created_us, mode, "
+               "model_version, chosen_agent, model_agent, rules_agent, propensity, explored) "
+               "SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], "
+               "$6::text[], $7::text[], $8::float8[], $9::bool[]) "
+               "ON CONFLICT DO NOTHING",
+               params, "log recommendations");
+  });
+}
+
+Status PostgresStore::scan_logged_outcomes(
+    const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) {
+  // The execution columns first, as read_stored_row() expects them; the lateral subquery
+  // takes the lowest id through executions_recommendation_idx (an equality implies the
+  // index's IS NOT NULL). COLLATE "C": ties order by bytes, as in SQLite.
+  std::string sql = std::string("SELECT e.*, l.recommendation_id, l.created_us, l.mode, ") +
+                    "l.model_version, l.chosen_agent, l.model_agent, l.rules_agent, "
+                    "l.propensity, l.explored "
+                    "FROM recommendation_log AS l "
+                    "CROSS JOIN LATERAL (SELECT " + kRowColumns + " FROM executions AS x "
+                    "  WHERE x.recommendation_id = l.recommendation_id "
+                    "  ORDER BY x.id LIMIT 1) AS e "
+                    "ORDER BY l.created_us, l.recommendation_id COLLATE \"C\"";
+  RecommendationLogRow log;
+  StoredRow row;
+  return stream(sql, {}, [&](const PGresult* r, int i) {
+    read_stored_row(r, i, row);
+    log.recommendation_id.assign(value_view(r, i, 18));
+    log.created_us = value_int(r, i, 19);
+    log.mode.assign(value_view(r, i, 20));
+    log.model_version.assign(value_view(r, i, 21));
+    log.chosen_agent.assign(value_view(r, i, 22));
+    log.model_agent.assign(value_view(r, i, 23));
+    log.rules_agent.assign(value_view(r, i, 24));
+    log.propensity = value_double(r, i, 25);
+    log.explored = value_bool(r, i, 26);
+    fn(log, row);
+  });
 }
 
 }  // namespace agentlearn

@@ -3,7 +3,8 @@
 // a committed transaction is on disk before commit() returns, so an acknowledged record
 // survives kill -9 and power loss). One writer connection per open_writer(); reads share a
 // small pool of connections, each with its own prepared statements, so readers never wait
-// for the writer (WAL) and rarely for each other.
+// for the writer (WAL) and rarely for each other. The service's own small writes (model sets,
+// activations, settings, the recommendation log) have one more connection of their own.
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "store/store.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace agentlearn {
 
@@ -53,10 +55,25 @@ class SqliteStore final : public Store {
   Status scan_executions(int64_t after_id, size_t limit,
                          const std::function<void(const StoredRow&)>& fn) override;
   StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;
+  Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,
+                        const std::function<void(const StoredRow&)>& fn) override;
+
+  Status save_model_set(const ModelSetRecord& record) override;
+  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override;
+  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) override;
+  Status record_activation(const ModelActivation& activation) override;
+  StatusOr<std::vector<ModelActivation>> activations() override;
+
+  Status put_setting(std::string_view key, std::string_view value) override;
+  StatusOr<std::optional<std::string>> get_setting(std::string_view key) override;
+
+  Status log_recommendations(std::span<const RecommendationLogRow> rows) override;
+  Status scan_logged_outcomes(
+      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
 
   const std::string& path() const { return path_; }
 
-  struct Reader;  // one pooled read connection and its statement cache (defined in the .cpp)
+  struct Connection;  // one connection and its statement cache (defined in the .cpp)
 
  private:
   class ReaderLease;
@@ -65,7 +82,14 @@ class SqliteStore final : public Store {
   // Opens the control connection and puts the file in WAL mode.
   Status init();
   StatusOr<ReaderLease> acquire_reader();
-  void release_reader(std::unique_ptr<Reader> reader);
+  void release_reader(std::unique_ptr<Connection> reader);
+  // Runs `sql` on a pooled reader: `bind` sets its parameters, `row` sees each result row.
+  Status query(const std::string& sql, std::string_view what,
+               const std::function<void(sqlite3_stmt*)>& bind,
+               const std::function<void(sqlite3_stmt*)>& row);
+  // Runs `fn` in one IMMEDIATE transaction on the service-write connection (opened on first
+  // use), committing when it succeeds and rolling back when it does not.
+  Status write(const std::function<Status(Connection&)>& fn);
 
   std::string path_;       // as the caller named it (for messages)
   std::string open_name_;  // what sqlite3_open_v2 gets: the path, or a memdb URI
@@ -78,8 +102,13 @@ class SqliteStore final : public Store {
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Reader>> idle_readers_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
   size_t open_readers_ = 0;  // idle + leased
+
+  // Not the control connection: a write waits (busy_timeout) while the group writer holds the
+  // lock, and ping() must not wait behind it.
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> write_conn_;
 };
 
 }  // namespace agentlearn
