@@ -101,7 +101,10 @@ int run_serve(const ServeFlags& flags) {
       return 1;
     }
   }
-  LearningService service(**store, writer, registry);
+  ServiceOptions service_options;
+  service_options.learning = c.learning;
+  service_options.learning.models = c.models;
+  LearningService service(**store, writer, registry, service_options);
   boost::asio::thread_pool blocking(2);
 
   http::ServerOptions options;

@@ -111,6 +111,49 @@ Status apply_model_parameters(const std::string& path, const YAML::Node& models,
   return Status::Ok();
 }
 
+// The learning loop's keys (spec.md section 3), each range-checked.
+Status apply_learning(const std::string& path, const YAML::Node& root, LearningOptions& l) {
+  auto number = [&](const char* key, double lo, double hi, double& out) -> Status {
+    if (!root[key]) return Status::Ok();
+    try {
+      double v = root[key].as<double>();
+      if (!(v >= lo && v <= hi)) {
+        return Status::Invalid(fmt::format("config file '{}': {} must be in {}..{}", path, key, lo, hi), key);
+      }
+      out = v;
+      return Status::Ok();
+    } catch (const YAML::Exception&) {
+      return Status::Invalid(fmt::format("config file '{}': {} must be a number, got '{}'", path, key,
+                                         YAML::Dump(root[key])),
+                             key);
+    }
+  };
+  double threshold = static_cast<double>(l.retrain_threshold);
+  double check = static_cast<double>(l.check_interval.count()) / 1000;
+  double poll = static_cast<double>(l.model_poll_interval.count()) / 1000;
+  double min_rows = static_cast<double>(l.min_training_executions);
+  for (Status st : {number("retrain_threshold", 1, 1e9, threshold), number("check_interval", 0.01, 86400 * 7, check),
+                    number("model_poll_interval", 0.01, 86400, poll),
+                    number("model_accuracy_target", 0, 1, l.model_accuracy_target),
+                    number("min_training_executions", 2, 1e9, min_rows),
+                    number("holdout_fraction", 0.01, 0.9, l.holdout_fraction),
+                    number("exploration_rate", 0, 1, l.exploration_rate)}) {
+    if (!st.ok()) return st;
+  }
+  l.retrain_threshold = static_cast<uint64_t>(threshold);
+  l.check_interval = std::chrono::milliseconds(static_cast<int64_t>(check * 1000));
+  l.model_poll_interval = std::chrono::milliseconds(static_cast<int64_t>(poll * 1000));
+  l.min_training_executions = static_cast<size_t>(min_rows);
+  if (root["train"]) {
+    try {
+      l.train = root["train"].as<bool>();
+    } catch (const YAML::Exception&) {
+      return Status::Invalid(fmt::format("config file '{}': train must be true or false", path), "train");
+    }
+  }
+  return Status::Ok();
+}
+
 // Reads the YAML file into `c`; returns the file's `database`, if any, apart.
 Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>& database) {
   YAML::Node root;
@@ -133,7 +176,8 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
   static const std::set<std::string> kKnown = {
       "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins",
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
-      "log_level", "vector_dimensions", "models"};
+      "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
+      "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -170,6 +214,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     read("access_log", c.access_log, "true or false");
     read("log_level", c.log_level, "a log level");
     if (!st.ok()) return st;
+    if (st = apply_learning(path, root, c.learning); !st.ok()) return st;
     if (root["vector_dimensions"]) {
       int dims = 0;
       read("vector_dimensions", dims, "an integer");

@@ -10,6 +10,7 @@
 
 #include "core/status.hpp"
 #include "ml/model_params.hpp"
+#include "service/learning_options.hpp"
 
 namespace agentlearn {
 
@@ -31,6 +32,9 @@ struct Config {
   // The models' parameters: `models.<name>.parameters.<key>`, and `vector_dimensions` (the
   // embedding width, 256), as the design's ml_config.yaml names them.
   ml::ModelParams models;
+  // The learning loop: retrain_threshold, check_interval, model_accuracy_target, ...
+  // (`learning.models` is filled from `models` above when the server starts).
+  LearningOptions learning;
 };
 
 // Values given on the command line; unset ones leave the lower sources in force.

@@ -33,6 +33,10 @@ struct Execution {
 struct StoredExecution {
   int64_t id = 0;
   bool duplicate = false;
+  // The anomaly detector's verdict at ingest (null without an active model set, and for
+  // duplicates, which keep the stored row's).
+  std::optional<double> anomaly_score;
+  std::optional<bool> anomaly;
 };
 
 }  // namespace agentlearn

@@ -9,26 +9,13 @@
 #include "core/time.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/errors.hpp"
+#include "http/media_type.hpp"
+#include "http/learning_routes.hpp"
 
 namespace agentlearn::http {
 namespace {
 
 using beast_http::verb;
-
-// The media type of the request without parameters, lower-cased.
-std::string media_type(const Request& req) {
-  std::string_view ct = sv(req[beast_http::field::content_type]);
-  ct = ct.substr(0, ct.find(';'));
-  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
-  std::string out(ct);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-Status unsupported_media(std::string_view got, std::string_view expected) {
-  return {StatusCode::kUnsupportedMediaType,
-          fmt::format("Content-Type must be {} (got '{}')", expected, got.empty() ? "none" : got), "Content-Type"};
-}
 
 void append_nullable(std::string& out, const std::optional<double>& v) {
   if (v) {
@@ -54,11 +41,29 @@ std::string record_errors_json(const std::vector<RecordError>& errors) {
 
 void handle_health(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   HealthReport h = deps.service.health();
+  std::string models = "[";
+  if (h.models) {
+    bool first = true;
+    for (const auto& v : h.models->set->versions()) {
+      if (v.model == "features" || v.version.ends_with("-none")) continue;
+      if (!first) models += ',';
+      first = false;
+      models += fmt::format("{{\"name\":\"{}\",\"version\":", v.model);
+      append_json_string(models, v.version);
+      models += '}';
+    }
+  }
+  models += ']';
+  std::string set = "null";
+  if (h.models) {
+    set.clear();
+    append_json_string(set, h.models->version);
+  }
   std::string body = fmt::format(
-      "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":false,\"database\":\"{}\",\"backend\":\"{}\","
-      "\"uptime_seconds\":{:.3f},\"models_loaded\":[]}}",
-      h.store_connected ? "healthy" : "degraded", AGENTLEARN_VERSION, h.store_connected ? "connected" : "disconnected",
-      h.backend, h.uptime_seconds);
+      "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":{},\"database\":\"{}\",\"backend\":\"{}\","
+      "\"uptime_seconds\":{:.3f},\"model_set\":{},\"models_loaded\":{}}}",
+      h.store_connected ? "healthy" : "degraded", AGENTLEARN_VERSION, h.models ? "true" : "false",
+      h.store_connected ? "connected" : "disconnected", h.backend, h.uptime_seconds, set, models);
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");
@@ -84,10 +89,11 @@ void handle_record(ApiDeps& deps, RequestContext& ctx, Responder respond) {
     if (r.duplicate) {
       return respond(json_response(200, fmt::format("{{\"status\":\"duplicate\",\"id\":{}}}", r.id), ctx.request));
     }
-    // No anomaly model is active yet (issue: the learning loop), so score and flag are null.
-    respond(json_response(
-        201, fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":null,\"anomaly\":null}}", r.id),
-        ctx.request));
+    // Score and flag are null until an anomaly_detector is active.
+    std::string body = fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":", r.id);
+    append_nullable(body, r.anomaly_score);
+    body += r.anomaly ? (*r.anomaly ? ",\"anomaly\":true}" : ",\"anomaly\":false}") : ",\"anomaly\":null}";
+    respond(json_response(201, std::move(body), ctx.request));
   });
 }
 
@@ -230,6 +236,7 @@ Router build_api_router(ApiDeps deps_in) {
         {.role = Role::kIngest, .body_limit = deps->limits.batch_body_limit});
   r.add(verb::get, "/agents/performance", bind(handle_agents_performance), {.role = Role::kRead});
   r.add(verb::get, "/metrics", bind(handle_metrics), {.role = Role::kRead});
+  add_learning_routes(r, deps);
   r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
   return r;
 }

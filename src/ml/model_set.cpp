@@ -14,7 +14,7 @@ namespace agentlearn::ml {
 
 namespace {
 constexpr std::string_view kMagic = "AL-MODELSET";
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;  // 2: models may be absent; report says why
 constexpr const char* kModelNames[6] = {"embedding_generator", "task_classifier",       "features",
                                         "agent_selector",      "performance_predictor", "anomaly_detector"};
 
@@ -37,23 +37,39 @@ void ModelSet::compute_versions(const std::string (&blobs)[6]) {
   for (size_t i = 0; i < 6; ++i) {
     ContentHasher h;
     h.add(blobs[i]);
-    std::string hex = h.hex().substr(0, 12);
+    std::string hex = blobs[i].empty() ? "none" : h.hex().substr(0, 12);
     versions_.push_back({kModelNames[i], std::string(kModelNames[i]) + "-" + hex});
     all.add(hex);
   }
   content_version_ = all.hex().substr(0, 12);
 }
 
-std::vector<float> ModelSet::embed(std::string_view text) const { return embedding_->infer(tokenize(text)); }
+std::vector<float> ModelSet::embed(std::string_view text) const {
+  if (!embedding_) return {};
+  return embedding_->infer(tokenize(text));
+}
+
+const ModelTrainingReport* ModelSet::report_of(std::string_view model) const {
+  for (const auto& r : report_) {
+    if (r.model == model) return &r;
+  }
+  return nullptr;
+}
 
 std::string ModelSet::effective_task_type(const TaskQuery& task, std::string* category, double* probability) const {
+  if (!classifier_) {
+    if (category) category->clear();
+    if (probability) *probability = 0;
+    return std::string(task.task_type);
+  }
   auto guess = classifier_->predict(task.description);
   if (category) *category = guess.label;
   if (probability) *probability = guess.probability;
   return task.task_type.empty() ? guess.label : std::string(task.task_type);
 }
 
-StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execution> rows, const ModelParams& params) {
+StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execution> rows, const ModelParams& params,
+                                                         const ModelSet* previous, double embedding_regrowth) {
   if (rows.empty()) return Status::Invalid("no executions to train on");
   std::shared_ptr<ModelSet> set(new ModelSet());
 
@@ -62,7 +78,6 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   for (const auto& e : rows) {
     if (e.task_description) ++texts[*e.task_description][e.task_type.value_or("")];
   }
-  if (texts.empty()) return Status::Invalid("no execution has a task_description to learn from");
   std::vector<std::string> text_list, type_list;
   std::vector<std::vector<std::string>> docs;
   for (const auto& [text, types] : texts) {
@@ -70,14 +85,27 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
                                  [](const auto& a, const auto& b) { return a.second < b.second; });
     text_list.push_back(text);
     type_list.push_back(best->first);
-    docs.push_back(tokenize(text));
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  auto embedding = Doc2Vec::train(docs, params.embedding_generator);
-  if (!embedding.ok()) return Status::Invalid("embedding_generator: " + embedding.status().message());
-  set->embedding_.emplace(std::move(*embedding));
-  set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size()});
+  const ModelTrainingReport* before = previous ? previous->report_of("embedding_generator") : nullptr;
+  if (previous && previous->embedding_ && before &&
+      static_cast<double>(text_list.size()) < embedding_regrowth * static_cast<double>(before->samples) &&
+      previous->embedding_->params().dimensions == params.embedding_generator.dimensions) {
+    set->embedding_.emplace(*previous->embedding_);
+    set->report_.push_back({"embedding_generator", 0, before->samples, true, {}});
+  } else if (text_list.empty()) {
+    set->report_.push_back({"embedding_generator", 0, 0, false, "no execution has a task_description"});
+  } else {
+    for (const auto& t : text_list) docs.push_back(tokenize(t));
+    auto embedding = Doc2Vec::train(docs, params.embedding_generator);
+    if (embedding.ok()) {
+      set->embedding_.emplace(std::move(*embedding));
+      set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size(), false, {}});
+    } else {
+      set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size(), false, embedding.status().message()});
+    }
+  }
 
   t0 = std::chrono::steady_clock::now();
   std::vector<std::string> typed_texts, typed_labels;
@@ -87,10 +115,18 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
       typed_labels.push_back(type_list[i]);
     }
   }
-  auto classifier = TaskClassifier::train(typed_texts, typed_labels, params.task_classifier);
-  if (!classifier.ok()) return Status::Invalid("task_classifier: " + classifier.status().message());
-  set->classifier_.emplace(std::move(*classifier));
-  set->report_.push_back({"task_classifier", seconds_since(t0), typed_texts.size()});
+  if (typed_texts.empty()) {
+    set->report_.push_back({"task_classifier", 0, 0, false, "no execution has both a task_description and a task_type"});
+  } else {
+    auto classifier = TaskClassifier::train(typed_texts, typed_labels, params.task_classifier);
+    if (classifier.ok()) {
+      set->classifier_.emplace(std::move(*classifier));
+      set->report_.push_back({"task_classifier", seconds_since(t0), typed_texts.size(), false, {}});
+    } else {
+      set->report_.push_back(
+          {"task_classifier", seconds_since(t0), typed_texts.size(), false, classifier.status().message()});
+    }
+  }
 
   // Rows without a task type get the classifier's, exactly as requests without one do.
   std::vector<Execution> typed(rows.begin(), rows.end());
@@ -120,7 +156,7 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   auto selector = AgentSelector::train(x, std::span<const bool>(success.get(), rows.size()), sp, monotone);
   if (!selector.ok()) return Status::Invalid("agent_selector: " + selector.status().message());
   set->selector_.emplace(std::move(*selector));
-  set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size()});
+  set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size(), false, {}});
 
   t0 = std::chrono::steady_clock::now();
   PerformancePredictorParams pp = params.performance_predictor;
@@ -128,16 +164,19 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   auto predictor = PerformancePredictor::train(x, log_times, log_costs, pp);
   if (!predictor.ok()) return Status::Invalid("performance_predictor: " + predictor.status().message());
   set->predictor_.emplace(std::move(*predictor));
-  set->report_.push_back({"performance_predictor", seconds_since(t0), rows.size()});
+  set->report_.push_back({"performance_predictor", seconds_since(t0), rows.size(), false, {}});
 
   t0 = std::chrono::steady_clock::now();
   auto anomaly = AnomalyDetector::train(rows, params.anomaly_detector);
   if (!anomaly.ok()) return Status::Invalid("anomaly_detector: " + anomaly.status().message());
   set->anomaly_.emplace(std::move(*anomaly));
-  set->report_.push_back({"anomaly_detector", seconds_since(t0), rows.size()});
-  const std::string blobs[6] = {set->embedding_->serialize(), set->classifier_->serialize(),
-                                set->features_.serialize(),   set->selector_->serialize(),
-                                set->predictor_->serialize(), set->anomaly_->serialize()};
+  set->report_.push_back({"anomaly_detector", seconds_since(t0), rows.size(), false, {}});
+  const std::string blobs[6] = {set->embedding_ ? set->embedding_->serialize() : std::string(),
+                                set->classifier_ ? set->classifier_->serialize() : std::string(),
+                                set->features_.serialize(),
+                                set->selector_->serialize(),
+                                set->predictor_->serialize(),
+                                set->anomaly_->serialize()};
   set->compute_versions(blobs);
   return std::shared_ptr<const ModelSet>(std::move(set));
 }
@@ -161,8 +200,9 @@ StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const
 
 std::string ModelSet::serialize() const {
   ByteWriter w(kMagic, kFormat);
-  w.put_string(embedding_->serialize());
-  w.put_string(classifier_->serialize());
+  // An absent model is an empty part.
+  w.put_string(embedding_ ? embedding_->serialize() : std::string());
+  w.put_string(classifier_ ? classifier_->serialize() : std::string());
   w.put_string(features_.serialize());
   w.put_string(selector_->serialize());
   w.put_string(predictor_->serialize());
@@ -172,6 +212,8 @@ std::string ModelSet::serialize() const {
     w.put_string(r.model);
     w.put<double>(r.seconds);
     w.put<uint64_t>(r.samples);
+    w.put<uint8_t>(r.reused ? 1 : 0);
+    w.put_string(r.missing);
   }
   return std::move(w).take();
 }
@@ -188,11 +230,17 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::deserialize(std::string_view
     rep.model = r.get_string();
     rep.seconds = r.get<double>();
     rep.samples = r.get<uint64_t>();
+    rep.reused = r.get<uint8_t>() != 0;
+    rep.missing = r.get_string();
     set->report_.push_back(std::move(rep));
   }
   if (auto st = r.finish(); !st.ok()) return st;
-  if (auto st = load_into(set->embedding_, parts[0]); !st.ok()) return st;
-  if (auto st = load_into(set->classifier_, parts[1]); !st.ok()) return st;
+  if (!parts[0].empty()) {
+    if (auto st = load_into(set->embedding_, parts[0]); !st.ok()) return st;
+  }
+  if (!parts[1].empty()) {
+    if (auto st = load_into(set->classifier_, parts[1]); !st.ok()) return st;
+  }
   auto features = FeatureBuilder::deserialize(parts[2]);
   if (!features.ok()) return features.status();
   set->features_ = std::move(*features);

@@ -27,6 +27,8 @@ struct ModelTrainingReport {
   std::string model;
   double seconds = 0;
   size_t samples = 0;
+  bool reused = false;   // carried over from the previous set (embedding_generator's schedule)
+  std::string missing;   // why the model is absent from the set (empty: it is there)
 };
 
 struct CandidateEstimate {
@@ -47,17 +49,33 @@ class ModelSet {
  public:
   // Trains the five on `rows`: Doc2Vec and the classifier on the distinct task texts (a
   // task run by many agents counts once), the feature statistics, selector, predictor and
-  // anomaly detector on every row. Needs rows with task texts and at least two task types.
-  static StatusOr<std::shared_ptr<const ModelSet>> train(std::span<const Execution> rows, const ModelParams& params);
+  // anomaly detector on every row.
+  //
+  // The selector, predictor and anomaly detector are required (an error when they cannot be
+  // trained). The embedding_generator and the task_classifier may be absent, with the reason
+  // in training_report(): no task texts, too few words, fewer than two task types. Then
+  // embed() is empty and requests use their own task_type.
+  //
+  // `previous` (may be null): the active set. Its embedding_generator is reused unless the
+  // distinct task texts have grown by `embedding_regrowth` (1.5: by half) since it was
+  // trained (spec.md section 3: the embedding changes rarely, since every stored vector is
+  // recomputed when it does).
+  static StatusOr<std::shared_ptr<const ModelSet>> train(std::span<const Execution> rows, const ModelParams& params,
+                                                         const ModelSet* previous = nullptr,
+                                                         double embedding_regrowth = 1.5);
 
   // One recommendation's worth of model compute for `candidates`. Thread-safe.
   StatusOr<TaskEstimate> estimate(const TaskQuery& task, std::span<const std::string> candidates) const;
 
-  // The text's embedding (Doc2Vec inference, deterministic per text).
+  // The text's embedding (Doc2Vec inference, deterministic per text); empty without one.
   std::vector<float> embed(std::string_view text) const;
 
+  bool has_embedding_generator() const { return embedding_.has_value(); }
+  bool has_task_classifier() const { return classifier_.has_value(); }
   const Doc2Vec& embedding_generator() const { return *embedding_; }
   const TaskClassifier& task_classifier() const { return *classifier_; }
+  // The report entry of one model (nullptr for an unknown name).
+  const ModelTrainingReport* report_of(std::string_view model) const;
   const FeatureBuilder& features() const { return features_; }
   const AgentSelector& agent_selector() const { return *selector_; }
   const PerformancePredictor& performance_predictor() const { return *predictor_; }

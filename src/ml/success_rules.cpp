@@ -10,6 +10,10 @@ void SuccessRules::add(std::string_view agent_id, std::string_view task_type, bo
   ++it->second.all.runs;
   it->second.all.successes += success;
   if (task_type.empty()) return;
+  auto g = types_.find(task_type);
+  if (g == types_.end()) g = types_.emplace(std::string(task_type), Counts{}).first;
+  ++g->second.runs;
+  g->second.successes += success;
   auto t = it->second.by_type.find(task_type);
   if (t == it->second.by_type.end()) t = it->second.by_type.emplace(std::string(task_type), Counts{}).first;
   ++t->second.runs;
@@ -34,6 +38,14 @@ double SuccessRules::rate(std::string_view agent_id, std::string_view task_type)
   return t == it->second.by_type.end() ? agent : smoothed(t->second, agent);
 }
 
+double SuccessRules::rate_against_field(std::string_view agent_id, std::string_view task_type) const {
+  const double field = type_rate(task_type);
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return field;
+  auto t = it->second.by_type.find(task_type);
+  return t == it->second.by_type.end() ? field : smoothed(t->second, field);
+}
+
 size_t SuccessRules::samples(std::string_view agent_id, std::string_view task_type) const {
   auto it = agents_.find(agent_id);
   if (it == agents_.end()) return 0;
@@ -41,6 +53,13 @@ size_t SuccessRules::samples(std::string_view agent_id, std::string_view task_ty
   auto t = it->second.by_type.find(task_type);
   return t == it->second.by_type.end() ? 0 : t->second.runs;
 }
+
+SuccessRules::Counts SuccessRules::type_counts(std::string_view task_type) const {
+  auto it = types_.find(task_type);
+  return it == types_.end() ? Counts{} : it->second;
+}
+
+double SuccessRules::type_rate(std::string_view task_type) const { return smoothed(type_counts(task_type), global_rate()); }
 
 std::vector<std::string> SuccessRules::agents() const {
   std::vector<std::string> out;

@@ -21,6 +21,9 @@ class SuccessRules {
   // Smoothed P(success) of the agent on the task type (empty type: the agent's overall rate).
   // An unknown agent gets everyone's rate.
   double rate(std::string_view agent_id, std::string_view task_type) const;
+  // The agent's rate on the type smoothed toward every agent's rate on it: how it compares
+  // with the field there (strengths and weaknesses).
+  double rate_against_field(std::string_view agent_id, std::string_view task_type) const;
   // Runs behind that rate: the agent's runs of that type (or all its runs for an empty type).
   size_t samples(std::string_view agent_id, std::string_view task_type) const;
 
@@ -35,6 +38,9 @@ class SuccessRules {
   // The agent's runs per task type, in type order (runs without a type are not listed).
   std::vector<std::pair<std::string, Counts>> agent_types(std::string_view agent_id) const;
   size_t total_runs() const { return global_.runs; }
+  // Every agent's runs of the task type together, and their smoothed rate (toward everyone's).
+  Counts type_counts(std::string_view task_type) const;
+  double type_rate(std::string_view task_type) const;
   double smoothing() const { return smoothing_; }
 
  private:
@@ -48,6 +54,7 @@ class SuccessRules {
   double smoothing_;
   Counts global_;
   std::map<std::string, Agent, std::less<>> agents_;
+  std::map<std::string, Counts, std::less<>> types_;
 };
 
 }  // namespace agentlearn::ml

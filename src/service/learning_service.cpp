@@ -17,7 +17,14 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
                       .labels()),
       refused_(registry.counter("executions_refused_total",
                                 "Executions not stored because the store was down or a conflict was found")
-                   .labels()) {
+                   .labels()),
+      models_(store, registry),
+      modes_(store, options.learning.exploration_rate),
+      log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
+      recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry),
+      trainer_(store, models_, options.learning, registry),
+      anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
+                     .labels()) {
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });
@@ -26,6 +33,31 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   });
   health_thread_ = std::thread([this] { monitor_health(); });
+  // What the store already knows: the rules' statistics, the active model set, the mode.
+  // A store that is down now is not fatal: the trainer's poll loads the set later.
+  if (Status st = load_rules(); !st.ok()) spdlog::warn("cannot read executions for the rules: {}", st.message());
+  if (auto synced = models_.sync_from_store(); !synced.ok()) {
+    spdlog::warn("cannot load the active model set: {}", synced.status().message());
+  }
+  if (Status st = modes_.load(); !st.ok()) spdlog::warn("cannot read the learning mode: {}", st.message());
+  if (options_.start_trainer) trainer_.start();
+}
+
+Status LearningService::load_rules() {
+  std::vector<Execution> page;
+  int64_t after = 0;
+  // Pages keep memory bounded on a big store.
+  while (true) {
+    page.clear();
+    Status st = store_.scan_executions(after, 10'000, [&](const StoredRow& r) {
+      after = r.id;
+      page.push_back(r.execution);
+    });
+    if (!st.ok()) return st;
+    if (page.empty()) return Status::Ok();
+    rules_.add(page);
+    trainer_.note_recorded(page.size());
+  }
 }
 
 LearningService::~LearningService() {
@@ -35,6 +67,7 @@ LearningService::~LearningService() {
   }
   cv_.notify_all();
   if (health_thread_.joinable()) health_thread_.join();
+  trainer_.stop();
 }
 
 void LearningService::monitor_health() {
@@ -59,11 +92,46 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
     o.status = Status::Unavailable("the store is unreachable; retry shortly");
     return done(std::move(o));
   }
+  // Anomaly scores from the active set's detector: cheap outcome features, no text.
+  if (auto active = models_.active()) {
+    const ml::AnomalyDetector& detector = active->set->anomaly_detector();
+    for (Execution& e : records) {
+      double score = detector.score(e);
+      e.anomaly_score = score;
+      e.anomaly = detector.is_anomaly(score);
+    }
+  }
+  // What the rules learn once the rows are stored (the rows themselves go to the writer).
+  auto learned = std::make_shared<std::vector<Execution>>();
+  learned->reserve(n);
+  for (const Execution& e : records) {
+    Execution slim;
+    slim.agent_id = e.agent_id;
+    slim.task_type = e.task_type;
+    slim.success = e.success;
+    slim.anomaly = e.anomaly;
+    slim.anomaly_score = e.anomaly_score;
+    learned->push_back(std::move(slim));
+  }
   auto shared_done = std::make_shared<WriteCallback>(std::move(done));
-  Status st = writer_.submit(std::move(records), [this, n, shared_done](WriteOutcome outcome) {
+  Status st = writer_.submit(std::move(records), [this, n, shared_done, learned](WriteOutcome outcome) {
     if (outcome.status.ok()) {
-      uint64_t dups = 0;
-      for (auto& r : outcome.results) dups += r.duplicate ? 1 : 0;
+      uint64_t dups = 0, flagged = 0;
+      std::vector<Execution> fresh;
+      fresh.reserve(n);
+      for (size_t i = 0; i < outcome.results.size() && i < learned->size(); ++i) {
+        if (outcome.results[i].duplicate) {
+          ++dups;
+          continue;
+        }
+        outcome.results[i].anomaly_score = (*learned)[i].anomaly_score;
+        outcome.results[i].anomaly = (*learned)[i].anomaly;
+        flagged += (*learned)[i].anomaly.value_or(false) ? 1 : 0;
+        fresh.push_back(std::move((*learned)[i]));
+      }
+      rules_.add(fresh);
+      trainer_.note_recorded(fresh.size());
+      if (flagged) anomalies_.inc(static_cast<double>(flagged));
       if (n - dups) recorded_.inc(static_cast<double>(n - dups));
       if (dups) duplicates_.inc(static_cast<double>(dups));
     } else {
@@ -99,10 +167,88 @@ StatusOr<AgentsPerformanceReport> LearningService::agents_performance(const Exec
 
 HealthReport LearningService::health() const {
   HealthReport h;
+  h.models = models_.active();
   h.store_connected = store_connected_->load();
   h.backend = store_.backend();
   h.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return h;
+}
+
+}  // namespace agentlearn
+
+namespace agentlearn {
+
+StatusOr<RecommendAnswer> LearningService::recommend(const RecommendRequest& request) const {
+  return recommender_.recommend(request);
+}
+
+StatusOr<AgentProfile> LearningService::agent_profile(const std::string& agent_id,
+                                                      const std::optional<RecommendRequest>& task) const {
+  AgentProfile p;
+  p.agent_id = agent_id;
+  bool known = rules_.read([&](const ml::SuccessRules& r) {
+    if (!r.knows(agent_id)) return false;
+    auto all = r.agent_counts(agent_id);
+    p.runs = all.runs;
+    p.successes = all.successes;
+    p.success_rate = r.rate(agent_id, "");
+    for (const auto& [type, counts] : r.agent_types(agent_id)) {
+      TypeRecord t{type, counts.runs, counts.successes, r.rate_against_field(agent_id, type), r.type_rate(type)};
+      (t.success_rate > t.others_rate ? p.strengths : p.weaknesses).push_back(std::move(t));
+    }
+    return true;
+  });
+  if (!known) return Status{StatusCode::kNotFound, "no executions of agent '" + agent_id + "' are recorded", "agent_id"};
+  auto lift = [](const TypeRecord& t) { return t.success_rate - t.others_rate; };
+  std::sort(p.strengths.begin(), p.strengths.end(), [&](const auto& a, const auto& b) { return lift(a) > lift(b); });
+  std::sort(p.weaknesses.begin(), p.weaknesses.end(), [&](const auto& a, const auto& b) { return lift(a) < lift(b); });
+  if (task) {
+    auto answer = recommender_.recommend(*task);
+    if (!answer.ok()) return answer.status();
+    p.task = std::move(*answer);
+  }
+  return p;
+}
+
+StatusOr<std::vector<StoredRow>> LearningService::anomalies(std::optional<int64_t> since_us, size_t limit) {
+  std::vector<StoredRow> out;
+  Status st = store_.scan_anomalies(since_us, limit, [&](const StoredRow& r) { out.push_back(r); });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<ModelsStatus> LearningService::models_status() {
+  ModelsStatus s;
+  s.active = models_.active();
+  auto sets = store_.list_model_sets();
+  if (!sets.ok()) return sets.status();
+  s.sets = std::move(*sets);
+  auto history = store_.activations();
+  if (!history.ok()) return history.status();
+  s.activations = std::move(*history);
+  s.training = trainer_.state();
+  return s;
+}
+
+Status LearningService::rollback(const std::string& version) { return models_.activate(version, "rollback"); }
+
+StatusOr<TrainingJob> LearningService::train(std::string trigger, Trainer::JobCallback done) {
+  if (!options_.start_trainer) return Status::Conflict("this process runs no trainer");
+  return trainer_.request(std::move(trigger), std::move(done));
+}
+
+TrainingJob LearningService::train_now() {
+  TrainingJob job;
+  job.trigger = "cli";
+  return trainer_.run_now(std::move(job));
+}
+
+StatusOr<ModeSetting> LearningService::set_mode(std::optional<LearningMode> mode, std::optional<double> rate) {
+  return modes_.set(mode, rate);
+}
+
+void LearningService::flush_recommendation_log() {
+  if (log_) log_->flush();
 }
 
 }  // namespace agentlearn

@@ -14,7 +14,14 @@
 #include "core/execution.hpp"
 #include "core/status.hpp"
 #include "metrics/registry.hpp"
+#include "service/agent_rules.hpp"
 #include "service/agent_stats.hpp"
+#include "service/learning_mode.hpp"
+#include "service/learning_options.hpp"
+#include "service/model_registry.hpp"
+#include "service/recommendation_log.hpp"
+#include "service/recommender.hpp"
+#include "service/trainer.hpp"
 #include "store/group_writer.hpp"
 #include "store/store.hpp"
 
@@ -22,12 +29,44 @@ namespace agentlearn {
 
 struct ServiceOptions {
   std::chrono::milliseconds health_interval{1000};  // how often the store is pinged
+  LearningOptions learning;
+  // Start the trainer's thread (the server does; a CLI command working on a store does not).
+  bool start_trainer = true;
+  // Log answered recommendations (a CLI command answering one need not).
+  bool log_recommendations = true;
 };
 
 struct HealthReport {
   bool store_connected = false;
   const char* backend = "";
   double uptime_seconds = 0;
+  std::shared_ptr<const ActiveModels> models;  // null: no model set active (rules only)
+};
+
+// One agent's record by task type (GET /agent/{agent_id}/recommendations).
+struct TypeRecord {
+  std::string task_type;
+  size_t runs = 0;
+  size_t successes = 0;
+  double success_rate = 0;   // the agent's, smoothed toward the field's (others_rate)
+  double others_rate = 0;    // every agent's on this type, smoothed
+};
+
+struct AgentProfile {
+  std::string agent_id;
+  size_t runs = 0;
+  size_t successes = 0;
+  double success_rate = 0;            // smoothed
+  std::vector<TypeRecord> strengths;  // types where it beats the field, best first
+  std::vector<TypeRecord> weaknesses; // types where the field beats it, worst first
+  std::optional<RecommendAnswer> task;  // with a task_description: who should take it
+};
+
+struct ModelsStatus {
+  std::shared_ptr<const ActiveModels> active;
+  std::vector<ModelSetRecord> sets;         // newest first, without blobs
+  std::vector<ModelActivation> activations; // oldest first
+  TrainingState training;
 };
 
 struct AgentsPerformanceReport {
@@ -50,8 +89,28 @@ class LearningService {
 
   HealthReport health() const;
 
+  // --- learning (issue 4) ---
+  StatusOr<RecommendAnswer> recommend(const RecommendRequest& request) const;
+  // kNotFound for an agent without executions.
+  StatusOr<AgentProfile> agent_profile(const std::string& agent_id, const std::optional<RecommendRequest>& task) const;
+  StatusOr<std::vector<StoredRow>> anomalies(std::optional<int64_t> since_us, size_t limit);
+  StatusOr<ModelsStatus> models_status();
+  Status rollback(const std::string& version);
+  // Starts a training run (kConflict while one runs); `done` runs when it ends.
+  StatusOr<TrainingJob> train(std::string trigger, Trainer::JobCallback done = {});
+  // A training run on the calling thread (CLI `train --db`).
+  TrainingJob train_now();
+  ModeSetting mode() const { return modes_.get(); }
+  // The mode answered now (the setting, or its default given whether models are active).
+  LearningMode effective_mode() const { return modes_.get().effective(models_.active() != nullptr); }
+  StatusOr<ModeSetting> set_mode(std::optional<LearningMode> mode, std::optional<double> exploration_rate);
+  const LearningOptions& learning_options() const { return options_.learning; }
+  // Writes queued recommendation-log rows now (tests).
+  void flush_recommendation_log();
+
  private:
   void monitor_health();
+  Status load_rules();
 
   Store& store_;
   GroupWriter& writer_;
@@ -67,6 +126,14 @@ class LearningService {
   bool stopping_ = false;
   bool ping_now_ = false;  // a write failed: check the store before the next interval
   std::thread health_thread_;
+
+  AgentRules rules_;
+  ModelRegistry models_;
+  ModeSwitch modes_;
+  std::unique_ptr<RecommendationLog> log_;
+  Recommender recommender_;
+  Trainer trainer_;
+  metrics::Counter& anomalies_;
 };
 
 }  // namespace agentlearn

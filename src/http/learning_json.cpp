@@ -1,0 +1,288 @@
+#include "http/learning_json.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+#include "core/execution_json.hpp"
+#include "core/time.hpp"
+#include "service/objective_json.hpp"
+
+namespace agentlearn::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+template <typename T>
+json optional(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+int depth_of(const json& v) {
+  if (!v.is_structured()) return 0;
+  int d = 0;
+  for (const auto& child : v) d = std::max(d, depth_of(child));
+  return d + 1;
+}
+
+Status text_field(const json& body, const char* name, size_t max_bytes, bool required, std::optional<std::string>& out) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) return Status::Invalid(fmt::format("{} is required", name), name);
+    return Status::Ok();
+  }
+  if (!it->is_string()) return Status::Invalid(fmt::format("{} must be a string", name), name);
+  const auto& s = it->get_ref<const std::string&>();
+  if (required && s.empty()) return Status::Invalid(fmt::format("{} must not be empty", name), name);
+  if (s.size() > max_bytes) return Status::Invalid(fmt::format("{} is longer than {} bytes", name, max_bytes), name);
+  out = s;
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<RecommendRequest> parse_recommend_request(std::string_view body) {
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) {
+    return Status::Invalid("the body is not valid JSON (or not UTF-8)").with_reason("invalid_json");
+  }
+  return recommend_request_from_json(parsed);
+}
+
+StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
+  if (!body.is_object()) return Status::Invalid("the body must be a JSON object");
+  RecommendRequest r;
+  std::optional<std::string> text, type;
+  if (Status st = text_field(body, "task_description", ExecutionLimits::kMaxDescriptionBytes, true, text); !st.ok()) {
+    return st;
+  }
+  r.task_description = std::move(*text);
+  if (Status st = text_field(body, "task_type", ExecutionLimits::kMaxIdBytes, false, type); !st.ok()) return st;
+  if (type && !type->empty()) r.task_type = std::move(type);
+  if (auto it = body.find("context"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::Invalid("context must be a JSON object", "context");
+    if (depth_of(*it) > ExecutionLimits::kMaxObjectDepth) {
+      return Status::Invalid(fmt::format("context is nested deeper than {} levels", ExecutionLimits::kMaxObjectDepth),
+                             "context");
+    }
+    r.context_json = it->dump();
+    if (r.context_json.size() > ExecutionLimits::kMaxObjectBytes) {
+      return Status::Invalid(fmt::format("context is larger than {} bytes", ExecutionLimits::kMaxObjectBytes), "context");
+    }
+  }
+  if (auto it = body.find("candidates"); it != body.end() && !it->is_null()) {
+    if (!it->is_array()) return Status::Invalid("candidates must be an array of agent ids", "candidates");
+    if (it->empty()) return Status::Invalid("candidates must name at least one agent (omit it for all)", "candidates");
+    if (it->size() > RecommendLimits::kMaxCandidates) {
+      return Status::Invalid(fmt::format("candidates holds more than {} agents", RecommendLimits::kMaxCandidates),
+                             "candidates");
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& c = (*it)[i];
+      const std::string field = fmt::format("candidates[{}]", i);
+      if (!c.is_string()) return Status::Invalid("must be an agent id (a string)", field);
+      const auto& id = c.get_ref<const std::string&>();
+      if (id.empty() || id.size() > ExecutionLimits::kMaxIdBytes) {
+        return Status::Invalid(fmt::format("must be 1 to {} bytes", ExecutionLimits::kMaxIdBytes), field);
+      }
+      if (seen.insert(id).second) r.candidates.push_back(id);  // a repeated agent counts once
+    }
+  }
+  if (auto it = body.find("top_k"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
+        it->get<int64_t>() > static_cast<int64_t>(RecommendLimits::kMaxTopK)) {
+      return Status::Invalid(fmt::format("top_k must be an integer from 1 to {}", RecommendLimits::kMaxTopK), "top_k");
+    }
+    r.top_k = it->get<size_t>();
+  }
+  if (auto it = body.find("objective"); it != body.end() && !it->is_null()) {
+    auto objective = objective_from_json(*it);
+    if (!objective.ok()) return objective.status();
+    r.objective = *objective;
+  }
+  return r;
+}
+
+json recommend_answer_json(const RecommendAnswer& a) {
+  json candidates = json::array();
+  for (const auto& c : a.candidates) {
+    candidates.push_back({{"agent_id", c.agent_id},
+                          {"success_probability", number(c.success_probability)},
+                          {"predicted_execution_time", optional(c.predicted_execution_time)},
+                          {"predicted_cost", optional(c.predicted_cost)},
+                          {"score", number(c.score)},
+                          {"samples", c.samples},
+                          {"within_limits", c.within_limits}});
+  }
+  json category = nullptr;
+  if (a.category) category = {{"label", *a.category}, {"probability", number(a.category_probability)}};
+  return {{"primary_agent", a.primary_agent},
+          {"alternative_agents", a.alternative_agents},
+          {"confidence", number(a.confidence)},
+          {"reasoning", a.reasoning},
+          {"task_category", category},
+          {"candidates", candidates},
+          {"similar_tasks", json::array()},
+          {"model_version", optional(a.model_version)},
+          {"mode", a.mode},
+          {"explored", a.explored},
+          {"propensity", number(a.propensity)},
+          {"model_choice", optional(a.model_agent)},
+          {"rules_choice", a.rules_agent},
+          {"fallback", a.fallback},
+          {"recommendation_id", a.recommendation_id}};
+}
+
+json agent_profile_json(const AgentProfile& p) {
+  auto types = [](const std::vector<TypeRecord>& v) {
+    json out = json::array();
+    for (const auto& t : v) {
+      out.push_back({{"task_type", t.task_type},
+                     {"executions", t.runs},
+                     {"successes", t.successes},
+                     {"success_rate", number(t.success_rate)},
+                     {"all_agents_success_rate", number(t.others_rate)}});
+    }
+    return out;
+  };
+  json j = {{"agent_id", p.agent_id},
+            {"profile",
+             {{"executions", p.runs},
+              {"successes", p.successes},
+              {"success_rate", number(p.success_rate)},
+              {"strengths", types(p.strengths)},
+              {"weaknesses", types(p.weaknesses)}}}};
+  if (p.task) {
+    const RecommendAnswer& a = *p.task;
+    const bool take = a.primary_agent == p.agent_id;
+    j["task"] = recommend_answer_json(a);
+    j["should_take"] = take;
+    j["primary_agent"] = a.primary_agent;
+    j["alternative_agents"] = a.alternative_agents;
+    j["confidence"] = number(a.confidence);
+    j["reasoning"] = take ? fmt::format("{} should take this task. {}", p.agent_id, a.reasoning)
+                          : fmt::format("{} should hand this task to {}. {}", p.agent_id, a.primary_agent, a.reasoning);
+  }
+  return j;
+}
+
+json training_job_json(const TrainingJob& job) {
+  json j = {{"job_id", job.id},
+            {"status", job.status},
+            {"trigger", job.trigger},
+            {"queued_at", job.queued_us ? json(format_rfc3339(job.queued_us)) : json(nullptr)},
+            {"started_at", job.started_us ? json(format_rfc3339(job.started_us)) : json(nullptr)},
+            {"finished_at", job.finished_us ? json(format_rfc3339(job.finished_us)) : json(nullptr)}};
+  if (job.status == "succeeded" || job.status == "failed") {
+    j["version"] = job.version.empty() ? json(nullptr) : json(job.version);
+    j["promoted"] = job.promoted;
+    j["reason"] = job.reason;
+    auto summary = json::parse(job.summary_json, nullptr, false);
+    j["models"] = summary.is_object() && summary.contains("models") ? summary["models"] : json::object();
+  }
+  return j;
+}
+
+json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
+  json active_summary = s.active ? json::parse(s.active->summary_json, nullptr, false) : json(nullptr);
+  if (active_summary.is_discarded()) active_summary = nullptr;
+  // Per model: the active set's figures and its versions in earlier sets.
+  json models = json::array();
+  for (const char* name : {"agent_selector", "performance_predictor", "task_classifier", "anomaly_detector",
+                           "embedding_generator"}) {
+    json m = {{"name", name}};
+    if (active_summary.is_object() && active_summary["models"].contains(name)) {
+      const json& a = active_summary["models"][name];
+      m["algorithm"] = a.value("algorithm", "");
+      m["active_version"] = a.value("version", "");
+      m["model_set"] = s.active->version;
+      m["trained_at"] = active_summary.value("trained_at", "");
+      m["training_samples"] = a.value("training_samples", 0);
+      m["training_seconds"] = a.value("training_seconds", 0.0);
+      m["metrics"] = a.value("metrics", json::object());
+      m["below_target"] = a.value("below_target", false);
+      m["missing"] = a.contains("missing") ? a["missing"] : json(nullptr);
+      m["parameters"] = a.value("parameters", json::object());
+    } else {
+      m["active_version"] = nullptr;
+    }
+    json earlier = json::array();
+    for (const auto& set : s.sets) {
+      if (s.active && set.version == s.active->version) continue;
+      auto sum = json::parse(set.summary_json, nullptr, false);
+      if (!sum.is_object() || !sum["models"].contains(name)) continue;
+      earlier.push_back({{"model_set", set.version},
+                         {"version", sum["models"][name].value("version", "")},
+                         {"metrics", sum["models"][name].value("metrics", json::object())},
+                         {"rejected", set.rejected}});
+    }
+    m["earlier_versions"] = earlier;
+    models.push_back(m);
+  }
+  json sets = json::array();
+  for (const auto& set : s.sets) {
+    auto sum = json::parse(set.summary_json, nullptr, false);
+    sets.push_back({{"version", set.version},
+                    {"created_at", format_rfc3339(set.created_us)},
+                    {"status", set.rejected ? "rejected" : (s.active && set.version == s.active->version ? "active"
+                                                                                                        : "accepted")},
+                    {"reason", set.rejected ? json(set.reason) : json(nullptr)},
+                    {"training_executions", sum.is_object() ? sum.value("training_executions", 0) : 0},
+                    {"holdout_executions", sum.is_object() ? sum.value("holdout_executions", 0) : 0},
+                    {"promotion", sum.is_object() && sum.contains("promotion") ? sum["promotion"] : json(nullptr)}});
+  }
+  json history = json::array();
+  for (const auto& a : s.activations) {
+    history.push_back({{"version", a.version}, {"activated_at", format_rfc3339(a.activated_us)}, {"reason", a.reason}});
+  }
+  const TrainingState& t = s.training;
+  const uint64_t fresh = t.executions > t.snapshot_executions ? t.executions - t.snapshot_executions : 0;
+  json training = {{"enabled", t.enabled},
+                   {"running", t.running},
+                   {"current_job", t.current ? training_job_json(*t.current) : json(nullptr)},
+                   {"last_run", t.last ? training_job_json(*t.last) : json(nullptr)},
+                   {"executions", t.executions},
+                   {"new_samples_since_last_training", fresh},
+                   {"retrain_threshold", t.retrain_threshold},
+                   {"check_interval_seconds", static_cast<double>(options.check_interval.count()) / 1000},
+                   {"min_training_executions", options.min_training_executions}};
+  return {{"active_model_set", s.active ? json(s.active->version) : json(nullptr)},
+          {"activated_at", s.active ? json(format_rfc3339(s.active->activated_us)) : json(nullptr)},
+          {"model_accuracy_target", options.model_accuracy_target},
+          {"models", models},
+          {"model_sets", sets},
+          {"activation_history", history},
+          {"training", training}};
+}
+
+json anomalies_json(const std::vector<StoredRow>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    const Execution& e = r.execution;
+    out.push_back({{"id", r.id},
+                   {"execution_id", optional(e.execution_id)},
+                   {"agent_id", e.agent_id},
+                   {"task_id", e.task_id},
+                   {"task_type", optional(e.task_type)},
+                   {"execution_time", e.execution_time},
+                   {"success", e.success},
+                   {"cost_usd", optional(e.cost_usd)},
+                   {"timestamp", format_rfc3339(e.timestamp_us)},
+                   {"anomaly_score", optional(r.anomaly_score)},
+                   {"anomaly", r.anomaly.value_or(false)}});
+  }
+  return {{"anomalies", out}, {"count", rows.size()}};
+}
+
+json mode_json(const ModeSetting& setting, LearningMode effective) {
+  return {{"mode", mode_name(effective)},
+          {"configured_mode", setting.mode ? json(mode_name(*setting.mode)) : json(nullptr)},
+          {"exploration_rate", setting.exploration_rate},
+          {"modes", {"rules", "apprentice", "online", "exploit"}}};
+}
+
+}  // namespace agentlearn::http

@@ -1,0 +1,38 @@
+#pragma once
+// How the service learns (spec.md sections 3 and 4; the design's ml_config.yaml keys):
+// when the trainer retrains, how a new model set is judged, and how recommendations explore.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ml/model_params.hpp"
+
+namespace agentlearn {
+
+struct LearningOptions {
+  // Retrain when at least this many executions arrived since the active set's snapshot.
+  uint64_t retrain_threshold = 100;
+  std::chrono::milliseconds check_interval{300'000};
+  // Models scoring below it (AUC or accuracy) are flagged in /models/status and metrics.
+  double model_accuracy_target = 0.85;
+  // Fewer executions than this: no training; recommendations come from the rules.
+  size_t min_training_executions = 50;
+  // Share of tasks (by a hash of task_id) every run holds out to evaluate on.
+  double holdout_fraction = 0.2;
+  // The embedding_generator retrains when the distinct task texts grew by this factor.
+  double embedding_regrowth = 1.5;
+  // Online mode's exploration: the rate until set through POST /learning/mode, and how many
+  // of the top-ranked agents count as plausible.
+  double exploration_rate = 0.05;
+  size_t plausible_agents = 3;
+  // How often a replica looks for a model set another replica activated.
+  std::chrono::milliseconds model_poll_interval{10'000};
+  // Whether this process trains (a replica may only serve).
+  bool train = true;
+  // Nice value of the trainer thread (and the OpenMP threads it starts).
+  int trainer_nice = 10;
+  ml::ModelParams models;
+};
+
+}  // namespace agentlearn

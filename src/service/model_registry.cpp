@@ -1,0 +1,114 @@
+#include "service/model_registry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/time.hpp"
+
+namespace agentlearn {
+
+ModelRegistry::ModelRegistry(Store& store, metrics::Registry& registry) : store_(store), registry_(registry) {}
+
+std::shared_ptr<const ActiveModels> ModelRegistry::active() const {
+  std::lock_guard lock(mu_);
+  return active_;
+}
+
+void ModelRegistry::publish(std::shared_ptr<const ActiveModels> next) {
+  // The figures of the set now serving, per model, for Prometheus (spec.md section 6).
+  auto summary = nlohmann::json::parse(next->summary_json, nullptr, false);
+  if (summary.is_object() && summary["models"].is_object()) {
+    auto& accuracy = registry_.gauge("model_accuracy",
+                                     "Held-out figure of each active model: ROC AUC or accuracy (R^2 of log time "
+                                     "for the performance_predictor)",
+                                     {"model_name"});
+    auto& below = registry_.gauge("model_below_target", "1 when the active model is below model_accuracy_target",
+                                  {"model_name"});
+    for (const auto& [name, m] : summary["models"].items()) {
+      if (m.contains("accuracy") && m["accuracy"].is_number()) accuracy.labels({name}).set(m["accuracy"].get<double>());
+      below.labels({name}).set(m.value("below_target", false) ? 1 : 0);
+    }
+  }
+  registry_.gauge("model_set_activated_timestamp_seconds", "When the active model set became active").labels().set(
+      static_cast<double>(next->activated_us) / 1e6);
+  std::lock_guard lock(mu_);
+  active_ = std::move(next);
+}
+
+StatusOr<std::shared_ptr<const ActiveModels>> ModelRegistry::load(const ModelSetRecord& record) {
+  auto set = ml::ModelSet::deserialize(record.blob);
+  if (!set.ok()) return Status::Internal("model set " + record.version + " cannot be loaded: " + set.status().message());
+  auto a = std::make_shared<ActiveModels>();
+  a->set = std::move(*set);
+  a->version = record.version;
+  a->summary_json = record.summary_json;
+  auto summary = nlohmann::json::parse(record.summary_json, nullptr, false);
+  if (summary.is_object()) a->snapshot_executions = summary.value("snapshot_executions", uint64_t{0});
+  return std::shared_ptr<const ActiveModels>(std::move(a));
+}
+
+StatusOr<bool> ModelRegistry::sync_from_store() {
+  std::lock_guard order(activate_mu_);
+  auto history = store_.activations();
+  if (!history.ok()) return history.status();
+  if (history->empty()) return false;
+  const ModelActivation& last = history->back();
+  if (auto cur = active(); cur && cur->version == last.version && cur->activated_us == last.activated_us) return false;
+  auto record = store_.load_model_set(last.version);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::Internal("the activation history names " + last.version + ", which is not stored");
+  auto loaded = load(**record);
+  if (!loaded.ok()) return loaded.status();
+  auto a = std::const_pointer_cast<ActiveModels>(*loaded);
+  a->activated_us = last.activated_us;
+  publish(std::move(a));
+  spdlog::info("model set {} is active ({})", last.version, last.reason);
+  return true;
+}
+
+Status ModelRegistry::activate(std::string_view version, std::string_view reason) {
+  std::lock_guard order(activate_mu_);
+  auto record = store_.load_model_set(version);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status{StatusCode::kNotFound, "no model set has version '" + std::string(version) + "'", "version"};
+  if ((*record)->rejected) {
+    return Status::Conflict("model set " + std::string(version) + " was rejected (" + (*record)->reason +
+                                "); only sets that passed the promotion rule can be activated",
+                            "version");
+  }
+  auto loaded = load(**record);
+  if (!loaded.ok()) return loaded.status();
+  ModelActivation act;
+  act.version = std::string(version);
+  act.activated_us = now_us();
+  act.reason = std::string(reason);
+  if (Status st = store_.record_activation(act); !st.ok()) return st;
+  auto a = std::const_pointer_cast<ActiveModels>(*loaded);
+  a->activated_us = act.activated_us;
+  publish(std::move(a));
+  spdlog::info("model set {} is active ({})", version, reason);
+  return Status::Ok();
+}
+
+Status ModelRegistry::activate_trained(std::shared_ptr<const ml::ModelSet> set, const ModelSetRecord& record,
+                                       std::string_view reason) {
+  std::lock_guard order(activate_mu_);
+  ModelActivation act;
+  act.version = record.version;
+  act.activated_us = now_us();
+  act.reason = std::string(reason);
+  if (Status st = store_.record_activation(act); !st.ok()) return st;
+  auto a = std::make_shared<ActiveModels>();
+  a->set = std::move(set);
+  a->version = record.version;
+  a->summary_json = record.summary_json;
+  a->activated_us = act.activated_us;
+  auto summary = nlohmann::json::parse(record.summary_json, nullptr, false);
+  if (summary.is_object()) a->snapshot_executions = summary.value("snapshot_executions", uint64_t{0});
+  publish(std::move(a));
+  spdlog::info("model set {} is active ({})", record.version, reason);
+  return Status::Ok();
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,47 @@
+#pragma once
+// Logs answered recommendations to the store off the request path: requests queue a row and
+// go on; a background thread writes what has gathered in one transaction every
+// `flush_interval`. Bounded: when the store cannot keep up the oldest rows are not kept and a
+// counter says how many were dropped (recommending must not wait for the log).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "metrics/registry.hpp"
+#include "store/store.hpp"
+
+namespace agentlearn {
+
+class RecommendationLog {
+ public:
+  RecommendationLog(Store& store, metrics::Registry& registry,
+                    std::chrono::milliseconds flush_interval = std::chrono::milliseconds(200),
+                    size_t capacity = 100'000);
+  ~RecommendationLog();  // writes what is queued, then stops
+  RecommendationLog(const RecommendationLog&) = delete;
+  RecommendationLog& operator=(const RecommendationLog&) = delete;
+
+  void add(RecommendationLogRow row);
+  // Writes everything queued now (tests, shutdown).
+  void flush();
+
+ private:
+  void loop();
+  void write(std::deque<RecommendationLogRow>& rows);
+
+  Store& store_;
+  std::chrono::milliseconds interval_;
+  size_t capacity_;
+  metrics::Counter& dropped_;
+  metrics::Counter& written_;
+  std::mutex mu_;
+  std::mutex write_mu_;  // one writer at a time (the loop or flush())
+  std::condition_variable cv_;
+  std::deque<RecommendationLogRow> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace agentlearn

@@ -1,0 +1,340 @@
+#include "service/trainer.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "core/time.hpp"
+#include "ml/model_set_evaluation.hpp"
+
+namespace agentlearn {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// "v1.<n>.0_<UTC time>": the major part is the model-set format, the minor part counts the
+// sets this store has seen, the time says when training finished (spec.md section 3).
+std::string version_name(size_t sequence, int64_t at_us) {
+  std::time_t secs = static_cast<std::time_t>(at_us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  return fmt::format("v1.{}.0_{}", sequence, stamp);
+}
+
+const char* algorithm_of(std::string_view model) {
+  if (model == "agent_selector") return "random forest (XGBoost random-forest mode)";
+  if (model == "performance_predictor") return "gradient boosting regression (XGBoost), log time and log cost";
+  if (model == "task_classifier") return "neural network (MLP on TF-IDF words and bigrams)";
+  if (model == "anomaly_detector") return "isolation forest";
+  if (model == "embedding_generator") return "Doc2Vec (PV-DBOW)";
+  return "";
+}
+
+// The figure compared with model_accuracy_target (NaN where the model has none).
+double accuracy_of(std::string_view model, const ml::ModelSetMetrics& m) {
+  if (model == "agent_selector") return m.selector_auc;
+  if (model == "task_classifier") return m.classifier_accuracy;
+  if (model == "embedding_generator") return m.embedding_knn_accuracy;
+  if (model == "anomaly_detector") return m.anomaly_auc;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+nlohmann::json metrics_of(std::string_view model, const ml::ModelSetMetrics& m) {
+  if (model == "agent_selector") return {{"roc_auc", number(m.selector_auc)}, {"log_loss", number(m.selector_log_loss)}};
+  if (model == "performance_predictor") {
+    return {{"r2_log_time", number(m.r2_log_time)}, {"r2_log_cost", number(m.r2_log_cost)}};
+  }
+  if (model == "task_classifier") return {{"accuracy", number(m.classifier_accuracy)}};
+  if (model == "embedding_generator") return {{"knn_task_type_accuracy", number(m.embedding_knn_accuracy)}};
+  if (model == "anomaly_detector") return {{"roc_auc", number(m.anomaly_auc)}};
+  return nlohmann::json::object();
+}
+
+// The run's and each model's figures, as stored with the set and shown in /models/status.
+nlohmann::json summarise(const ml::ModelSet& set, const ml::ModelSetMetrics& m, const LearningOptions& options,
+                         const std::string& version, int64_t trained_us, uint64_t snapshot, size_t training_rows,
+                         double seconds) {
+  nlohmann::json models = nlohmann::json::object();
+  auto parameters = ml::list_model_parameters(options.models);
+  for (const auto& v : set.versions()) {
+    if (v.model == "features") continue;  // the shared feature statistics, not a model
+    nlohmann::json j;
+    j["algorithm"] = algorithm_of(v.model);
+    j["version"] = v.version;
+    if (const ml::ModelTrainingReport* r = set.report_of(v.model)) {
+      j["training_samples"] = r->samples;
+      j["training_seconds"] = r->seconds;
+      j["reused"] = r->reused;
+      j["missing"] = r->missing.empty() ? nlohmann::json(nullptr) : nlohmann::json(r->missing);
+    }
+    j["metrics"] = metrics_of(v.model, m);
+    double acc = v.model == "performance_predictor" ? m.r2_log_time : accuracy_of(v.model, m);
+    j["accuracy"] = number(acc);
+    double flagged = accuracy_of(v.model, m);
+    j["below_target"] = std::isfinite(flagged) && flagged < options.model_accuracy_target;
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& p : parameters) {
+      if (p.model == v.model) params[p.name] = p.value;
+    }
+    j["parameters"] = params;
+    models[v.model] = j;
+  }
+  return {{"version", version},
+          {"trained_at", format_rfc3339(trained_us)},
+          {"snapshot_executions", snapshot},
+          {"training_executions", training_rows},
+          {"holdout_executions", m.rows},
+          {"holdout_tasks", m.tasks},
+          {"training_seconds", seconds},
+          {"model_accuracy_target", options.model_accuracy_target},
+          {"models", models}};
+}
+
+}  // namespace
+
+Trainer::Trainer(Store& store, ModelRegistry& models, const LearningOptions& options, metrics::Registry& registry)
+    : store_(store),
+      models_(models),
+      options_(options),
+      runs_(registry.counter("model_training_runs_total", "Training runs by outcome (promoted, rejected, failed)",
+                             {"outcome"})),
+      duration_(registry
+                    .histogram("model_training_duration_seconds", "Duration of a whole training run", {},
+                               metrics::exponential_buckets(0.25, 2, 14))
+                    .labels()) {}
+
+Trainer::~Trainer() { stop(); }
+
+void Trainer::start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Trainer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+StatusOr<TrainingJob> Trainer::request(std::string trigger, JobCallback done) {
+  std::lock_guard lock(mu_);
+  if (!options_.train) {
+    return Status::Conflict("this server does not train (train: false); ask a replica that does");
+  }
+  if (pending_ || current_) {
+    const TrainingJob& j = current_ ? *current_ : *pending_;
+    return Status::Conflict(fmt::format("training run {} is already {}", j.id, j.status));
+  }
+  TrainingJob job;
+  job.id = fmt::format("train-{}-{}", now_us() / 1'000'000, next_job_++);
+  job.trigger = std::move(trigger);
+  job.status = "queued";
+  job.queued_us = now_us();
+  job.summary_json = "{}";
+  pending_ = job;
+  if (done) waiting_.push_back(std::move(done));
+  cv_.notify_all();
+  return job;
+}
+
+TrainingState Trainer::state() const {
+  std::lock_guard lock(mu_);
+  TrainingState s;
+  s.running = current_.has_value();
+  s.current = current_ ? current_ : pending_;
+  s.last = last_;
+  s.executions = executions_;
+  auto active = models_.active();
+  s.snapshot_executions = active ? active->snapshot_executions : 0;
+  s.retrain_threshold = options_.retrain_threshold;
+  s.enabled = options_.train;
+  return s;
+}
+
+void Trainer::note_recorded(uint64_t n) {
+  std::lock_guard lock(mu_);
+  executions_ += n;
+}
+
+void Trainer::loop() {
+  // Low priority for this thread and the OpenMP threads it starts (they inherit it): serving
+  // must not wait for training (design.md, "Threads").
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.trainer_nice) != 0) {
+    spdlog::warn("could not lower the trainer thread's priority");
+  }
+  auto next_check = std::chrono::steady_clock::now();
+  auto next_poll = std::chrono::steady_clock::now() + options_.model_poll_interval;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_poll) {
+      next_poll = now + options_.model_poll_interval;
+      lock.unlock();
+      if (auto changed = models_.sync_from_store(); !changed.ok()) {
+        spdlog::warn("cannot read the model history: {}", changed.status().message());
+      }
+      lock.lock();
+      continue;
+    }
+    if (now >= next_check && options_.train && !pending_) {
+      next_check = now + options_.check_interval;
+      lock.unlock();
+      auto count = store_.count_executions();
+      lock.lock();
+      if (count.ok()) {
+        executions_ = static_cast<uint64_t>(*count);
+        auto active = models_.active();
+        const uint64_t base = active ? active->snapshot_executions : 0;
+        const uint64_t fresh = executions_ > base ? executions_ - base : 0;
+        if (executions_ >= options_.min_training_executions &&
+            (!active || fresh >= options_.retrain_threshold) && (!last_ || last_->status != "failed" ||
+                                                                 executions_ >= last_failed_at_ + options_.retrain_threshold)) {
+          TrainingJob job;
+          job.id = fmt::format("train-{}-{}", now_us() / 1'000'000, next_job_++);
+          job.trigger = active ? "threshold" : "first data";
+          job.status = "queued";
+          job.queued_us = now_us();
+          job.summary_json = "{}";
+          pending_ = job;
+        }
+      }
+      continue;
+    }
+    if (pending_) {
+      TrainingJob job = *pending_;
+      pending_.reset();
+      job.status = "running";
+      job.started_us = now_us();
+      current_ = job;
+      lock.unlock();
+      TrainingJob done = run_now(std::move(job));
+      lock.lock();
+      current_.reset();
+      last_ = done;
+      if (done.status == "failed") last_failed_at_ = executions_;
+      std::vector<JobCallback> callbacks;
+      callbacks.swap(waiting_);
+      lock.unlock();
+      for (auto& cb : callbacks) cb(done);
+      lock.lock();
+      continue;
+    }
+    auto wake = std::min(next_poll, options_.train ? next_check : next_poll);
+    cv_.wait_until(lock, wake, [&] { return stopping_ || pending_.has_value(); });
+  }
+}
+
+TrainingJob Trainer::run_now(TrainingJob job) {
+  if (job.id.empty()) job.id = fmt::format("train-{}-0", now_us() / 1'000'000);
+  if (job.status.empty() || job.status == "queued") job.status = "running";
+  if (!job.started_us) job.started_us = now_us();
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = train(job);
+  job.finished_us = now_us();
+  duration_.observe(seconds_since(t0));
+  if (!st.ok()) {
+    job.status = "failed";
+    job.reason = st.message();
+    runs_.labels({"failed"}).inc();
+    spdlog::warn("training run {} failed: {}", job.id, st.message());
+  } else {
+    job.status = "succeeded";
+    runs_.labels({job.promoted ? "promoted" : "rejected"}).inc();
+  }
+  return job;
+}
+
+Status Trainer::train(TrainingJob& job) {
+  auto t0 = std::chrono::steady_clock::now();
+  // The snapshot: every execution stored when the run starts.
+  std::vector<Execution> training, holdout;
+  uint64_t snapshot = 0;
+  Status scan = store_.scan_executions(0, 0, [&](const StoredRow& r) {
+    ++snapshot;
+    (ml::is_holdout_task(r.execution.task_id, options_.holdout_fraction) ? holdout : training).push_back(r.execution);
+  });
+  if (!scan.ok()) return scan;
+  {
+    std::lock_guard lock(mu_);
+    executions_ = std::max(executions_, snapshot);
+  }
+  if (training.size() < options_.min_training_executions) {
+    return Status::Invalid(fmt::format("not enough data: {} executions outside the held-out tasks, {} needed "
+                                       "(min_training_executions)",
+                                       training.size(), options_.min_training_executions));
+  }
+  auto active = models_.active();
+  auto set = ml::ModelSet::train(training, options_.models, active ? active->set.get() : nullptr,
+                                 options_.embedding_regrowth);
+  if (!set.ok()) return set.status();
+  const uint64_t seed = 42;
+  ml::ModelSetMetrics metrics = ml::evaluate_model_set(**set, holdout, training, seed);
+
+  // The promotion rule (spec.md section 3): the selector's held-out log loss, on the same
+  // held-out tasks, must not be worse than the active set's.
+  bool promote = true;
+  std::string reason = active ? "" : "the first model set";
+  if (active) {
+    ml::ModelSetMetrics old = ml::evaluate_model_set(*active->set, holdout, training, seed);
+    if (!std::isfinite(metrics.selector_log_loss) || !std::isfinite(old.selector_log_loss)) {
+      reason = "no held-out runs to compare the sets on";
+    } else if (metrics.selector_log_loss <= old.selector_log_loss) {
+      reason = fmt::format("held-out log loss {:.4f} is not worse than the active set {}'s {:.4f}",
+                           metrics.selector_log_loss, active->version, old.selector_log_loss);
+    } else {
+      promote = false;
+      reason = fmt::format("held-out log loss {:.4f} is worse than the active set {}'s {:.4f}",
+                           metrics.selector_log_loss, active->version, old.selector_log_loss);
+    }
+  }
+
+  auto existing = store_.list_model_sets();
+  if (!existing.ok()) return existing.status();
+  ModelSetRecord record;
+  record.created_us = now_us();
+  record.rejected = !promote;
+  record.reason = promote ? "" : reason;
+  record.blob = (*set)->serialize();
+  Status saved;
+  for (size_t attempt = 0; attempt < 5; ++attempt) {  // another replica may take the same name
+    record.version = version_name(existing->size() + 1 + attempt, record.created_us);
+    nlohmann::json summary = summarise(**set, metrics, options_, record.version, record.created_us, snapshot,
+                                       training.size(), seconds_since(t0));
+    summary["promotion"] = {{"promoted", promote}, {"reason", reason},
+                            {"compared_with", active ? nlohmann::json(active->version) : nlohmann::json(nullptr)}};
+    record.summary_json = summary.dump();
+    saved = store_.save_model_set(record);
+    if (saved.code() != StatusCode::kConflict) break;
+  }
+  if (!saved.ok()) return saved;
+  job.version = record.version;
+  job.promoted = promote;
+  job.reason = reason;
+  job.summary_json = record.summary_json;
+  if (promote) {
+    if (Status st = models_.activate_trained(std::move(*set), record, "promoted: " + reason); !st.ok()) return st;
+  } else {
+    spdlog::info("model set {} rejected: {}", record.version, reason);
+  }
+  return Status::Ok();
+}
+
+}  // namespace agentlearn
