@@ -113,11 +113,53 @@ TEST(ModelSet, VersionsAreDeterministicAndFollowWhatWasLearned) {
   EXPECT_EQ((*a)->versions()[3].version.rfind("agent_selector-", 0), 0u);
 }
 
-TEST(ModelSet, RefusesDataItCannotLearnFrom) {
-  EXPECT_FALSE(ModelSet::train({}, small_params()).ok());
-  auto rows = workload(10, 3);
+TEST(ModelSet, RefusesDataItCannotLearnFrom) { EXPECT_FALSE(ModelSet::train({}, small_params()).ok()); }
+
+// Without texts (or task types) the text models are absent, with the reason, and the rest
+// of the set still trains, saves and estimates.
+TEST(ModelSet, TrainsWithoutTheTextModelsWhenThereAreNoTexts) {
+  auto rows = workload(40, 3);
   for (auto& e : rows) e.task_description.reset();
-  EXPECT_FALSE(ModelSet::train(rows, small_params()).ok());
+  auto set = ModelSet::train(rows, small_params());
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_FALSE((*set)->has_embedding_generator());
+  EXPECT_FALSE((*set)->has_task_classifier());
+  EXPECT_FALSE((*set)->report_of("embedding_generator")->missing.empty());
+  EXPECT_FALSE((*set)->report_of("task_classifier")->missing.empty());
+  EXPECT_TRUE((*set)->embed("anything").empty());
+  std::vector<std::string> agents = {"ui-expert", "db-expert"};
+  auto est = (*set)->estimate(TaskQuery{"", "frontend", ""}, agents);
+  ASSERT_TRUE(est.ok()) << est.status().message();
+  EXPECT_GT(est->candidates[0].success_probability, est->candidates[1].success_probability);
+  auto back = ModelSet::deserialize((*set)->serialize());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_FALSE((*back)->has_task_classifier());
+  EXPECT_EQ((*back)->content_version(), (*set)->content_version());
+  EXPECT_EQ((*back)->report_of("task_classifier")->missing, (*set)->report_of("task_classifier")->missing);
+
+  // One task type only: no classifier, the embedding is there.
+  auto one_type = workload(40, 4);
+  for (auto& e : one_type) e.task_type = "frontend";
+  auto typed = ModelSet::train(one_type, small_params());
+  ASSERT_TRUE(typed.ok()) << typed.status().message();
+  EXPECT_TRUE((*typed)->has_embedding_generator());
+  EXPECT_FALSE((*typed)->has_task_classifier());
+}
+
+// The embedding_generator is carried over until the distinct texts grow by half.
+TEST(ModelSet, ReusesThePreviousEmbeddingUntilTheTextsGrowByHalf) {
+  auto first = ModelSet::train(workload(100, 5), small_params());
+  ASSERT_TRUE(first.ok());
+  auto more = workload(140, 5);  // 40% more texts
+  auto second = ModelSet::train(more, small_params(), first->get(), 1.5);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE((*second)->report_of("embedding_generator")->reused);
+  EXPECT_EQ((*second)->versions()[0].version, (*first)->versions()[0].version);
+  EXPECT_EQ((*second)->embed("fix the css"), (*first)->embed("fix the css"));
+  auto grown = ModelSet::train(workload(160, 5), small_params(), first->get(), 1.5);  // 60% more
+  ASSERT_TRUE(grown.ok());
+  EXPECT_FALSE((*grown)->report_of("embedding_generator")->reused);
+  EXPECT_EQ((*grown)->report_of("embedding_generator")->samples, 160u);
 }
 
 }  // namespace
