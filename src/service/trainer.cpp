@@ -162,8 +162,7 @@ TrainingState Trainer::state() const {
   s.current = current_ ? current_ : pending_;
   s.last = last_;
   s.executions = executions_;
-  auto active = models_.active();
-  s.snapshot_executions = active ? active->snapshot_executions : 0;
+  s.snapshot_executions = trained_snapshot_.value_or(0);
   s.retrain_threshold = options_.retrain_threshold;
   s.enabled = options_.train;
   return s;
@@ -198,11 +197,22 @@ void Trainer::loop() {
       next_check = now + options_.check_interval;
       lock.unlock();
       auto count = store_.count_executions();
+      std::optional<uint64_t> newest;
+      if (!trained_snapshot_) {
+        if (auto sets = store_.list_model_sets(); sets.ok()) {
+          newest = 0;
+          if (!sets->empty()) {
+            auto summary = nlohmann::json::parse(sets->front().summary_json, nullptr, false);
+            if (summary.is_object()) newest = summary.value("snapshot_executions", uint64_t{0});
+          }
+        }
+      }
       lock.lock();
-      if (count.ok()) {
+      if (!trained_snapshot_ && newest) trained_snapshot_ = newest;
+      if (count.ok() && trained_snapshot_) {
         executions_ = static_cast<uint64_t>(*count);
         auto active = models_.active();
-        const uint64_t base = active ? active->snapshot_executions : 0;
+        const uint64_t base = *trained_snapshot_;
         const uint64_t fresh = executions_ > base ? executions_ - base : 0;
         if (executions_ >= options_.min_training_executions &&
             (!active || fresh >= options_.retrain_threshold) && (!last_ || last_->status != "failed" ||
@@ -325,6 +335,10 @@ Status Trainer::train(TrainingJob& job) {
     if (saved.code() != StatusCode::kConflict) break;
   }
   if (!saved.ok()) return saved;
+  {
+    std::lock_guard lock(mu_);
+    trained_snapshot_ = snapshot;
+  }
   job.version = record.version;
   job.promoted = promote;
   job.reason = reason;

@@ -42,7 +42,7 @@ struct TrainingState {
   std::optional<TrainingJob> current;  // queued or running
   std::optional<TrainingJob> last;     // the last finished run
   uint64_t executions = 0;             // in the store at the last check
-  uint64_t snapshot_executions = 0;    // the active set's snapshot
+  uint64_t snapshot_executions = 0;    // the newest stored set's snapshot (the last training)
   uint64_t retrain_threshold = 0;
   bool enabled = true;
 };
@@ -89,6 +89,9 @@ class Trainer {
   std::vector<JobCallback> waiting_;  // callbacks of the pending/current job
   uint64_t executions_ = 0;
   uint64_t last_failed_at_ = 0;  // executions when a run last failed: wait for new data
+  // Executions in the store when the newest stored set was trained (whether it is active or
+  // not: after a rollback the loop waits for new data instead of retraining at once).
+  std::optional<uint64_t> trained_snapshot_;
   uint64_t next_job_ = 1;
   std::thread thread_;
 };
