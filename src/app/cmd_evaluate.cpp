@@ -10,6 +10,8 @@
 #include "app/config.hpp"
 #include "app/evaluation_data.hpp"
 #include "ml/evaluation.hpp"
+#include "ml/off_policy.hpp"
+#include "store/open_store.hpp"
 #include "ml/routing_evaluation.hpp"
 #include "service/objective_json.hpp"
 
@@ -19,6 +21,8 @@ namespace {
 
 struct EvaluateFlags {
   std::string data = "../shared/data/swebench-verified/executions.jsonl";
+  bool data_given = false;
+  std::string db;  // a store: its executions (unless --data) and its logged recommendations
   std::string config;
   std::string objective;  // JSON, as POST /task/recommend takes it
   bool json = false;
@@ -28,6 +32,28 @@ struct EvaluateFlags {
 };
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// The store's logged online-mode decisions joined with their outcomes, scored for the
+// models' greedy choice and the rules' choice.
+StatusOr<nlohmann::json> off_policy_section(Store& store) {
+  std::vector<ml::LoggedDecision> greedy, rules;
+  Status st = store.scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
+    if (log.mode != "online" || log.model_agent.empty()) return;  // only randomised decisions
+    const double reward = row.execution.success ? 1 : 0;
+    // The execution is the run that followed; its agent is what was actually tried.
+    greedy.push_back({row.execution.agent_id, log.model_agent, log.propensity, reward});
+    rules.push_back({row.execution.agent_id, log.rules_agent, log.propensity, reward});
+  });
+  if (!st.ok()) return st;
+  auto as_json = [](const ml::OffPolicyEstimate& e) {
+    return nlohmann::json{{"matched", e.matched}, {"ips", number(e.ips)}, {"snips", number(e.snips)}};
+  };
+  ml::OffPolicyEstimate g = ml::estimate_policy(greedy), r = ml::estimate_policy(rules);
+  return nlohmann::json{{"decisions", g.decisions},
+                        {"logged_success", number(g.decisions ? g.logged_reward : NAN)},
+                        {"models_greedy", as_json(g)},
+                        {"rules", as_json(r)}};
+}
 
 int run_evaluate(const EvaluateFlags& flags) {
   auto unusable = [](const std::string& why) {
@@ -51,7 +77,24 @@ int run_evaluate(const EvaluateFlags& flags) {
     if (!objective.ok()) return unusable(objective.status().field() + ": " + objective.status().message());
     options.objective = *objective;
   }
-  auto rows = load_executions_jsonl(flags.data);
+  std::unique_ptr<Store> store;
+  nlohmann::json off_policy = nullptr;
+  if (!flags.db.empty()) {
+    auto opened = open_store(flags.db);
+    if (!opened.ok()) return unusable(opened.status().message());
+    store = std::move(*opened);
+    if (Status st = store->migrate(); !st.ok()) return unusable("cannot open the store: " + st.message());
+    auto section = off_policy_section(*store);
+    if (!section.ok()) return unusable(section.status().message());
+    off_policy = std::move(*section);
+  }
+  StatusOr<std::vector<Execution>> rows = std::vector<Execution>{};
+  if (store && !flags.data_given) {
+    Status st = store->scan_executions(0, 0, [&](const StoredRow& r) { rows->push_back(r.execution); });
+    if (!st.ok()) return unusable(st.message());
+  } else {
+    rows = load_executions_jsonl(flags.data);
+  }
   if (!rows.ok()) return unusable(rows.status().message());
 
   auto ev = ml::evaluate_routing(*rows, params, options);
@@ -67,7 +110,8 @@ int run_evaluate(const EvaluateFlags& flags) {
   const bool beats = plain.cost_weight == 0 && plain.success >= ev->best_single_success;
 
   nlohmann::json out;
-  out["data"] = flags.data;
+  out["data"] = store && !flags.data_given ? flags.db : flags.data;
+  out["off_policy"] = off_policy;
   out["split"] = fmt::format("{}-fold by task_id, seed {}", ev->folds, ev->seed);
   out["tasks"] = ev->tasks;
   out["executions"] = ev->executions;
@@ -129,6 +173,15 @@ int run_evaluate(const EvaluateFlags& flags) {
                              "anomaly AUC {:.4f}\n",
                              ev->selector_auc, ev->selector_log_loss, ev->r2_log_time, ev->r2_log_cost, anomaly_auc);
     std::cout << fmt::format("model-set training: {:.1f} s in all\n", ev->training_seconds);
+    if (off_policy.is_object()) {
+      std::cout << fmt::format(
+          "\nlogged online-mode decisions with outcomes: {}; their success {}\n"
+          "  the models' greedy choice, inverse-propensity estimate: IPS {} SNIPS {} ({} matched)\n"
+          "  the rules' choice: IPS {} SNIPS {} ({} matched)\n",
+          off_policy["decisions"].dump(), off_policy["logged_success"].dump(), off_policy["models_greedy"]["ips"].dump(),
+          off_policy["models_greedy"]["snips"].dump(), off_policy["models_greedy"]["matched"].dump(),
+          off_policy["rules"]["ips"].dump(), off_policy["rules"]["snips"].dump(), off_policy["rules"]["matched"].dump());
+    }
     std::cout << (beats ? "routed success >= best single agent\n" : "routed success is BELOW the best single agent\n");
   }
   return beats ? 0 : 1;
@@ -142,9 +195,17 @@ void register_evaluate_command(CLI::App& app) {
   cmd->footer(
       "Trains the model set on k-1 folds of the tasks, recommends an agent for every held-out task\n"
       "among the agents that ran it, and scores the pick by that agent's recorded outcome.\n"
+      "With --db, recommendations the service logged in online mode, joined with the executions\n"
+      "recorded under their recommendation_id, give inverse-propensity estimates of the models'\n"
+      "greedy policy and of the rules (off_policy in --json).\n"
       "Exit status: 0 routed success (no cost weight) >= the best single agent's, 1 below it or\n"
       "training failed, 2 data, objective or config unusable.");
-  cmd->add_option("--data", flags->data, "JSONL file of executions (the API's record shape)")->capture_default_str();
+  cmd->add_option("--data", flags->data, "JSONL file of executions (the API's record shape)")
+      ->capture_default_str()
+      ->each([flags](const std::string&) { flags->data_given = true; });
+  cmd->add_option("--db", flags->db,
+                  "A store: replay its executions (unless --data is given) and estimate policies from its logged "
+                  "online-mode recommendations (inverse propensity)");
   cmd->add_option("--config", flags->config, "YAML config whose models.<name>.parameters.* are used");
   cmd->add_option("--objective", flags->objective,
                   R"(Objective as POST /task/recommend takes it, e.g. '{"cost_weight":0.3}')");
