@@ -15,7 +15,8 @@ namespace agentlearn::ml {
 namespace {
 
 constexpr std::string_view kMagic = "AL-FEATURES";
-constexpr uint32_t kFormat = 1;
+// 2: the selector sees selector_columns() (format 1: every column). Same bytes otherwise.
+constexpr uint32_t kFormat = 2;
 constexpr size_t kGroupWidth = 4;  // rate, log1p(runs), mean log time, mean log cost
 
 // Seeds that keep the hash spaces of the tables apart.
@@ -210,6 +211,11 @@ void FeatureBuilder::compute_layout() {
   for (const auto& k : context_keys_) (k.numeric ? numeric : categorical) += 1;
   task_width_ = kGroupWidth + numeric + kGroupWidth * categorical + 1 + static_cast<size_t>(text_dims_);
   agent_width_ = kGroupWidth * (2 + categorical);
+  selector_columns_.clear();
+  for (size_t j = 0; j < task_width_; ++j) selector_columns_.push_back(j);
+  for (size_t j = task_width_; j < width(); ++j) {
+    if (selector_all_columns_ || (j - task_width_) % kGroupWidth == 0) selector_columns_.push_back(j);  // success rates
+  }
 }
 
 std::vector<std::string> FeatureBuilder::names() const {
@@ -411,8 +417,9 @@ std::string FeatureBuilder::serialize() const {
 }
 
 StatusOr<FeatureBuilder> FeatureBuilder::deserialize(std::string_view blob) {
-  ByteReader r(blob, kMagic, kFormat, kFormat);
+  ByteReader r(blob, kMagic, 1, kFormat);
   FeatureBuilder b;
+  b.selector_all_columns_ = r.version() < 2;
   b.params_.smoothing = r.get<double>();
   b.params_.max_context_keys = r.get<int32_t>();
   b.text_dims_ = r.get<int32_t>();

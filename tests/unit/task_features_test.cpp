@@ -114,6 +114,23 @@ TEST(FeatureBuilder, AgentsWithBetterRecordsGetHigherSuccessFeatures) {
   EXPECT_GT(builder->agent_success_rate("strong", "bug"), builder->agent_success_rate("weak", "bug"));
 }
 
+TEST(FeatureBuilder, SelectorSeesTaskColumnsAndOnlyTheSuccessRatesOfAgentGroups) {
+  auto builder = FeatureBuilder::fit(training_rows(), FeatureParams{.text_dimensions = 2});
+  ASSERT_TRUE(builder.ok());
+  const auto names = builder->names();
+  std::vector<size_t> expected;
+  for (size_t j = 0; j < names.size(); ++j) {
+    const bool agent_group = names[j].starts_with("agent.") || names[j].starts_with("agent_");
+    if (!agent_group || names[j].ends_with(".success_rate")) expected.push_back(j);
+  }
+  EXPECT_EQ(builder->selector_columns(), expected);
+  // Task columns, text included, plus agent, agent_type and agent x repository/difficulty rates.
+  EXPECT_TRUE(std::find(names.begin(), names.end(), "agent.mean_log_cost") != names.end());
+  size_t agent_rates = 0;
+  for (size_t j : builder->selector_columns()) agent_rates += names[j].starts_with("agent") ? 1 : 0;
+  EXPECT_EQ(agent_rates, 4u);
+}
+
 TEST(FeatureBuilder, UnknownAgentTypeAndContextFallBackToPriorsWithoutNaNRates) {
   auto builder = FeatureBuilder::fit(training_rows(), FeatureParams{.text_dimensions = 3});
   ASSERT_TRUE(builder.ok());
@@ -144,6 +161,7 @@ TEST(FeatureBuilder, SerializesToIdenticalFeaturesAndRefusesBadBlobs) {
   std::vector<float> emb = {0.5f, 0.25f};
   EXPECT_TRUE(same_bits(builder->build(q, emb, "weak"), back->build(q, emb, "weak")));
   EXPECT_EQ(back->names(), builder->names());
+  EXPECT_EQ(back->selector_columns(), builder->selector_columns());
   EXPECT_FALSE(FeatureBuilder::deserialize(blob.substr(0, blob.size() - 5)).ok());
   EXPECT_FALSE(FeatureBuilder::deserialize("garbage").ok());
 }
