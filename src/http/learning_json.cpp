@@ -47,13 +47,13 @@ Status text_field(const json& body, const char* name, size_t max_bytes, bool req
 StatusOr<RecommendRequest> parse_recommend_request(std::string_view body) {
   json parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {
-    return Status::Invalid("the body is not valid JSON (or not UTF-8)").with_reason("invalid_json");
+    return Status::Invalid("request body is not valid JSON (or not UTF-8)", "body").with_reason("invalid_json");
   }
   return recommend_request_from_json(parsed);
 }
 
 StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
-  if (!body.is_object()) return Status::Invalid("the body must be a JSON object");
+  if (!body.is_object()) return Status::Invalid("the body must be a JSON object", "body");
   RecommendRequest r;
   std::optional<std::string> text, type;
   if (Status st = text_field(body, "task_description", ExecutionLimits::kMaxDescriptionBytes, true, text); !st.ok()) {

@@ -26,8 +26,10 @@ StatusOr<json> object_body(const RequestContext& ctx, bool empty_is_object) {
   if (body.empty() && empty_is_object) return json::object();
   if (Status st = require_json(ctx.request); !st.ok()) return st;
   json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return Status::Invalid("the body is not valid JSON (or not UTF-8)").with_reason("invalid_json");
-  if (!parsed.is_object()) return Status::Invalid("the body must be a JSON object");
+  if (parsed.is_discarded()) {
+    return Status::Invalid("request body is not valid JSON (or not UTF-8)", "body").with_reason("invalid_json");
+  }
+  if (!parsed.is_object()) return Status::Invalid("the body must be a JSON object", "body");
   return parsed;
 }
 

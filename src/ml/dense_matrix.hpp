@@ -18,6 +18,16 @@ class DenseMatrix {
   DenseMatrix(size_t rows, size_t cols, float fill = 0.f) : rows_(rows), cols_(cols), values_(rows * cols, fill) {}
 
   size_t rows() const { return rows_; }
+  // A copy of the listed columns, in that order.
+  DenseMatrix columns(std::span<const size_t> which) const {
+    DenseMatrix out(rows_, which.size());
+    for (size_t i = 0; i < rows_; ++i) {
+      auto from = row(i);
+      auto to = out.row(i);
+      for (size_t j = 0; j < which.size(); ++j) to[j] = from[which[j]];
+    }
+    return out;
+  }
   size_t cols() const { return cols_; }
   bool empty() const { return rows_ == 0; }
   std::span<float> row(size_t r) {

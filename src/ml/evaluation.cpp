@@ -109,7 +109,10 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
       log_costs[i] = train[i].cost_usd ? static_cast<float>(log_cost(*train[i].cost_usd)) : kMissing;
     }
     t0 = std::chrono::steady_clock::now();
-    auto selector = AgentSelector::train(xtrain, std::span<const bool>(success.get(), train.size()), params.selector);
+    // Trained and asked exactly as the service's model set does (its columns, monotone).
+    auto selector = AgentSelector::train(xtrain.columns(builder->selector_columns()),
+                                         std::span<const bool>(success.get(), train.size()), params.selector,
+                                         builder->selector_monotonicity());
     if (!selector.ok()) return selector.status();
     ev.selector_seconds += seconds_since(t0) / folds;
     t0 = std::chrono::steady_clock::now();
@@ -120,11 +123,12 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
     if (observer) {
       std::unique_ptr<bool[]> test_success(new bool[test.size()]);
       for (size_t i = 0; i < test.size(); ++i) test_success[i] = test[i].success;
-      observer(f, xtrain, std::span<const bool>(success.get(), train.size()), xtest,
+      observer(f, xtrain.columns(builder->selector_columns()), std::span<const bool>(success.get(), train.size()),
+               xtest.columns(builder->selector_columns()),
                std::span<const bool>(test_success.get(), test.size()));
     }
     std::vector<float> p, lt, lc;
-    if (auto st = selector->predict(xtest, p); !st.ok()) return st;
+    if (auto st = selector->predict(xtest.columns(builder->selector_columns()), p); !st.ok()) return st;
     if (auto st = predictor->predict(xtest, lt, lc); !st.ok()) return st;
     for (size_t j = 0; j < test_index.size(); ++j) {
       ev.success_probability[test_index[j]] = p[j];

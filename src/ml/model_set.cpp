@@ -18,17 +18,6 @@ constexpr uint32_t kFormat = 2;  // 2: models may be absent; report says why
 constexpr const char* kModelNames[6] = {"embedding_generator", "task_classifier",       "features",
                                         "agent_selector",      "performance_predictor", "anomaly_detector"};
 
-// The selector's columns of `x` (FeatureBuilder::selector_columns()).
-DenseMatrix gather_columns(const DenseMatrix& x, const std::vector<size_t>& columns) {
-  DenseMatrix out(x.rows(), columns.size());
-  for (size_t i = 0; i < x.rows(); ++i) {
-    auto from = x.row(i);
-    auto to = out.row(i);
-    for (size_t j = 0; j < columns.size(); ++j) to[j] = from[columns[j]];
-  }
-  return out;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -165,12 +154,9 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   sp.threads = params.training_threads;
   // The selector sees its own share of the columns (success rates of the agent groups it
   // can rank by), monotone in every success rate.
-  const std::vector<size_t> columns = set->features_.selector_columns();
-  const std::vector<int> all_monotone = set->features_.success_monotonicity();
-  std::vector<int> monotone;
-  for (size_t j : columns) monotone.push_back(all_monotone[j]);
-  const DenseMatrix xs = gather_columns(x, columns);
-  auto selector = AgentSelector::train(xs, std::span<const bool>(success.get(), rows.size()), sp, monotone);
+  auto selector = AgentSelector::train(x.columns(set->features_.selector_columns()),
+                                       std::span<const bool>(success.get(), rows.size()), sp,
+                                       set->features_.selector_monotonicity());
   if (!selector.ok()) return Status::Invalid("agent_selector: " + selector.status().message());
   set->selector_.emplace(std::move(*selector));
   set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size(), false, {}});
@@ -208,8 +194,7 @@ StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const
   DenseMatrix x(candidates.size(), features_.width());
   for (size_t i = 0; i < candidates.size(); ++i) features_.fill(prepared, candidates[i], x.row(i));
   std::vector<float> p, lt, lc;
-  const DenseMatrix xs = gather_columns(x, features_.selector_columns());
-  if (auto st = selector_->predict(xs, p); !st.ok()) return st;
+  if (auto st = selector_->predict(x.columns(features_.selector_columns()), p); !st.ok()) return st;
   if (auto st = predictor_->predict(x, lt, lc); !st.ok()) return st;
   out.candidates.reserve(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) out.candidates.push_back({candidates[i], p[i], lt[i], lc[i]});

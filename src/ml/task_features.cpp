@@ -249,6 +249,13 @@ std::vector<int> FeatureBuilder::success_monotonicity() const {
   return out;
 }
 
+std::vector<int> FeatureBuilder::selector_monotonicity() const {
+  const std::vector<int> all = success_monotonicity();
+  std::vector<int> out;
+  for (size_t j : selector_columns_) out.push_back(all[j]);
+  return out;
+}
+
 void FeatureBuilder::write_group(const Table& table, const Table* excluded, uint64_t key, double prior_rate,
                                  double prior_log_time, double prior_log_cost, float* out) const {
   static const OutcomeTally kNone;

@@ -121,6 +121,8 @@ class FeatureBuilder {
   // constraint applies to them), which let the trees rank agents by noise in small cells
   // (docs/models.md: mean routed success over five split seeds 0.734 -> 0.739).
   const std::vector<size_t>& selector_columns() const { return selector_columns_; }
+  // success_monotonicity() of the selector's columns, in their order.
+  std::vector<int> selector_monotonicity() const;
   // Context members used, and whether each is numeric.
   struct ContextKey {
     std::string name;

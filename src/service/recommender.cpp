@@ -157,6 +157,8 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.candidates.reserve(ranked.size());
   for (const auto& r : ranked) {
     CandidateAnswer c = all[r.index];
+    // The probability the answer was ranked by: the models' when they chose, else the rules'.
+    if (!use_models) c.success_probability = by_rules[r.index].success_probability;
     c.score = r.score;
     c.within_limits = r.within_limits;
     out.candidates.push_back(std::move(c));
@@ -182,6 +184,9 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   if (!predicted.empty()) predicted = "; " + predicted;
   std::string objective = objective_phrase(req.objective);
   if (!primary.within_limits) objective += " (no candidate is predicted within the limits; this is the closest)";
+  // The rules know success rates only: an objective applies to the models' ranking alone.
+  const std::string rules_objective =
+      req.objective.success_only() ? "" : " (the rules rank by success rate only; the objective applies to the models)";
   if (use_models) {
     std::string choice = out.explored
                              ? fmt::format("Explored {} (online mode picks one of the top {} with probability {:.3g}; "
@@ -194,13 +199,13 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
                                 next);
   } else if (mode == LearningMode::kApprentice && estimate) {
     out.reasoning = fmt::format(
-        "Apprentice mode: the rules chose {} ({}){}; the models (set {}) would choose {} at {} estimated success{}.",
-        primary.agent_id, evidence, objective, active->version, *out.model_agent,
+        "Apprentice mode: the rules chose {} ({}){}; the models (set {}){} would choose {} at {} estimated success{}.",
+        primary.agent_id, evidence, rules_objective, active->version, objective, *out.model_agent,
         percent(by_models[model_ranked.front().index].success_probability),
         *out.model_agent == primary.agent_id ? ", the same agent" : "");
   } else {
     std::string why = estimate ? fmt::format("{} mode", out.mode) : fallback_reason;
-    out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, objective, predicted, next);
+    out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, predicted, rules_objective, next);
   }
 
   out.recommendation_id = new_recommendation_id();
