@@ -1,5 +1,5 @@
 #pragma once
-// Options every client command (record, import, and later recommend, train, status) shares:
+// Options every client command (record, import, recommend, train, status) shares:
 // talk to a server at --url with --token, or work on a store directly with --db.
 #include <CLI/CLI.hpp>
 

@@ -77,6 +77,11 @@ int exit_code_for_http_status(int status) {
   }
 }
 
+std::string describe_status(const Status& st) {
+  if (st.field().empty() || st.message().find(st.field()) != std::string::npos) return st.message();
+  return fmt::format("{} (field {})", st.message(), st.field());
+}
+
 std::optional<bool> parse_boolean_text(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -205,11 +210,6 @@ StatusOr<std::string> build_record_json(const RecordFlags& f) {
 }
 
 void print_error(const std::string& message) { std::cerr << "error: " << message << '\n'; }
-
-std::string describe_status(const Status& st) {
-  if (st.field().empty() || st.message().find(st.field()) != std::string::npos) return st.message();
-  return fmt::format("{} (field {})", st.message(), st.field());
-}
 
 int record_via_store(const RecordFlags& f, Execution execution) {
   auto writer = DirectWriter::open(*f.client.db);

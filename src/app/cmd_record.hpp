@@ -43,6 +43,8 @@ std::string describe_server_error(const ServerError& error);
 // kExitInvalidInput for the answers that blame the input (400, 409, 413, 415, 422),
 // kExitFailure for the rest.
 int exit_code_for_http_status(int status);
+// A Status for a person: its message, and the field to blame when the message does not name it.
+std::string describe_status(const Status& status);
 
 // true/false, 1/0, yes/no (any case, surrounding spaces ignored), as --success and CSV
 // cells accept them; nullopt for anything else.
@@ -62,6 +64,9 @@ class DirectWriter {
   ~DirectWriter();
   // Writes the records as one request and waits until they are committed (or refused).
   WriteOutcome write(std::vector<Execution> records);
+  // The opened store and its writer (for a LearningService working on the store directly).
+  Store& store() { return *store_; }
+  GroupWriter& group_writer() { return *writer_; }
 
  private:
   DirectWriter() = default;

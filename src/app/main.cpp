@@ -7,8 +7,11 @@
 #include "app/cmd_evaluate.hpp"
 #include "app/cmd_evaluate_models.hpp"
 #include "app/cmd_import.hpp"
+#include "app/cmd_recommend.hpp"
 #include "app/cmd_record.hpp"
 #include "app/cmd_serve.hpp"
+#include "app/cmd_status.hpp"
+#include "app/cmd_train.hpp"
 
 int main(int argc, char** argv) {
   // XGBoost trains with OpenMP, whose idle threads busy-wait by default: on a loaded 2-core
@@ -25,12 +28,18 @@ int main(int argc, char** argv) {
   agentlearn::register_serve_command(app);
   agentlearn::register_record_command(app);
   agentlearn::register_import_command(app);
+  agentlearn::register_recommend_command(app);
+  agentlearn::register_train_command(app);
+  agentlearn::register_status_command(app);
   agentlearn::register_evaluate_command(app);
   agentlearn::register_evaluate_models_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // A command's own exit code comes as a RuntimeError; CLI11's usage errors (unknown flag,
+    // a value that does not convert, a missing argument: codes 100 and up) are bad usage, 2.
+    const int code = app.exit(e);
+    return code >= static_cast<int>(CLI::ExitCodes::IncorrectConstruction) ? 2 : code;
   }
   return 0;
 }

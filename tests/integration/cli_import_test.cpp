@@ -1,11 +1,6 @@
 // `agentlearn import` and `agentlearn record` as a user runs them: the real binary as a
 // subprocess, into a SQLite store (--db) and through a real `agentlearn serve`.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,19 +11,16 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli_runner.hpp"
 #include "core/execution.hpp"
 #include "http/client.hpp"
 #include "store/open_store.hpp"
-
-extern char** environ;
 
 namespace agentlearn {
 namespace {
@@ -36,157 +28,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const fs::path kBinary = AGENTLEARN_BINARY;
-const fs::path kSwebench = fs::path(AGENTLEARN_SHARED_DATA) / "swebench-verified" / "executions.jsonl";
+const fs::path kSwebench = testing::swebench_executions();
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::CliProcess;
+using testing::CliRun;
+using testing::describe;
+using testing::slurp;
+using testing::write_file;
 
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
-// A started subprocess; killed (and reaped) when it goes out of scope, whatever the test did.
-class Process {
- public:
-  Process() = default;
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  ~Process() { kill_and_wait(); }
-
-  // stdout and stderr go to files; stdin comes from `stdin_path` (or /dev/null).
-  bool start(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-             const fs::path& stdin_path = "/dev/null") {
-    std::vector<char*> argv;
-    std::string bin = kBinary.string();
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-    return rc == 0;
-  }
-
-  // The exit code, or nullopt if it did not end within `timeout` (it is then killed).
-  std::optional<int> wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (pid_ > 0) {
-      int status = 0;
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill_and_wait();
-        return std::nullopt;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return std::nullopt;
-  }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  void kill_and_wait() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 300; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    ::kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-class CliImport : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(kBinary)) << kBinary;
-    // The shared data belongs to the project: missing is a failure, never a skip.
-    ASSERT_TRUE(fs::exists(kSwebench)) << kSwebench << " is missing (AGENTLEARN_SHARED_DATA)";
-    std::string tmpl = (fs::temp_directory_path() / "agentlearn-cli-import-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  // Runs the binary to completion (at most `timeout`).
-  CliRun run(const std::vector<std::string>& args, const std::string& stdin_text = {},
-          std::chrono::milliseconds timeout = 120s) {
-    fs::path in = "/dev/null";
-    if (!stdin_text.empty()) {
-      in = dir_ / "stdin.txt";
-      write_file(in, stdin_text);
-    }
-    Process p;
-    CliRun r;
-    if (!p.start(args, dir_ / "out.txt", dir_ / "err.txt", in)) {
-      ADD_FAILURE() << "could not start " << kBinary;
-      return r;
-    }
-    auto code = p.wait(timeout);
-    r.out = slurp(dir_ / "out.txt");
-    r.err = slurp(dir_ / "err.txt");
-    if (!code) {
-      ADD_FAILURE() << "timed out: agentlearn " << testing::PrintToString(args) << "\n" << r.err;
-      return r;
-    }
-    r.code = *code;
-    return r;
-  }
-
-  static nlohmann::json parse_json(const CliRun& r) {
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << "\nstderr: " << r.err;
-    return j;
-  }
-
-  std::string db(const std::string& name) const { return "sqlite:" + (dir_ / name).string(); }
-
-  fs::path dir_;
-};
-
-std::string describe(const CliRun& r) { return "exit " + std::to_string(r.code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err; }
+using CliImport = testing::SwebenchCliTest;
 
 TEST_F(CliImport, SwebenchIntoSqliteThenAllDuplicates) {
   std::string url = db("x.db");
@@ -490,7 +340,7 @@ TEST_F(CliImport, RetriesOn503AndSplitsBatchesOn413) {
   for (const auto& entry : log) {
     if (entry.rfind("201/", 0) == 0) stored += std::stoul(entry.substr(4));
   }
-  EXPECT_EQ(stored, 5u) << testing::PrintToString(log);
+  EXPECT_EQ(stored, 5u) << ::testing::PrintToString(log);
 }
 
 TEST_F(CliImport, GivesUpWhenTheServerStaysUnavailableAndReportsAuthErrors) {
@@ -533,7 +383,7 @@ class CliImportServer : public CliImport {
       boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
       std::string port = std::to_string(probe.local_endpoint().port());
       probe.close();
-      server_ = std::make_unique<Process>();
+      server_ = std::make_unique<CliProcess>();
       ASSERT_TRUE(server_->start({"serve", "--host", "127.0.0.1", "--port", port, "--db", db("served.db")},
                                  dir_ / "serve.out", dir_ / "serve.err"));
       std::string candidate = "http://127.0.0.1:" + port;
@@ -556,7 +406,7 @@ class CliImportServer : public CliImport {
     CliImport::TearDown();
   }
 
-  std::unique_ptr<Process> server_;
+  std::unique_ptr<CliProcess> server_;
   std::string url_;
 };
 
