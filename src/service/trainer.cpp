@@ -155,14 +155,24 @@ StatusOr<TrainingJob> Trainer::request(std::string trigger, JobCallback done) {
   return job;
 }
 
+std::optional<uint64_t> Trainer::newest_snapshot() const {
+  auto sets = store_.list_model_sets();
+  if (!sets.ok()) return std::nullopt;
+  if (sets->empty()) return 0;
+  auto summary = nlohmann::json::parse(sets->front().summary_json, nullptr, false);
+  return summary.is_object() ? summary.value("snapshot_executions", uint64_t{0}) : 0;
+}
+
 TrainingState Trainer::state() const {
+  std::optional<uint64_t> newest;
+  if (!has_snapshot()) newest = newest_snapshot();  // before the loop's first check (or no loop)
   std::lock_guard lock(mu_);
   TrainingState s;
   s.running = current_.has_value();
   s.current = current_ ? current_ : pending_;
   s.last = last_;
   s.executions = executions_;
-  s.snapshot_executions = trained_snapshot_.value_or(0);
+  s.snapshot_executions = trained_snapshot_ ? *trained_snapshot_ : newest.value_or(0);
   s.retrain_threshold = options_.retrain_threshold;
   s.enabled = options_.train;
   return s;
@@ -197,16 +207,7 @@ void Trainer::loop() {
       next_check = now + options_.check_interval;
       lock.unlock();
       auto count = store_.count_executions();
-      std::optional<uint64_t> newest;
-      if (!trained_snapshot_) {
-        if (auto sets = store_.list_model_sets(); sets.ok()) {
-          newest = 0;
-          if (!sets->empty()) {
-            auto summary = nlohmann::json::parse(sets->front().summary_json, nullptr, false);
-            if (summary.is_object()) newest = summary.value("snapshot_executions", uint64_t{0});
-          }
-        }
-      }
+      std::optional<uint64_t> newest = trained_snapshot_ ? std::nullopt : newest_snapshot();
       lock.lock();
       if (!trained_snapshot_ && newest) trained_snapshot_ = newest;
       if (count.ok() && trained_snapshot_) {

@@ -73,6 +73,13 @@ class Trainer {
  private:
   void loop();
   Status train(TrainingJob& job);
+  // The snapshot size recorded with the newest stored set (0 when none; nullopt when the
+  // store cannot say). Reads the store: call without mu_ held.
+  std::optional<uint64_t> newest_snapshot() const;
+  bool has_snapshot() const {
+    std::lock_guard lock(mu_);
+    return trained_snapshot_.has_value();
+  }
 
   Store& store_;
   ModelRegistry& models_;

@@ -1,0 +1,134 @@
+// `agentlearn evaluate` as CI and a user run it: the real binary replays the SWE-bench runs
+// through the service's routing, split by task, and must route at least as well as always
+// asking the best single agent (exit 0), report every figure the issue names, refuse a bad
+// objective (exit 2), and estimate policies from a store's logged online-mode decisions.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.hpp"
+#include "store/open_store.hpp"
+
+namespace agentlearn {
+namespace {
+
+using testing::describe;
+using testing::swebench_executions;
+
+class Evaluate : public testing::SwebenchCliTest {};
+
+TEST_F(Evaluate, RoutedSuccessIsAtLeastTheBestSingleAgentsAndEveryFigureIsReported) {
+  auto r = run({"evaluate", "--data", swebench_executions().string(), "--json"}, {}, std::chrono::seconds(300));
+  ASSERT_EQ(r.code, 0) << describe(r);
+  auto j = parse_json(r);
+  for (const char* key : {"routed_success", "routed_cost", "best_single_success", "best_single_cost", "oracle_success",
+                          "random_success", "rules_success", "r2_log_time", "r2_log_cost", "anomaly_auc",
+                          "selector_auc"}) {
+    ASSERT_TRUE(j.contains(key) && j[key].is_number()) << key << " in " << r.out;
+  }
+  EXPECT_EQ(j["tasks"], 500);
+  EXPECT_EQ(j["agents"], 24);
+  EXPECT_EQ(j["best_single_agents"].size(), 5u);
+  EXPECT_GE(j["routed_success"].get<double>(), j["best_single_success"].get<double>());
+  EXPECT_TRUE(j["beats_best_single"].get<bool>());
+  // The bounds a working replay must respect.
+  EXPECT_GT(j["oracle_success"].get<double>(), j["routed_success"].get<double>());
+  EXPECT_GT(j["routed_success"].get<double>(), j["random_success"].get<double>());
+  EXPECT_GT(j["anomaly_auc"].get<double>(), 0.9);
+  // The cost curve: success and cost both fall as the cost weight rises (on the whole).
+  const auto& curve = j["cost_curve"];
+  ASSERT_GE(curve.size(), 5u);
+  EXPECT_EQ(curve[0]["cost_weight"], 0.0);
+  EXPECT_EQ(curve[0]["success"], j["routed_success"]);
+  EXPECT_LT(curve.back()["cost"].get<double>(), curve[0]["cost"].get<double>() / 4);
+  EXPECT_LT(curve.back()["success"].get<double>(), curve[0]["success"].get<double>());
+}
+
+TEST_F(Evaluate, ACostWeightTradesSuccessForCost) {
+  auto r = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "3", "--objective",
+                R"({"cost_weight":0.5})"},
+               {}, std::chrono::seconds(300));
+  // The exit status is about the no-cost-weight point; here the objective's figures matter.
+  ASSERT_TRUE(r.code == 0 || r.code == 1) << describe(r);
+  auto j = parse_json(r);
+  EXPECT_EQ(j["objective"]["cost_weight"], 0.5);
+  EXPECT_LT(j["routed_cost"].get<double>(), j["routed_cost_no_cost_weight"].get<double>() / 2);
+  EXPECT_EQ(j["split"], "3-fold by task_id, seed 42");
+}
+
+TEST_F(Evaluate, UnusableInputExitsTwoSayingWhy) {
+  auto bad_objective = run({"evaluate", "--data", swebench_executions().string(), "--objective", R"({"cost_wieght":1})"});
+  EXPECT_EQ(bad_objective.code, 2) << describe(bad_objective);
+  EXPECT_NE(bad_objective.err.find("objective.cost_wieght"), std::string::npos) << describe(bad_objective);
+  auto not_json = run({"evaluate", "--data", swebench_executions().string(), "--objective", "cheap"});
+  EXPECT_EQ(not_json.code, 2) << describe(not_json);
+  auto missing = run({"evaluate", "--data", (dir_ / "nope.jsonl").string()});
+  EXPECT_EQ(missing.code, 2) << describe(missing);
+  EXPECT_NE(missing.err.find("nope.jsonl"), std::string::npos) << describe(missing);
+  testing::write_file(dir_ / "bad.jsonl", "{\"agent_id\":\"a\"}\n");
+  auto invalid = run({"evaluate", "--data", (dir_ / "bad.jsonl").string()});
+  EXPECT_EQ(invalid.code, 2) << describe(invalid);
+  EXPECT_NE(invalid.err.find("line 1"), std::string::npos) << describe(invalid);
+}
+
+// Logged online-mode decisions joined with the runs that followed give inverse-propensity
+// estimates: here the logging policy explored with propensity 0.5 between two agents, the
+// models' greedy choice was always "good" (which succeeded every time) and the rules' always
+// "bad" (which never did).
+TEST_F(Evaluate, EstimatesPoliciesFromAStoresLoggedDecisions) {
+  const std::string url = db("logged.db");
+  {
+    auto store = open_store(url);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->migrate().ok());
+    std::vector<RecommendationLogRow> log;
+    std::vector<Execution> runs;
+    for (int i = 0; i < 40; ++i) {
+      const bool good = i % 2 == 0;
+      RecommendationLogRow row;
+      row.recommendation_id = "rec-" + std::to_string(i);
+      row.created_us = 1000 + i;
+      row.mode = i < 38 ? "online" : "exploit";  // exploit decisions are not randomised: left out
+      row.model_version = "v1.1.0_20260101T000000Z";
+      row.chosen_agent = good ? "good" : "bad";
+      row.model_agent = "good";
+      row.rules_agent = "bad";
+      row.propensity = 0.5;
+      row.explored = !good;
+      log.push_back(row);
+      Execution e;
+      e.agent_id = row.chosen_agent;
+      e.task_id = "t-" + std::to_string(i);
+      e.execution_time = 10;
+      e.success = good;
+      e.recommendation_id = row.recommendation_id;
+      e.content_hash = "h" + std::to_string(i);
+      e.timestamp_us = 1000 + i;
+      runs.push_back(e);
+    }
+    ASSERT_TRUE((*store)->log_recommendations(log).ok());
+    auto writer = (*store)->open_writer();
+    ASSERT_TRUE(writer.ok());
+    std::vector<const Execution*> ptrs;
+    for (const auto& e : runs) ptrs.push_back(&e);
+    std::vector<int64_t> ids;
+    ASSERT_TRUE((*writer)->begin().ok());
+    ASSERT_TRUE((*writer)->insert(ptrs, 1, ids).ok());
+    ASSERT_TRUE((*writer)->commit().ok());
+  }
+  auto r = run({"evaluate", "--db", url, "--data", swebench_executions().string(), "--folds", "2", "--json"}, {},
+               std::chrono::seconds(300));
+  ASSERT_TRUE(r.code == 0 || r.code == 1) << describe(r);
+  auto j = parse_json(r);
+  const auto& off = j["off_policy"];
+  EXPECT_EQ(off["decisions"], 38) << off.dump();
+  EXPECT_NEAR(off["logged_success"].get<double>(), 0.5, 1e-9);
+  EXPECT_NEAR(off["models_greedy"]["ips"].get<double>(), 1.0, 1e-9);   // (19 x 1/0.5) / 38
+  EXPECT_NEAR(off["models_greedy"]["snips"].get<double>(), 1.0, 1e-9);
+  EXPECT_EQ(off["models_greedy"]["matched"], 19);
+  EXPECT_NEAR(off["rules"]["ips"].get<double>(), 0.0, 1e-9);
+  EXPECT_EQ(j["executions"], 12000);  // --data was replayed, not the store
+}
+
+}  // namespace
+}  // namespace agentlearn
