@@ -169,7 +169,11 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
     out.alternative_agents.push_back(out.candidates[i].agent_id);
   }
   out.confidence = std::clamp(primary.success_probability, 0.0, 1.0);
-  predictions_.labels({out.primary_agent, use_models ? "agent_selector" : "rules"}).inc();
+  // Agents named only in requests are counted as "other": clients must not be able to grow
+  // the metric's label set without bound.
+  const bool known = rules_.read([&](const ml::SuccessRules& r) { return r.knows(out.primary_agent); });
+  predictions_.labels({known ? std::string_view(out.primary_agent) : "other", use_models ? "agent_selector" : "rules"})
+      .inc();
 
   // The sentence: what chose, on what evidence.
   const double rules_rate = by_rules[ranked.front().index].success_probability;
