@@ -5,6 +5,7 @@
 // input refused with the field named, nothing stored, the server fine.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -208,6 +209,34 @@ TEST_P(LearningApiTest, RulesAnswerUntilModelsExistThenTheLoopRetrainsAndTheReco
   EXPECT_EQ(after["primary_agent"], "generalist") << after.dump();
   ASSERT_GE(status["activation_history"].size(), 2u);
   EXPECT_NE(status["activation_history"].back()["reason"].get<std::string>().find("promoted"), std::string::npos);
+
+  // Prometheus sees the active models' figures, the training runs and the predictions.
+  const std::string metrics = call(verb::get, "/metrics").body;
+  for (const char* needle : {"model_accuracy{model_name=\"agent_selector\"}", "model_below_target{model_name=",
+                             "model_training_duration_seconds_count", "model_training_runs_total{outcome=\"promoted\"}",
+                             "learning_predictions_total{agent=\"generalist\",model=\"agent_selector\"}"}) {
+    EXPECT_NE(metrics.find(needle), std::string::npos) << needle;
+  }
+
+  // Swapping sets under load: every answer comes whole from one of the two sets.
+  std::atomic<bool> swapping{true};
+  std::atomic<int> answered{0}, wrong{0};
+  std::thread load([&] {
+    HttpClient client(server_->url());
+    const std::string body = json{{"task_description", kDbText}, {"task_type", "database"}}.dump();
+    while (swapping.load()) {
+      auto r = client.request(verb::post, "/task/recommend", body, "application/json");
+      json a = r.ok() ? json::parse(r->body, nullptr, false) : json();
+      const bool whole = r.ok() && r->status == 200 && a.is_object() && (a["model_version"] == v1 || a["model_version"] == v2) &&
+                         a["candidates"].size() == 3 && !a["fallback"].get<bool>();
+      (whole ? answered : wrong)++;
+    }
+  });
+  for (int i = 0; i < 6; ++i) ok_json(verb::post, "/models/rollback", {{"version", i % 2 ? v2 : v1}});
+  swapping = false;
+  load.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(answered.load(), 0);
 
   // Rollback: the first set serves again and the history says so.
   json rolled = ok_json(verb::post, "/models/rollback", {{"version", v1}});
