@@ -106,6 +106,7 @@ int run_serve(const ServeFlags& flags) {
   service_options.learning.models = c.models;
   LearningService service(**store, writer, registry, service_options);
   boost::asio::thread_pool blocking(2);
+  boost::asio::thread_pool compute(std::max(1u, std::thread::hardware_concurrency()));
 
   http::ServerOptions options;
   options.host = c.host;
@@ -123,7 +124,7 @@ int run_serve(const ServeFlags& flags) {
   options.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
   options.access_log = c.access_log;
   http::ApiLimits limits{.batch_body_limit = c.max_batch_body_bytes, .max_batch_records = c.max_batch_records};
-  http::Server server(std::move(options), http::build_api_router({service, registry, blocking, limits}), registry);
+  http::Server server(std::move(options), http::build_api_router({service, registry, blocking, compute, limits}), registry);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -144,6 +145,7 @@ int run_serve(const ServeFlags& flags) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   blocking.join();
+  compute.join();
   writer.stop();
   spdlog::info("stopped");
   return 0;

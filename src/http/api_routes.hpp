@@ -17,6 +17,9 @@ struct ApiDeps {
   LearningService& service;
   metrics::Registry& registry;
   boost::asio::thread_pool& blocking;  // store reads run here, never on an I/O thread
+  // Model compute (recommendations) runs here: one thread per core, so a recommendation
+  // load uses every core while the I/O threads (cores - 1) keep reading and writing.
+  boost::asio::thread_pool& compute;
   ApiLimits limits;
 };
 

@@ -37,10 +37,11 @@ void handle_recommend(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   if (Status st = require_json(ctx.request); !st.ok()) return respond(error_response(st, ctx));
   auto request = parse_recommend_request(ctx.request.body());
   if (!request.ok()) return respond(error_response(request.status(), ctx));
-  // Model compute only (no store access): answered on the I/O thread.
-  auto answer = deps.service.recommend(*request);
-  if (!answer.ok()) return respond(error_response(answer.status(), ctx));
-  respond(json_ok(200, recommend_answer_json(*answer), ctx));
+  boost::asio::post(deps.compute, [&deps, &ctx, request = std::move(*request), respond = std::move(respond)] {
+    auto answer = deps.service.recommend(request);
+    if (!answer.ok()) return respond(error_response(answer.status(), ctx));
+    respond(json_ok(200, recommend_answer_json(*answer), ctx));
+  });
 }
 
 StatusOr<size_t> size_param(const RequestContext& ctx, const char* name, size_t fallback, size_t lo, size_t hi) {
@@ -75,9 +76,11 @@ void handle_agent_recommendations(ApiDeps& deps, RequestContext& ctx, Responder 
     return respond(error_response(
         Status::Invalid("task_type and context need a task_description", "task_description"), ctx));
   }
-  auto profile = deps.service.agent_profile(*agent, task);
-  if (!profile.ok()) return respond(error_response(profile.status(), ctx));
-  respond(json_ok(200, agent_profile_json(*profile), ctx));
+  boost::asio::post(deps.compute, [&deps, &ctx, agent = *agent, task = std::move(task), respond = std::move(respond)] {
+    auto profile = deps.service.agent_profile(agent, task);
+    if (!profile.ok()) return respond(error_response(profile.status(), ctx));
+    respond(json_ok(200, agent_profile_json(*profile), ctx));
+  });
 }
 
 void handle_get_mode(ApiDeps& deps, RequestContext& ctx, Responder respond) {

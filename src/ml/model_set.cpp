@@ -186,7 +186,8 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
 
 StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const std::string> candidates) const {
   TaskEstimate out;
-  out.embedding = embed(task.description);
+  // Doc2Vec inference is a sixth of a recommendation's CPU: only when the features use it.
+  if (features_.embedding_width() > 0) out.embedding = embed(task.description);
   std::string type = effective_task_type(task, &out.category, &out.category_probability);
   TaskQuery typed = task;
   typed.task_type = type;

@@ -39,7 +39,7 @@ struct CandidateEstimate {
 };
 
 struct TaskEstimate {
-  std::vector<float> embedding;
+  std::vector<float> embedding;  // empty unless the features use it (text_dimensions > 0)
   std::string category;  // the classifier's task_type for the text
   double category_probability = 0;
   std::vector<CandidateEstimate> candidates;  // in the order asked

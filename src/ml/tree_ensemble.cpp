@@ -71,18 +71,20 @@ StatusOr<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view json) {
   return e;
 }
 
+float TreeEnsemble::finish(float margin) const { return logistic_ ? 1.0f / (1.0f + std::exp(-margin)) : margin; }
+
 float TreeEnsemble::predict(std::span<const float> row) const {
   float margin = base_margin_;
+  for (int32_t root : roots_) margin += leaf_of(root, row.data()).value;
+  return finish(margin);
+}
+
+void TreeEnsemble::predict(const float* data, size_t rows, float* out) const {
+  for (size_t r = 0; r < rows; ++r) out[r] = base_margin_;
   for (int32_t root : roots_) {
-    const Node* n = &nodes_[static_cast<size_t>(root)];
-    while (n->feature >= 0) {
-      const float v = row[static_cast<size_t>(n->feature)];
-      const bool go_left = std::isnan(v) ? n->default_left : v < n->value;
-      n = &nodes_[static_cast<size_t>(go_left ? n->left : n->right)];
-    }
-    margin += n->value;
+    for (size_t r = 0; r < rows; ++r) out[r] += leaf_of(root, data + r * features_).value;
   }
-  return logistic_ ? 1.0f / (1.0f + std::exp(-margin)) : margin;
+  for (size_t r = 0; r < rows; ++r) out[r] = finish(out[r]);
 }
 
 }  // namespace agentlearn::ml

@@ -125,7 +125,7 @@ Status XgbModel::predict(const float* data, size_t rows, size_t cols, std::vecto
     return Status::Internal("expected " + std::to_string(features_) + " features, got " + std::to_string(cols));
   }
   out.resize(rows);
-  for (size_t r = 0; r < rows; ++r) out[r] = trees_->predict(std::span<const float>(data + r * cols, cols));
+  trees_->predict(data, rows, out.data());
   return {};
 }
 

@@ -30,8 +30,9 @@ struct LearningOptions {
   std::chrono::milliseconds model_poll_interval{10'000};
   // Whether this process trains (a replica may only serve).
   bool train = true;
-  // Nice value of the trainer thread (and the OpenMP threads it starts).
-  int trainer_nice = 10;
+  // Nice value of the trainer thread (and the OpenMP threads it starts) where the idle
+  // scheduling class (its default) is refused.
+  int trainer_nice = 19;
   ml::ModelParams models;
 };
 

@@ -54,7 +54,7 @@ class OpenApiRoutes : public ::testing::Test {
     registry_ = new metrics::Registry();
     service_ = new LearningService(*store_, *writer_, *registry_);
     pool_ = new boost::asio::thread_pool(1);
-    router_ = new http::Router(http::build_api_router({*service_, *registry_, *pool_, {}}));
+    router_ = new http::Router(http::build_api_router({*service_, *registry_, *pool_, *pool_, {}}));
 
     const std::string text = read_file(AGENTLEARN_SOURCE_DIR "/docs/openapi.json");
     doc_ = new json(json::parse(text, nullptr, /*allow_exceptions=*/false));
