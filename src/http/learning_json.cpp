@@ -107,35 +107,91 @@ StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
   return r;
 }
 
-json recommend_answer_json(const RecommendAnswer& a) {
-  json candidates = json::array();
-  for (const auto& c : a.candidates) {
-    candidates.push_back({{"agent_id", c.agent_id},
-                          {"success_probability", number(c.success_probability)},
-                          {"predicted_execution_time", optional(c.predicted_execution_time)},
-                          {"predicted_cost", optional(c.predicted_cost)},
-                          {"score", number(c.score)},
-                          {"samples", c.samples},
-                          {"within_limits", c.within_limits}});
+namespace {
+// JSON number text; null for NaN and infinities (JSON has neither).
+void append_number(std::string& out, double v) {
+  if (std::isfinite(v)) {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  } else {
+    out += "null";
   }
-  json category = nullptr;
-  if (a.category) category = {{"label", *a.category}, {"probability", number(a.category_probability)}};
-  return {{"primary_agent", a.primary_agent},
-          {"alternative_agents", a.alternative_agents},
-          {"confidence", number(a.confidence)},
-          {"reasoning", a.reasoning},
-          {"task_category", category},
-          {"candidates", candidates},
-          {"similar_tasks", json::array()},
-          {"model_version", optional(a.model_version)},
-          {"mode", a.mode},
-          {"explored", a.explored},
-          {"propensity", number(a.propensity)},
-          {"model_choice", optional(a.model_agent)},
-          {"rules_choice", a.rules_agent},
-          {"fallback", a.fallback},
-          {"recommendation_id", a.recommendation_id}};
 }
+void append_optional(std::string& out, const std::optional<double>& v) {
+  if (v) {
+    append_number(out, *v);
+  } else {
+    out += "null";
+  }
+}
+void append_optional(std::string& out, const std::optional<std::string>& v) {
+  if (v) {
+    append_json_string(out, *v);
+  } else {
+    out += "null";
+  }
+}
+}  // namespace
+
+// Written directly rather than through nlohmann::json: the answer is the hot path's output
+// (24 candidates, ~6 KB), and building a json tree of it was an eighth of a recommendation's
+// CPU with its allocations (perf, bench/load/learning.sh).
+std::string recommend_answer_body(const RecommendAnswer& a) {
+  std::string out;
+  out.reserve(512 + 220 * a.candidates.size() + a.reasoning.size());
+  out += "{\"primary_agent\":";
+  append_json_string(out, a.primary_agent);
+  out += ",\"alternative_agents\":[";
+  for (size_t i = 0; i < a.alternative_agents.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, a.alternative_agents[i]);
+  }
+  out += "],\"confidence\":";
+  append_number(out, a.confidence);
+  out += ",\"reasoning\":";
+  append_json_string(out, a.reasoning);
+  out += ",\"task_category\":";
+  if (a.category) {
+    out += "{\"label\":";
+    append_json_string(out, *a.category);
+    out += ",\"probability\":";
+    append_number(out, a.category_probability);
+    out += '}';
+  } else {
+    out += "null";
+  }
+  out += ",\"candidates\":[";
+  for (size_t i = 0; i < a.candidates.size(); ++i) {
+    const CandidateAnswer& c = a.candidates[i];
+    if (i) out += ',';
+    out += "{\"agent_id\":";
+    append_json_string(out, c.agent_id);
+    out += ",\"success_probability\":";
+    append_number(out, c.success_probability);
+    out += ",\"predicted_execution_time\":";
+    append_optional(out, c.predicted_execution_time);
+    out += ",\"predicted_cost\":";
+    append_optional(out, c.predicted_cost);
+    out += ",\"score\":";
+    append_number(out, c.score);
+    fmt::format_to(std::back_inserter(out), ",\"samples\":{},\"within_limits\":{}}}", c.samples, c.within_limits);
+  }
+  out += "],\"similar_tasks\":[],\"model_version\":";
+  append_optional(out, a.model_version);
+  out += ",\"mode\":";
+  append_json_string(out, a.mode);
+  fmt::format_to(std::back_inserter(out), ",\"explored\":{},\"propensity\":", a.explored);
+  append_number(out, a.propensity);
+  out += ",\"model_choice\":";
+  append_optional(out, a.model_agent);
+  out += ",\"rules_choice\":";
+  append_json_string(out, a.rules_agent);
+  fmt::format_to(std::back_inserter(out), ",\"fallback\":{},\"recommendation_id\":", a.fallback);
+  append_json_string(out, a.recommendation_id);
+  out += '}';
+  return out;
+}
+
+json recommend_answer_json(const RecommendAnswer& a) { return json::parse(recommend_answer_body(a)); }
 
 json agent_profile_json(const AgentProfile& p) {
   auto types = [](const std::vector<TypeRecord>& v) {

@@ -21,6 +21,8 @@ StatusOr<RecommendRequest> parse_recommend_request(std::string_view body);
 // The same from an already parsed object (the CLI builds one from flags).
 StatusOr<RecommendRequest> recommend_request_from_json(const nlohmann::json& body);
 
+// The answer as the response body (the hot path), and the same as a json value.
+std::string recommend_answer_body(const RecommendAnswer& a);
 nlohmann::json recommend_answer_json(const RecommendAnswer& a);
 nlohmann::json agent_profile_json(const AgentProfile& p);
 nlohmann::json models_status_json(const ModelsStatus& s, const LearningOptions& options);

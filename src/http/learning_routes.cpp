@@ -40,7 +40,7 @@ void handle_recommend(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   boost::asio::post(deps.compute, [&deps, &ctx, request = std::move(*request), respond = std::move(respond)] {
     auto answer = deps.service.recommend(request);
     if (!answer.ok()) return respond(error_response(answer.status(), ctx));
-    respond(json_ok(200, recommend_answer_json(*answer), ctx));
+    respond(json_response(200, recommend_answer_body(*answer), ctx.request));
   });
 }
 
