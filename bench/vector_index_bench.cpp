@@ -2,11 +2,21 @@
 // memory, on the issue 5 data sets:
 //   clustered: N synthetic 256-d unit vectors around 1,000 random centres (Gaussian noise,
 //              sd 0.3/sqrt(256) per coordinate, then normalised), queries drawn the same way;
-//   random:    uniform random unit vectors (the worst case: no structure to exploit).
-// Recall is measured on the first --oracle queries (exact search over 1M is ~0.1 s a query);
-// latency on all --queries, one at a time on one thread.
+//   random:    uniform random unit vectors (the worst case: no structure to exploit);
+//   debian:    (with --debian) the Doc2Vec embeddings of the 9,760 debian-packages texts:
+//              the model trained (default params) on the 7,830 train texts, their trained doc
+//              vectors plus the inferred vectors of the 1,930 test texts indexed, as the
+//              service stores them; queries = the test texts' vectors (each is in the index,
+//              as for GET /tasks/similar?task_id=);
+//   debian-heldout: the same model, only the train doc vectors indexed, queries = the
+//              test texts' inferred vectors (unseen texts, as for ?q=TEXT).
+//              Texts with no vocabulary word (zero vector, refused by the index) are left out.
+// Recall is measured on the first --oracle queries (exact search over 1M is ~0.1 s a query;
+// on the debian sets on every query); latency on all --queries (debian: all test texts), one
+// at a time on one thread.
 // Run: build/bench/vector_index_bench [--n=1000000] [--random-n=100000] [--queries=1000]
 //      [--oracle=200] [--threads=2] [--ef=32,64,100,128] [--skip-clustered] [--skip-random]
+//      [--debian] [--data=DIR (default the shared data folder)]
 // (A main of its own: a table of recall against ef reads better than Google Benchmark rows.)
 #include <fmt/format.h>
 
@@ -16,12 +26,16 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
+#include "app/evaluation_data.hpp"
 #include "index/vector_index.hpp"
+#include "ml/doc2vec.hpp"
+#include "ml/tokenizer.hpp"
 
 namespace {
 
@@ -39,6 +53,8 @@ struct Args {
   std::vector<size_t> efs{32, 64, 100, 128};
   bool clustered = true;
   bool random = true;
+  bool debian = false;
+  std::string data_dir = AGENTLEARN_SHARED_DATA;
 };
 
 Args parse(int argc, char** argv) {
@@ -63,6 +79,8 @@ Args parse(int argc, char** argv) {
       }
     } else if (s == "--skip-clustered") a.clustered = false;
     else if (s == "--skip-random") a.random = false;
+    else if (s == "--debian") a.debian = true;
+    else if (auto v7 = val("--data="); !v7.empty()) a.data_dir = v7;
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       std::exit(2);
@@ -166,6 +184,57 @@ void run(const std::string& name, const std::vector<float>& data, const std::vec
   }
 }
 
+// Appends v to rows when it is not the zero vector (a text without any vocabulary word);
+// returns whether it did.
+bool append_nonzero(std::vector<float>& rows, std::span<const float> v) {
+  if (std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; })) return false;
+  rows.insert(rows.end(), v.begin(), v.end());
+  return true;
+}
+
+void run_debian(const Args& a) {
+  auto texts = agentlearn::load_debian_packages(a.data_dir);
+  if (!texts.ok()) {
+    std::fprintf(stderr, "%s\n", texts.status().message().c_str());
+    std::exit(1);
+  }
+  std::vector<std::vector<std::string>> docs;
+  docs.reserve(texts->train_texts.size());
+  for (const auto& t : texts->train_texts) docs.push_back(agentlearn::ml::tokenize(t));
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = agentlearn::ml::Doc2Vec::train(docs, agentlearn::ml::Doc2VecParams{});
+  if (!model.ok()) {
+    std::fprintf(stderr, "%s\n", model.status().message().c_str());
+    std::exit(1);
+  }
+  if (size_t(model->dimensions()) != kDims) {
+    std::fprintf(stderr, "Doc2Vec gives %d dimensions, the bench wants %zu\n", model->dimensions(), kDims);
+    std::exit(1);
+  }
+  const double train_s = seconds_since(t0);
+
+  std::vector<float> train_rows, test_rows;
+  size_t train_zero = 0, test_zero = 0;
+  for (size_t i = 0; i < model->doc_count(); ++i) train_zero += !append_nonzero(train_rows, model->doc_vector(i));
+  t0 = std::chrono::steady_clock::now();
+  for (const auto& t : texts->test_texts) {
+    auto v = model->infer(agentlearn::ml::tokenize(t));
+    test_zero += !append_nonzero(test_rows, v);
+  }
+  const double infer_s = seconds_since(t0);
+  fmt::print("debian: Doc2Vec trained on {} texts in {:.1f} s; {} test texts inferred in {:.1f} s; "
+             "zero vectors left out: {} train, {} test\n",
+             texts->train_texts.size(), train_s, texts->test_texts.size(), infer_s, train_zero, test_zero);
+  std::fflush(stdout);
+
+  Args da = a;
+  da.queries = da.oracle = test_rows.size() / kDims;
+  std::vector<float> all = train_rows;
+  all.insert(all.end(), test_rows.begin(), test_rows.end());
+  run("debian", all, test_rows, da);
+  run("debian-heldout", train_rows, test_rows, da);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,5 +251,6 @@ int main(int argc, char** argv) {
     auto queries = draw(a.queries, {}, rng);
     run("random", data, queries, a);
   }
+  if (a.debian) run_debian(a);
   return 0;
 }
