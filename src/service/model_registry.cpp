@@ -8,6 +8,18 @@
 
 namespace agentlearn {
 
+namespace {
+std::shared_ptr<ActiveModels> make_active(std::shared_ptr<const ml::ModelSet> set, const ModelSetRecord& record,
+                                          int64_t activated_us) {
+  auto a = std::make_shared<ActiveModels>();
+  a->set = std::move(set);
+  a->version = record.version;
+  a->summary_json = record.summary_json;
+  a->activated_us = activated_us;
+  return a;
+}
+}  // namespace
+
 ModelRegistry::ModelRegistry(Store& store, metrics::Registry& registry) : store_(store), registry_(registry) {}
 
 std::shared_ptr<const ActiveModels> ModelRegistry::active() const {
@@ -39,13 +51,7 @@ void ModelRegistry::publish(std::shared_ptr<const ActiveModels> next) {
 StatusOr<std::shared_ptr<const ActiveModels>> ModelRegistry::load(const ModelSetRecord& record) {
   auto set = ml::ModelSet::deserialize(record.blob);
   if (!set.ok()) return Status::Internal("model set " + record.version + " cannot be loaded: " + set.status().message());
-  auto a = std::make_shared<ActiveModels>();
-  a->set = std::move(*set);
-  a->version = record.version;
-  a->summary_json = record.summary_json;
-  auto summary = nlohmann::json::parse(record.summary_json, nullptr, false);
-  if (summary.is_object()) a->snapshot_executions = summary.value("snapshot_executions", uint64_t{0});
-  return std::shared_ptr<const ActiveModels>(std::move(a));
+  return std::shared_ptr<const ActiveModels>(make_active(std::move(*set), record, 0));
 }
 
 StatusOr<bool> ModelRegistry::sync_from_store() {
@@ -99,14 +105,7 @@ Status ModelRegistry::activate_trained(std::shared_ptr<const ml::ModelSet> set, 
   act.activated_us = now_us();
   act.reason = std::string(reason);
   if (Status st = store_.record_activation(act); !st.ok()) return st;
-  auto a = std::make_shared<ActiveModels>();
-  a->set = std::move(set);
-  a->version = record.version;
-  a->summary_json = record.summary_json;
-  a->activated_us = act.activated_us;
-  auto summary = nlohmann::json::parse(record.summary_json, nullptr, false);
-  if (summary.is_object()) a->snapshot_executions = summary.value("snapshot_executions", uint64_t{0});
-  publish(std::move(a));
+  publish(make_active(std::move(set), record, act.activated_us));
   spdlog::info("model set {} is active ({})", record.version, reason);
   return Status::Ok();
 }

@@ -21,7 +21,6 @@ struct ActiveModels {
   std::string version;       // v<semver>_<UTC time>
   std::string summary_json;  // as stored: metrics, samples, parameters
   int64_t activated_us = 0;
-  uint64_t snapshot_executions = 0;  // executions in the store when its training began
 };
 
 class ModelRegistry {

@@ -108,9 +108,11 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   // Every candidate as the rules and (if available) the models see it.
   std::vector<CandidateAnswer> all(candidates.size());
   std::vector<ml::CandidateScoreInput> by_rules(candidates.size()), by_models;
+  std::vector<char> known(candidates.size());  // seen in executions (bounds the metric's labels)
   rules_.read([&](const ml::SuccessRules& r) {
     for (size_t i = 0; i < candidates.size(); ++i) {
       all[i].agent_id = candidates[i];
+      known[i] = r.knows(candidates[i]);
       all[i].samples = r.samples(candidates[i], type);
       by_rules[i] = {r.rate(candidates[i], type), NAN, NAN};
       all[i].success_probability = by_rules[i].success_probability;
@@ -171,8 +173,9 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.confidence = std::clamp(primary.success_probability, 0.0, 1.0);
   // Agents named only in requests are counted as "other": clients must not be able to grow
   // the metric's label set without bound.
-  const bool known = rules_.read([&](const ml::SuccessRules& r) { return r.knows(out.primary_agent); });
-  predictions_.labels({known ? std::string_view(out.primary_agent) : "other", use_models ? "agent_selector" : "rules"})
+  predictions_
+      .labels({known[ranked.front().index] ? std::string_view(out.primary_agent) : "other",
+               use_models ? "agent_selector" : "rules"})
       .inc();
 
   // The sentence: what chose, on what evidence.
