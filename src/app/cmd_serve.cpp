@@ -13,6 +13,7 @@
 #include "http/server.hpp"
 #include "metrics/registry.hpp"
 #include "service/demo_workload.hpp"
+#include "core/hash.hpp"
 #include "service/learning_service.hpp"
 #include "store/group_writer.hpp"
 #include "store/open_store.hpp"
@@ -64,6 +65,23 @@ Status fill_demo(Store& store, GroupWriter& writer) {
   return Status::Ok();
 }
 
+// Where the similar-task index is saved unless configured: beside a SQLite file; for
+// PostgreSQL under ./data, named by a hash of the URL so two databases never share a file
+// (and a file that does not match its database is rebuilt anyway).
+std::string default_similarity_index_file(const std::string& database) {
+  std::string_view url = database;
+  if (url.starts_with("sqlite:")) {
+    url.remove_prefix(7);
+    if (url.starts_with("//")) url.remove_prefix(2);
+    if (url == ":memory:" || url.empty()) return {};
+    return std::string(url) + ".similar.hnsw";
+  }
+  if (url.ends_with(".db")) return std::string(url) + ".similar.hnsw";
+  ContentHasher h;
+  h.add(url);
+  return "data/similar-" + h.hex().substr(0, 16) + ".hnsw";
+}
+
 int run_serve(const ServeFlags& flags) {
   auto config = load_config(flags.config_file, process_environment(), flags.overrides);
   if (!config.ok()) {
@@ -104,6 +122,9 @@ int run_serve(const ServeFlags& flags) {
   ServiceOptions service_options;
   service_options.learning = c.learning;
   service_options.learning.models = c.models;
+  if (!service_options.learning.similarity.index_file_set) {
+    service_options.learning.similarity.index_file = default_similarity_index_file(c.database);
+  }
   LearningService service(**store, writer, registry, service_options);
   boost::asio::thread_pool blocking(2);
   boost::asio::thread_pool compute(std::max(1u, std::thread::hardware_concurrency()));

@@ -144,6 +144,24 @@ Status apply_learning(const std::string& path, const YAML::Node& root, LearningO
   l.check_interval = std::chrono::milliseconds(static_cast<int64_t>(check * 1000));
   l.model_poll_interval = std::chrono::milliseconds(static_cast<int64_t>(poll * 1000));
   l.min_training_executions = static_cast<size_t>(min_rows);
+  double ef = static_cast<double>(l.similarity.hnsw.ef_search);
+  double recommend_k = static_cast<double>(l.similarity.recommend_k);
+  for (Status st : {number("similarity_threshold", -1, 1, l.similarity.threshold),
+                    number("similarity_ef_search", 1, 10000, ef),
+                    number("similar_tasks_in_recommendations", 0, 100, recommend_k)}) {
+    if (!st.ok()) return st;
+  }
+  l.similarity.hnsw.ef_search = static_cast<size_t>(ef);
+  l.similarity.recommend_k = static_cast<size_t>(recommend_k);
+  if (root["similarity_index_file"]) {
+    try {
+      l.similarity.index_file = root["similarity_index_file"].as<std::string>();
+      l.similarity.index_file_set = true;
+    } catch (const YAML::Exception&) {
+      return Status::Invalid(fmt::format("config file '{}': similarity_index_file must be a path", path),
+                             "similarity_index_file");
+    }
+  }
   if (root["train"]) {
     try {
       l.train = root["train"].as<bool>();
@@ -177,7 +195,8 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins",
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
       "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
-      "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train"};
+      "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
+      "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();

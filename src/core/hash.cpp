@@ -48,4 +48,10 @@ std::string ContentHasher::hex() const {
   return buf;
 }
 
+uint64_t ContentHasher::digest64() const {
+  uint64_t h = a_ ^ (b_ * kMulB);
+  h ^= h >> 31;
+  return h;
+}
+
 }  // namespace agentlearn

@@ -14,6 +14,8 @@ class ContentHasher {
   void add(std::string_view field);
   void add_tag(char tag) { add(std::string_view(&tag, 1)); }
   std::string hex() const;
+  // The two lanes folded to 64 bits, for keys (not for content identity: use hex()).
+  uint64_t digest64() const;
 
  private:
   void mix(const void* data, size_t n);

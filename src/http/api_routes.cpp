@@ -59,11 +59,22 @@ void handle_health(ApiDeps& deps, RequestContext& ctx, Responder respond) {
     set.clear();
     append_json_string(set, h.models->version);
   }
+  const SimilarityStatus& sim = h.similarity;
+  std::string similar = fmt::format(
+      "{{\"ready\":{},\"building\":{},\"embedding_version\":", sim.ready, sim.building);
+  append_json_string(similar, sim.embedding_version);
+  fmt::format_to(std::back_inserter(similar),
+                 ",\"indexed_tasks\":{},\"memory_bytes\":{},\"embedded_through_id\":{},"
+                 "\"embeddings_computed\":{},\"last_build_seconds\":{:.3f},\"last_build_source\":\"{}\"}}",
+                 sim.indexed_tasks, sim.memory_bytes, sim.embedded_through_id, sim.embedded_total,
+                 sim.last_build_seconds, sim.last_build_source);
   std::string body = fmt::format(
       "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":{},\"database\":\"{}\",\"backend\":\"{}\","
-      "\"uptime_seconds\":{:.3f},\"model_set\":{},\"models_loaded\":{}}}",
+      "\"vector_storage\":\"{}\",\"uptime_seconds\":{:.3f},\"model_set\":{},\"models_loaded\":{},"
+      "\"similar_tasks\":{}}}",
       h.store_connected ? "healthy" : "degraded", AGENTLEARN_VERSION, h.models ? "true" : "false",
-      h.store_connected ? "connected" : "disconnected", h.backend, h.uptime_seconds, set, models);
+      h.store_connected ? "connected" : "disconnected", h.backend, to_string(h.vector_storage), h.uptime_seconds,
+      set, models, similar);
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");

@@ -130,7 +130,46 @@ void append_optional(std::string& out, const std::optional<std::string>& v) {
     out += "null";
   }
 }
+// One similar task as /tasks/similar and a recommendation's similar_tasks list it.
+void append_similar_task(std::string& out, const SimilarTask& t) {
+  out += "{\"task_id\":";
+  append_json_string(out, t.task_id);
+  out += ",\"task_description\":";
+  append_json_string(out, t.description);
+  out += ",\"similarity\":";
+  append_number(out, t.similarity);
+  fmt::format_to(std::back_inserter(out), ",\"total_executions\":{},\"executions\":[", t.total_runs);
+  for (size_t i = 0; i < t.runs.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"agent_id\":";
+    append_json_string(out, t.runs[i].agent_id);
+    fmt::format_to(std::back_inserter(out), ",\"success\":{},\"execution_time\":", t.runs[i].success);
+    append_number(out, t.runs[i].execution_time);
+    out += '}';
+  }
+  out += "]}";
+}
+
+void append_similar_tasks(std::string& out, const std::vector<SimilarTask>& tasks) {
+  out += '[';
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (i) out += ',';
+    append_similar_task(out, tasks[i]);
+  }
+  out += ']';
+}
 }  // namespace
+
+std::string similar_answer_body(const SimilarAnswer& a) {
+  std::string out = "{\"results\":";
+  append_similar_tasks(out, a.results);
+  out += ",\"embedding_version\":";
+  append_json_string(out, a.embedding_version);
+  out += ",\"source\":";
+  append_json_string(out, a.source);
+  out += '}';
+  return out;
+}
 
 // Written directly rather than through nlohmann::json: the answer is the hot path's output
 // (24 candidates, ~6 KB), and building a json tree of it was an eighth of a recommendation's
@@ -175,7 +214,9 @@ std::string recommend_answer_body(const RecommendAnswer& a) {
     append_number(out, c.score);
     fmt::format_to(std::back_inserter(out), ",\"samples\":{},\"within_limits\":{}}}", c.samples, c.within_limits);
   }
-  out += "],\"similar_tasks\":[],\"model_version\":";
+  out += "],\"similar_tasks\":";
+  append_similar_tasks(out, a.similar_tasks);
+  out += ",\"model_version\":";
   append_optional(out, a.model_version);
   out += ",\"mode\":";
   append_json_string(out, a.mode);

@@ -23,6 +23,8 @@ StatusOr<RecommendRequest> recommend_request_from_json(const nlohmann::json& bod
 
 // The answer as the response body (the hot path), and the same as a json value.
 std::string recommend_answer_body(const RecommendAnswer& a);
+// GET /tasks/similar: {"results":[...], "embedding_version", "source"}.
+std::string similar_answer_body(const SimilarAnswer& a);
 nlohmann::json recommend_answer_json(const RecommendAnswer& a);
 nlohmann::json agent_profile_json(const AgentProfile& p);
 nlohmann::json models_status_json(const ModelsStatus& s, const LearningOptions& options);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <simdjson.h>
+
 #include <boost/asio/post.hpp>
 #include <charconv>
 
@@ -181,6 +183,54 @@ void handle_anomalies(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   });
 }
 
+// The longest q accepted: a task description, not a document (the request line is bounded
+// anyway; this names the field instead of failing the whole request).
+constexpr size_t kMaxQueryText = 8192;
+
+void handle_similar_tasks(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+  auto bad = [&](std::string message, const char* field) {
+    respond(error_response(Status::Invalid(std::move(message), field), ctx));
+  };
+  SimilarQuery q;
+  const std::string* text = ctx.query_param("q");
+  const std::string* task = ctx.query_param("task_id");
+  if ((text == nullptr) == (task == nullptr)) {
+    return bad("give exactly one of q (a task description) and task_id (a stored task)", "q");
+  }
+  if (text != nullptr) {
+    if (text->empty()) return bad("q must not be empty", "q");
+    if (text->size() > kMaxQueryText) return bad(fmt::format("q is longer than {} bytes", kMaxQueryText), "q");
+    if (!simdjson::validate_utf8(text->data(), text->size())) return bad("q is not valid UTF-8", "q");
+    q.text = *text;
+  } else {
+    if (task->empty()) return bad("task_id must not be empty", "task_id");
+    if (!simdjson::validate_utf8(task->data(), task->size())) return bad("task_id is not valid UTF-8", "task_id");
+    q.task_id = *task;
+  }
+  auto k = size_param(ctx, "k", 10, 1, 1000);
+  if (!k.ok()) return respond(error_response(k.status(), ctx));
+  q.k = *k;
+  if (const std::string* v = ctx.query_param("min_similarity")) {
+    double m = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), m);
+    if (ec != std::errc() || p != v->data() + v->size() || !(m >= -1 && m <= 1)) {
+      return bad("min_similarity must be a number from -1 to 1", "min_similarity");
+    }
+    q.min_similarity = m;
+  }
+  if (const std::string* source = ctx.query_param("source")) {
+    if (*source != "index" && *source != "database") {
+      return bad("source must be index (the service's HNSW index) or database (pgvector)", "source");
+    }
+    q.database = *source == "database";
+  }
+  boost::asio::post(deps.compute, [&deps, &ctx, q = std::move(q), respond = std::move(respond)] {
+    auto answer = deps.service.similar_tasks(q);
+    if (!answer.ok()) return respond(error_response(answer.status(), ctx));
+    respond(json_response(200, similar_answer_body(*answer), ctx.request));
+  });
+}
+
 }  // namespace
 
 void add_learning_routes(Router& r, std::shared_ptr<ApiDeps> deps) {
@@ -196,6 +246,7 @@ void add_learning_routes(Router& r, std::shared_ptr<ApiDeps> deps) {
   r.add(verb::get, "/models/status", bind(handle_models_status), {.role = Role::kRead});
   r.add(verb::post, "/models/rollback", bind(handle_rollback), {.role = Role::kAdmin});
   r.add(verb::get, "/anomalies", bind(handle_anomalies), {.role = Role::kRead});
+  r.add(verb::get, "/tasks/similar", bind(handle_similar_tasks), {.role = Role::kRead});
 }
 
 }  // namespace agentlearn::http

@@ -242,6 +242,19 @@ StatusOr<std::vector<Neighbor>> ExactIndex::search(std::span<const float> query,
   return out;
 }
 
+bool ExactIndex::contains(uint64_t id) const {
+  std::shared_lock lock(s_->mu);
+  return s_->slots.count(id) != 0;
+}
+
+std::vector<float> ExactIndex::vector(uint64_t id) const {
+  std::shared_lock lock(s_->mu);
+  auto it = s_->slots.find(id);
+  if (it == s_->slots.end()) return {};
+  auto first = s_->data.begin() + static_cast<std::ptrdiff_t>(it->second * dims_);
+  return {first, first + static_cast<std::ptrdiff_t>(dims_)};
+}
+
 size_t ExactIndex::size() const {
   std::shared_lock lock(s_->mu);
   return s_->ids.size();
@@ -449,6 +462,19 @@ StatusOr<std::vector<Neighbor>> HnswIndex::search(std::span<const float> query, 
   }
   order_and_trim(out, k, min_similarity);
   return out;
+}
+
+bool HnswIndex::contains(uint64_t id) const {
+  std::lock_guard writer(s_->writer);
+  return s_->contains_live(id);
+}
+
+std::vector<float> HnswIndex::vector(uint64_t id) const {
+  std::lock_guard writer(s_->writer);
+  auto it = s_->graph->label_lookup_.find(id);
+  if (it == s_->graph->label_lookup_.end() || s_->graph->isMarkedDeleted(it->second)) return {};
+  const auto* data = reinterpret_cast<const float*>(s_->graph->getDataByInternalId(it->second));
+  return {data, data + dims_};
 }
 
 size_t HnswIndex::size() const { return s_->live.load(); }

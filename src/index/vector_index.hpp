@@ -35,6 +35,10 @@ class VectorIndex {
   // id first). Safe to call from many threads at once, also while one thread adds.
   virtual StatusOr<std::vector<Neighbor>> search(std::span<const float> query, size_t k,
                                                  float min_similarity = -1.0f) const = 0;
+  // Whether `id` is searchable now.
+  virtual bool contains(uint64_t id) const = 0;
+  // The unit-length vector stored for `id`; empty when it is not searchable.
+  virtual std::vector<float> vector(uint64_t id) const = 0;
   // Ids currently searchable.
   virtual size_t size() const = 0;
   virtual size_t dimensions() const = 0;
@@ -61,6 +65,8 @@ class ExactIndex final : public VectorIndex {
   bool remove(uint64_t id) override;
   StatusOr<std::vector<Neighbor>> search(std::span<const float> query, size_t k,
                                          float min_similarity = -1.0f) const override;
+  bool contains(uint64_t id) const override;
+  std::vector<float> vector(uint64_t id) const override;
   size_t size() const override;
   size_t dimensions() const override { return dims_; }
   size_t memory_bytes() const override;
@@ -110,6 +116,9 @@ class HnswIndex final : public VectorIndex {
   bool remove(uint64_t id) override;
   StatusOr<std::vector<Neighbor>> search(std::span<const float> query, size_t k,
                                          float min_similarity = -1.0f) const override;
+  bool contains(uint64_t id) const override;
+  // Waits for an insert in progress (it reads hnswlib's label map, which inserts rehash).
+  std::vector<float> vector(uint64_t id) const override;
   size_t size() const override;
   size_t dimensions() const override { return dims_; }
   size_t memory_bytes() const override;

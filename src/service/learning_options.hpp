@@ -6,9 +6,35 @@
 #include <cstdint>
 #include <string>
 
+#include "index/vector_index.hpp"
 #include "ml/model_params.hpp"
 
 namespace agentlearn {
+
+// Similar tasks (spec.md sections 2 and 3): the embedder and the vector index.
+struct SimilarityOptions {
+  // /tasks/similar's default min_similarity (config `similarity_threshold`).
+  double threshold = 0.8;
+  // The HNSW index saved between runs, so a restart does not rebuild it (empty: never saved).
+  // Checked against the store when loaded and rebuilt if stale.
+  std::string index_file;
+  bool index_file_set = false;  // configured (even as ""), so no default is derived
+  index::HnswOptions hnsw;
+  // Similar tasks listed in a recommendation, and runs listed per similar task.
+  size_t recommend_k = 3;
+  size_t runs_per_task = 20;
+  // Threads inserting while the index is rebuilt (the idle scheduling class).
+  size_t build_threads = 2;
+  // Executions embedded and stored per transaction.
+  size_t embed_batch = 256;
+  // Embeddings kept by text hash (a task run by many agents is embedded once).
+  size_t text_cache_entries = 20'000;
+  // How often the whole store is checked for executions left unembedded (another replica's
+  // ids can commit out of order), besides the new ones after each record.
+  std::chrono::milliseconds sweep_interval{600'000};
+  // Whether to run the embedder at all (a CLI command answering one question does not).
+  bool enabled = true;
+};
 
 struct LearningOptions {
   // Retrain when at least this many executions arrived since the active set's snapshot.
@@ -34,6 +60,7 @@ struct LearningOptions {
   // scheduling class (its default) is refused.
   int trainer_nice = 19;
   ml::ModelParams models;
+  SimilarityOptions similarity;
 };
 
 }  // namespace agentlearn

@@ -1,6 +1,9 @@
 #include "service/learning_service.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace agentlearn {
 
@@ -23,6 +26,7 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
       recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry),
       trainer_(store, models_, options.learning, registry),
+      similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
                      .labels()) {
   auto connected = store_connected_;
@@ -40,7 +44,10 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
     spdlog::warn("cannot load the active model set: {}", synced.status().message());
   }
   if (Status st = modes_.load(); !st.ok()) spdlog::warn("cannot read the learning mode: {}", st.message());
-  if (options_.start_trainer) trainer_.start();
+  if (options_.start_trainer) {
+    trainer_.start();
+    similar_.start();
+  }
 }
 
 Status LearningService::load_rules() {
@@ -67,6 +74,7 @@ LearningService::~LearningService() {
   }
   cv_.notify_all();
   if (health_thread_.joinable()) health_thread_.join();
+  similar_.stop();
   trainer_.stop();
 }
 
@@ -131,6 +139,7 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
       }
       rules_.add(fresh);
       trainer_.note_recorded(fresh.size());
+      if (!fresh.empty()) similar_.poke();
       if (flagged) anomalies_.inc(static_cast<double>(flagged));
       if (n - dups) recorded_.inc(static_cast<double>(n - dups));
       if (dups) duplicates_.inc(static_cast<double>(dups));
@@ -170,6 +179,8 @@ HealthReport LearningService::health() const {
   h.models = models_.active();
   h.store_connected = store_connected_->load();
   h.backend = store_.backend();
+  h.vector_storage = store_.vector_storage();
+  h.similarity = similar_.status();
   h.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return h;
 }
@@ -179,7 +190,37 @@ HealthReport LearningService::health() const {
 namespace agentlearn {
 
 StatusOr<RecommendAnswer> LearningService::recommend(const RecommendRequest& request) const {
-  return recommender_.recommend(request);
+  auto answer = recommender_.recommend(request);
+  if (answer.ok()) attach_similar(request.task_description, *answer);
+  return answer;
+}
+
+void LearningService::attach_similar(const std::string& text, RecommendAnswer& answer) const {
+  const size_t k = similar_.options().recommend_k;
+  if (k == 0 || text.empty()) return;
+  SimilarQuery q;
+  q.text = text;
+  q.k = k;
+  auto found = similar_.search(q);
+  // No index yet, or the store failed: the recommendation stands without them.
+  if (!found.ok() || found->results.empty()) return;
+  answer.similar_tasks = std::move(found->results);
+  const SimilarTask& t = answer.similar_tasks.front();
+  std::vector<std::string> solved, failed;
+  for (const TaskRun& r : t.runs) {
+    auto& list = r.success ? solved : failed;
+    if (std::find(list.begin(), list.end(), r.agent_id) == list.end()) list.push_back(r.agent_id);
+  }
+  auto names = [](const std::vector<std::string>& agents) {
+    std::string out;
+    for (size_t i = 0; i < agents.size() && i < 3; ++i) out += (i == 0 ? "" : ", ") + agents[i];
+    if (agents.size() > 3) out += fmt::format(" and {} more", agents.size() - 3);
+    return out;
+  };
+  std::string sentence = fmt::format(" Most similar past task: {} (similarity {:.2f})", t.task_id, t.similarity);
+  if (!solved.empty()) sentence += ", solved by " + names(solved);
+  if (!failed.empty()) sentence += std::string(solved.empty() ? ", " : "; ") + "failed by " + names(failed);
+  answer.reasoning += sentence + ".";
 }
 
 StatusOr<AgentProfile> LearningService::agent_profile(const std::string& agent_id,

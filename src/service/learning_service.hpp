@@ -21,6 +21,7 @@
 #include "service/model_registry.hpp"
 #include "service/recommendation_log.hpp"
 #include "service/recommender.hpp"
+#include "service/similar_tasks.hpp"
 #include "service/trainer.hpp"
 #include "store/group_writer.hpp"
 #include "store/store.hpp"
@@ -41,6 +42,8 @@ struct HealthReport {
   const char* backend = "";
   double uptime_seconds = 0;
   std::shared_ptr<const ActiveModels> models;  // null: no model set active (rules only)
+  VectorStorage vector_storage = VectorStorage::kBlob;
+  SimilarityStatus similarity;
 };
 
 // One agent's record by task type (GET /agent/{agent_id}/recommendations).
@@ -108,8 +111,15 @@ class LearningService {
   // Writes queued recommendation-log rows now (tests).
   void flush_recommendation_log();
 
+  // --- similar tasks (issue 5) ---
+  StatusOr<SimilarAnswer> similar_tasks(const SimilarQuery& query) const { return similar_.search(query); }
+  // Brings the similar-task index up to date on the calling thread (CLI commands on a store).
+  Status sync_similar_tasks() { return similar_.sync_now(); }
+
  private:
   void monitor_health();
+  // Puts the nearest past tasks into a recommendation and its reasoning.
+  void attach_similar(const std::string& text, RecommendAnswer& answer) const;
   Status load_rules();
 
   Store& store_;
@@ -133,6 +143,7 @@ class LearningService {
   std::unique_ptr<RecommendationLog> log_;
   Recommender recommender_;
   Trainer trainer_;
+  SimilarTasks similar_;  // after models_: stopped and destroyed before it
   metrics::Counter& anomalies_;
 };
 

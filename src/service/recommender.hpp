@@ -16,6 +16,7 @@
 #include "service/learning_mode.hpp"
 #include "service/model_registry.hpp"
 #include "service/recommendation_log.hpp"
+#include "service/similar_tasks.hpp"
 
 namespace agentlearn {
 
@@ -55,6 +56,8 @@ struct RecommendAnswer {
   std::string rules_agent;
   double propensity = 1;
   bool fallback = false;  // the models could not answer: the rules did
+  // The nearest past tasks (filled by LearningService from the similar-task index).
+  std::vector<SimilarTask> similar_tasks;
 };
 
 class Recommender {

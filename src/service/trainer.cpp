@@ -1,12 +1,9 @@
 #include "service/trainer.hpp"
 
+#include "service/thread_priority.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <pthread.h>
-#include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <ctime>
@@ -192,9 +189,7 @@ void Trainer::loop() {
   // only on CPU time nothing else wants. Nice 10 alone was not enough: at half the
   // recommendation load, a training run doubled p99 (bench/load/learning.sh). Under sustained
   // full load a run waits; serving comes first. Nice is the fallback where SCHED_IDLE is refused.
-  sched_param idle{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0 &&
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.trainer_nice) != 0) {
+  if (!lower_thread_priority(options_.trainer_nice)) {
     spdlog::warn("could not lower the trainer thread's priority");
   }
   auto next_check = std::chrono::steady_clock::now();

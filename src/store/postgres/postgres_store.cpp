@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -21,8 +22,11 @@ namespace {
 // and recorded in schema_migrations. Append new ones; never edit one that has shipped.
 struct Migration {
   int version;
-  const char* sql;
+  const char* sql;  // run as one script; nullptr: `apply` decides what to run
+  Status (*apply)(PGconn*) = nullptr;
 };
+
+Status create_embeddings(PGconn* c);  // migration 3, defined below
 
 constexpr Migration kMigrations[] = {
     {1, R"sql(
@@ -92,6 +96,9 @@ CREATE INDEX executions_anomaly_idx ON executions (id) WHERE anomaly;
 CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
   WHERE recommendation_id IS NOT NULL;
 )sql"},
+    // Task embeddings: pgvector's vector(256) with an HNSW index where the extension can be
+    // created, else real[] (searched in the service); see create_embeddings().
+    {3, nullptr, create_embeddings},
 };
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).
@@ -819,6 +826,80 @@ Status run(PGconn* c, const char* sql, const char* const (&params)[N], std::stri
   return Status::Ok();
 }
 
+// The embeddings table without its vector column's type; create_embeddings() completes it.
+constexpr const char* kEmbeddingsTableSql = R"sql(
+CREATE TABLE embeddings (
+  id BIGINT PRIMARY KEY REFERENCES executions (id),
+  task_key BIGINT NOT NULL,
+  version TEXT NOT NULL,
+  embedding %s NOT NULL
+);
+-- A similar-task answer lists each task's runs; counting a version's tasks uses it too.
+CREATE INDEX embeddings_task_idx ON embeddings (task_key, version);
+)sql";
+
+Status exec_script(PGconn* c, const std::string& sql, std::string_view what) {
+  Result r(PQexec(c, sql.c_str()));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), what);
+  return Status::Ok();
+}
+
+// Migration 3. Whether the vector extension can be created is only known by trying (it may
+// be missing, or the role may not be allowed to create it); a savepoint keeps the migration's
+// transaction usable when it fails, and the table is then made with real[] instead.
+Status create_embeddings(PGconn* c) {
+  if (Status st = exec_script(c, "SAVEPOINT agentlearn_vector", "migration 3: savepoint"); !st.ok()) {
+    return st;
+  }
+  Result ext(PQexec(c, "CREATE EXTENSION IF NOT EXISTS vector"));
+  bool pgvector = result_ok(ext.get());
+  if (Status st = exec_script(c, pgvector ? "RELEASE SAVEPOINT agentlearn_vector"
+                                          : "ROLLBACK TO SAVEPOINT agentlearn_vector",
+                              "migration 3: savepoint");
+      !st.ok()) {
+    return st;
+  }
+  std::string table(kEmbeddingsTableSql);
+  table.replace(table.find("%s"), 2, pgvector ? "vector(256)" : "real[]");
+  if (pgvector) {
+    // Cosine distance (<=>), the similarity the service's own index answers with.
+    table += "CREATE INDEX embeddings_hnsw_idx ON embeddings USING hnsw (embedding vector_cosine_ops);\n";
+  }
+  return exec_script(c, table, "migration 3");
+}
+
+// A vector as PostgreSQL text input: "[a,b]" for pgvector, "{a,b}" for real[]; shortest
+// round-trip digits, so what is read back is the same float.
+void append_vector(std::string& out, std::span<const float> v, VectorStorage storage) {
+  out += storage == VectorStorage::kPgvector ? '[' : '{';
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ',';
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v[i]);
+    out.append(buf, end);
+  }
+  out += storage == VectorStorage::kPgvector ? ']' : '}';
+}
+
+// Parses either text form back; false on anything else.
+bool parse_vector(std::string_view text, std::vector<float>& out) {
+  out.clear();
+  if (text.size() < 2) return false;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    float f = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), f);
+    if (ec != std::errc()) return false;
+    out.push_back(f);
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    if (!text.empty()) {
+      if (text.front() != ',') return false;
+      text.remove_prefix(1);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // --- Store ----------------------------------------------------------------------------------
@@ -934,8 +1015,12 @@ Status PostgresStore::migrate() {
                                nullptr, params, nullptr, nullptr, 0));
       if (!result_ok(seen.get())) return pg_status(c, seen.get(), "migrate: read versions");
       if (PQntuples(seen.get()) > 0) continue;  // applied already; txn rolls back
-      Result apply(PQexec(c, m.sql));
-      if (!result_ok(apply.get())) return pg_status(c, apply.get(), "migration " + version);
+      if (m.apply != nullptr) {
+        if (Status st = m.apply(c); !st.ok()) return st;
+      } else {
+        Result apply(PQexec(c, m.sql));
+        if (!result_ok(apply.get())) return pg_status(c, apply.get(), "migration " + version);
+      }
       Result record(PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1::int)", 1,
                                  nullptr, params, nullptr, nullptr, 0));
       if (!result_ok(record.get())) return pg_status(c, record.get(), "migrate: record version");
@@ -943,6 +1028,12 @@ Status PostgresStore::migrate() {
       txn.done();
       if (!result_ok(commit.get())) return pg_status(c, commit.get(), "migrate: commit");
     }
+    // Which way migration 3 went (here or in an earlier run): the column's declared type.
+    Result type(PQexec(c, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                          "WHERE attrelid = 'embeddings'::regclass AND attname = 'embedding'"));
+    if (!result_ok(type.get())) return pg_status(c, type.get(), "migrate: embedding type");
+    bool pgvector = PQntuples(type.get()) == 1 && value_view(type.get(), 0, 0).starts_with("vector");
+    storage_.store(pgvector ? VectorStorage::kPgvector : VectorStorage::kRealArray);
     return Status::Ok();
   });
 }
@@ -1099,6 +1190,172 @@ Status PostgresStore::scan_anomalies(std::optional<int64_t> since_us, size_t lim
     read_stored_row(r, i, row);
     fn(row);
   });
+}
+
+// --- task embeddings -------------------------------------------------------------------------
+
+Status PostgresStore::save_embeddings(std::span<const EmbeddingRecord> rows) {
+  if (rows.empty()) return Status::Ok();
+  for (const EmbeddingRecord& r : rows) {
+    if (Status st = check_no_nul({{"version", r.version}}); !st.ok()) return st;
+  }
+  VectorStorage storage = vector_storage();
+  std::string sql = std::string(
+      "INSERT INTO embeddings (id, task_key, version, embedding) "
+      "VALUES ($1::int8, $2::int8, $3, $4::") +
+      (storage == VectorStorage::kPgvector ? "vector" : "real[]") +
+      ") ON CONFLICT (id) DO UPDATE SET task_key = excluded.task_key, "
+      "version = excluded.version, embedding = excluded.embedding";
+  std::string id, key, vec;
+  return write_txn([&](Connection& conn) -> Status {
+    PGconn* c = conn.get();
+    for (const EmbeddingRecord& r : rows) {
+      id = std::to_string(r.id);
+      key = std::to_string(static_cast<int64_t>(r.task_key));
+      vec.clear();
+      append_vector(vec, r.vector, storage);
+      const char* params[] = {id.c_str(), key.c_str(), r.version.c_str(), vec.c_str()};
+      if (Status st = run(c, sql.c_str(), params, "save embedding"); !st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
+                                      const std::function<void(const EmbeddingRecord&)>& fn) {
+  if (has_nul(version)) return Status::Ok();
+  // real[] reads back as "{...}" and vector as "[...]"; parse_vector takes either.
+  std::string sql =
+      "SELECT m.id, m.task_key, m.embedding::text, e.task_id FROM embeddings AS m "
+      "JOIN executions AS e ON e.id = m.id "
+      "WHERE m.id > $1::int8 AND m.version = $2 ORDER BY m.id LIMIT $3::int8";
+  std::string after = std::to_string(after_id);
+  std::string ver(version);
+  std::string lim = std::to_string(limit);
+  const char* params[] = {after.c_str(), ver.c_str(), limit == 0 ? nullptr : lim.c_str()};
+  EmbeddingRecord row;
+  row.version = ver;
+  bool bad = false;
+  Status st = stream(sql, params, [&](const PGresult* r, int i) {
+    row.id = value_int(r, i, 0);
+    row.task_key = static_cast<uint64_t>(value_int(r, i, 1));
+    if (!parse_vector(value_view(r, i, 2), row.vector)) {
+      bad = true;
+      return;
+    }
+    row.task_id.assign(value_view(r, i, 3));
+    fn(row);
+  });
+  if (st.ok() && bad) return Status::Internal("postgresql: an embedding could not be parsed");
+  return st;
+}
+
+Status PostgresStore::scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
+                                      const std::function<void(const TextRow&)>& fn) {
+  if (has_nul(version)) return Status::Ok();
+  std::string sql =
+      "SELECT e.id, e.task_id, e.task_description FROM executions AS e "
+      "LEFT JOIN embeddings AS m ON m.id = e.id "
+      "WHERE e.id > $1::int8 AND e.task_description IS NOT NULL "
+      "AND (m.id IS NULL OR m.version <> $2) ORDER BY e.id LIMIT $3::int8";
+  std::string after = std::to_string(after_id);
+  std::string ver(version);
+  std::string lim = std::to_string(limit);
+  const char* params[] = {after.c_str(), ver.c_str(), limit == 0 ? nullptr : lim.c_str()};
+  TextRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    row.id = value_int(r, i, 0);
+    row.task_id = value_view(r, i, 1);
+    row.description = value_view(r, i, 2);
+    fn(row);
+  });
+}
+
+StatusOr<int64_t> PostgresStore::count_embedded_tasks(std::string_view version, int64_t max_id) {
+  if (has_nul(version)) return int64_t{0};
+  std::string ver(version);
+  std::string max = std::to_string(max_id);
+  int64_t count = 0;
+  Status st = query("SELECT count(DISTINCT task_key) FROM embeddings "
+                    "WHERE version = $1 AND id <= $2::int8",
+                    {ver.c_str(), max.c_str()}, "count embedded tasks",
+                    [&](const PGresult* r, int i) { count = value_int(r, i, 0); });
+  if (!st.ok()) return st;
+  return count;
+}
+
+StatusOr<std::vector<TaskRuns>> PostgresStore::task_runs(std::span<const uint64_t> task_keys,
+                                                         size_t runs_per_task) {
+  std::vector<TaskRuns> out;
+  if (task_keys.empty()) return out;
+  std::string keys = "{";
+  for (size_t i = 0; i < task_keys.size(); ++i) {
+    if (i > 0) keys += ',';
+    keys += std::to_string(static_cast<int64_t>(task_keys[i]));
+  }
+  keys += '}';
+  std::unordered_map<uint64_t, size_t> slot;
+  Status st = query(
+      "SELECT m.task_key, e.task_id, e.task_description, e.agent_id, e.success, "
+      "e.execution_time FROM embeddings AS m JOIN executions AS e ON e.id = m.id "
+      "WHERE m.task_key = ANY($1::int8[]) ORDER BY m.task_key, m.id",
+      {keys.c_str()}, "read task runs", [&](const PGresult* r, int i) {
+        auto key = static_cast<uint64_t>(value_int(r, i, 0));
+        auto [it, fresh] = slot.emplace(key, out.size());
+        if (fresh) {
+          TaskRuns& t = out.emplace_back();
+          t.task_key = key;
+          t.task_id.assign(value_view(r, i, 1));
+          t.description.assign(value_view(r, i, 2));
+        }
+        TaskRuns& t = out[it->second];
+        ++t.total_runs;
+        if (t.runs.size() >= runs_per_task) return;
+        TaskRun& run = t.runs.emplace_back();
+        run.agent_id.assign(value_view(r, i, 3));
+        run.success = value_bool(r, i, 4);
+        run.execution_time = value_double(r, i, 5);
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<TaskMatch>> PostgresStore::nearest_tasks(std::span<const float> query_vector,
+                                                              std::string_view version, size_t k) {
+  if (vector_storage() != VectorStorage::kPgvector) {
+    return Status::Invalid(
+        "source=database needs the vector extension (pgvector) in this PostgreSQL database; "
+        "without it embeddings are stored as real[] and searched in the service",
+        "source");
+  }
+  std::vector<TaskMatch> out;
+  if (has_nul(version) || k == 0) return out;
+  // Executions, not tasks, are indexed: a task run by several agents has one row per run,
+  // so ask for more rows than tasks and keep each task's nearest. pgvector's HNSW scan
+  // returns at most hnsw.ef_search rows, hence the SET LOCAL.
+  size_t rows = std::min<size_t>(k * 8, 1000);
+  std::string vec, ver(version), lim = std::to_string(rows);
+  append_vector(vec, query_vector, VectorStorage::kPgvector);
+  std::string ef = "SET LOCAL hnsw.ef_search = " + std::to_string(std::max<size_t>(rows, 40));
+  std::unordered_set<uint64_t> seen;
+  Status st = write_txn([&](Connection& conn) -> Status {
+    PGconn* c = conn.get();
+    if (Status s = exec_script(c, ef, "set hnsw.ef_search"); !s.ok()) return s;
+    const char* params[] = {vec.c_str(), ver.c_str(), lim.c_str()};
+    Result r(PQexecParams(c,
+                          "SELECT task_key, 1 - (embedding <=> $1::vector) FROM embeddings "
+                          "WHERE version = $2 ORDER BY embedding <=> $1::vector LIMIT $3::int8",
+                          3, nullptr, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "nearest tasks");
+    for (int i = 0, n = PQntuples(r.get()); i < n && out.size() < k; ++i) {
+      auto key = static_cast<uint64_t>(value_int(r.get(), i, 0));
+      if (!seen.insert(key).second) continue;
+      out.push_back({key, static_cast<float>(value_double(r.get(), i, 1))});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 Status PostgresStore::save_model_set(const ModelSetRecord& record) {

@@ -5,6 +5,7 @@
 // and every connection failure is a kUnavailable Status, never a hang: connect_timeout and
 // tcp_user_timeout bound each attempt. Every value travels as a parameter or in COPY data;
 // no user text is ever spliced into SQL.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <initializer_list>
@@ -73,6 +74,18 @@ class PostgresStore final : public Store {
   Status scan_logged_outcomes(
       const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
 
+  VectorStorage vector_storage() const override { return storage_.load(); }
+  Status save_embeddings(std::span<const EmbeddingRecord> rows) override;
+  Status scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
+                         const std::function<void(const EmbeddingRecord&)>& fn) override;
+  Status scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
+                         const std::function<void(const TextRow&)>& fn) override;
+  StatusOr<int64_t> count_embedded_tasks(std::string_view version, int64_t max_id) override;
+  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t> task_keys,
+                                            size_t runs_per_task) override;
+  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float> query,
+                                                 std::string_view version, size_t k) override;
+
   class Connection;  // one libpq connection (defined in the .cpp)
 
  private:
@@ -100,6 +113,9 @@ class PostgresStore final : public Store {
   // never shrinks its buffers, so a pooled connection would keep the blob's size allocated
   // (measured: +50 MB resident after a 50 MB bytea, until PQfinish).
   StatusOr<std::unique_ptr<Connection>> blob_connection();
+
+  // What migrate() found migration 3 made of the embedding column.
+  std::atomic<VectorStorage> storage_{VectorStorage::kRealArray};
 
   std::string url_;
   std::string target_;  // "host:port/dbname", for messages (never the password)

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <filesystem>
 #include <functional>
@@ -93,6 +94,20 @@ CREATE TABLE recommendation_log (
 CREATE INDEX executions_anomaly_idx ON executions (id) WHERE anomaly = 1;
 CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
   WHERE recommendation_id IS NOT NULL;
+)sql"},
+    {3, R"sql(
+-- Task embeddings in a table of their own: written in the background after ingest and
+-- rewritten when the embedding changes, so the ingest path's table keeps its one index.
+-- The vector is 4-byte little-endian floats, inline in the row (1 KiB at 256 dimensions).
+CREATE TABLE embeddings (
+  id INTEGER PRIMARY KEY REFERENCES executions (id),
+  task_key INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  vector BLOB NOT NULL
+);
+-- A similar-task answer lists each task's runs; the index also covers counting the tasks
+-- of a version (the cached index file's check) without reading the vectors.
+CREATE INDEX embeddings_task_idx ON embeddings (task_key, version);
 )sql"},
 };
 
@@ -764,6 +779,139 @@ Status SqliteStore::scan_anomalies(std::optional<int64_t> since_us, size_t limit
         read_stored_row(s, row);
         fn(row);
       });
+}
+
+// --- task embeddings -------------------------------------------------------------------------
+
+Status SqliteStore::save_embeddings(std::span<const EmbeddingRecord> rows) {
+  if (rows.empty()) return Status::Ok();
+  return write([&](Connection& c) -> Status {
+    for (const EmbeddingRecord& r : rows) {
+      Status st = c.run(
+          "INSERT INTO embeddings (id, task_key, version, vector) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (id) DO UPDATE SET task_key = excluded.task_key, "
+          "version = excluded.version, vector = excluded.vector",
+          "save embedding", [&](sqlite3_stmt* s) {
+            sqlite3_bind_int64(s, 1, r.id);
+            sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(r.task_key));
+            bind_text(s, 3, r.version);
+            sqlite3_bind_blob(s, 4, r.vector.data(), static_cast<int>(r.vector.size() * sizeof(float)),
+                              SQLITE_STATIC);
+          });
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
+                                    const std::function<void(const EmbeddingRecord&)>& fn) {
+  EmbeddingRecord row;
+  return query(
+      "SELECT m.id, m.task_key, m.vector, e.task_id FROM embeddings AS m "
+      "JOIN executions AS e ON e.id = m.id "
+      "WHERE m.id > ?1 AND m.version = ?2 ORDER BY m.id LIMIT ?3",
+      "scan embeddings",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, after_id);
+        bind_text(s, 2, version);
+        bind_limit(s, 3, limit);
+      },
+      [&](sqlite3_stmt* s) {
+        row.id = sqlite3_column_int64(s, 0);
+        row.task_key = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+        const void* blob = sqlite3_column_blob(s, 2);
+        size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 2)) / sizeof(float);
+        row.vector.resize(n);
+        if (n > 0) std::memcpy(row.vector.data(), blob, n * sizeof(float));
+        row.task_id.assign(column_view(s, 3));
+        row.version.assign(version);
+        fn(row);
+      });
+}
+
+Status SqliteStore::scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
+                                    const std::function<void(const TextRow&)>& fn) {
+  TextRow row;
+  return query(
+      "SELECT e.id, e.task_id, e.task_description FROM executions AS e "
+      "LEFT JOIN embeddings AS m ON m.id = e.id "
+      "WHERE e.id > ?1 AND e.task_description IS NOT NULL "
+      "AND (m.id IS NULL OR m.version <> ?2) ORDER BY e.id LIMIT ?3",
+      "scan executions to embed",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, after_id);
+        bind_text(s, 2, version);
+        bind_limit(s, 3, limit);
+      },
+      [&](sqlite3_stmt* s) {
+        row.id = sqlite3_column_int64(s, 0);
+        row.task_id = column_view(s, 1);
+        row.description = column_view(s, 2);
+        fn(row);
+      });
+}
+
+StatusOr<int64_t> SqliteStore::count_embedded_tasks(std::string_view version, int64_t max_id) {
+  int64_t count = 0;
+  Status st = query(
+      "SELECT count(DISTINCT task_key) FROM embeddings WHERE version = ?1 AND id <= ?2",
+      "count embedded tasks",
+      [&](sqlite3_stmt* s) {
+        bind_text(s, 1, version);
+        sqlite3_bind_int64(s, 2, max_id);
+      },
+      [&](sqlite3_stmt* s) { count = sqlite3_column_int64(s, 0); });
+  if (!st.ok()) return st;
+  return count;
+}
+
+StatusOr<std::vector<TaskRuns>> SqliteStore::task_runs(std::span<const uint64_t> task_keys,
+                                                       size_t runs_per_task) {
+  std::vector<TaskRuns> out;
+  if (task_keys.empty()) return out;
+  // One statement shape per key count; callers ask for a handful of tasks.
+  std::string sql =
+      "SELECT m.task_key, e.task_id, e.task_description, e.agent_id, e.success, "
+      "e.execution_time FROM embeddings AS m JOIN executions AS e ON e.id = m.id "
+      "WHERE m.task_key IN (";
+  for (size_t i = 0; i < task_keys.size(); ++i) sql += i == 0 ? "?" : ",?";
+  sql += ") ORDER BY m.task_key, m.id";
+  std::unordered_map<uint64_t, size_t> slot;
+  Status st = query(
+      sql, "read task runs",
+      [&](sqlite3_stmt* s) {
+        for (size_t i = 0; i < task_keys.size(); ++i) {
+          sqlite3_bind_int64(s, static_cast<int>(i + 1), static_cast<sqlite3_int64>(task_keys[i]));
+        }
+      },
+      [&](sqlite3_stmt* s) {
+        auto key = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+        auto [it, fresh] = slot.emplace(key, out.size());
+        if (fresh) {
+          TaskRuns& t = out.emplace_back();
+          t.task_key = key;
+          t.task_id.assign(column_view(s, 1));
+          t.description.assign(column_view(s, 2));
+        }
+        TaskRuns& t = out[it->second];
+        ++t.total_runs;
+        if (t.runs.size() >= runs_per_task) return;
+        TaskRun& r = t.runs.emplace_back();
+        r.agent_id.assign(column_view(s, 3));
+        r.success = sqlite3_column_int(s, 4) != 0;
+        r.execution_time = sqlite3_column_double(s, 5);
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<TaskMatch>> SqliteStore::nearest_tasks(std::span<const float>, std::string_view,
+                                                            size_t) {
+  return Status::Invalid(
+      "source=database needs PostgreSQL with the vector extension (pgvector); the SQLite "
+      "store keeps embeddings as blobs and searches them in the service",
+      "source");
 }
 
 Status SqliteStore::save_model_set(const ModelSetRecord& record) {

@@ -71,6 +71,18 @@ class SqliteStore final : public Store {
   Status scan_logged_outcomes(
       const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
 
+  VectorStorage vector_storage() const override { return VectorStorage::kBlob; }
+  Status save_embeddings(std::span<const EmbeddingRecord> rows) override;
+  Status scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
+                         const std::function<void(const EmbeddingRecord&)>& fn) override;
+  Status scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
+                         const std::function<void(const TextRow&)>& fn) override;
+  StatusOr<int64_t> count_embedded_tasks(std::string_view version, int64_t max_id) override;
+  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t> task_keys,
+                                            size_t runs_per_task) override;
+  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float> query,
+                                                 std::string_view version, size_t k) override;
+
   const std::string& path() const { return path_; }
 
   struct Connection;  // one connection and its statement cache (defined in the .cpp)
