@@ -153,6 +153,14 @@ Status apply_learning(const std::string& path, const YAML::Node& root, LearningO
   }
   l.similarity.hnsw.ef_search = static_cast<size_t>(ef);
   l.similarity.recommend_k = static_cast<size_t>(recommend_k);
+  if (root["similar_tasks"]) {
+    try {
+      l.similarity.enabled = root["similar_tasks"].as<bool>();
+    } catch (const YAML::Exception&) {
+      return Status::Invalid(fmt::format("config file '{}': similar_tasks must be true or false", path),
+                             "similar_tasks");
+    }
+  }
   if (root["similarity_index_file"]) {
     try {
       l.similarity.index_file = root["similarity_index_file"].as<std::string>();
@@ -196,7 +204,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
       "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
-      "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file"};
+      "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();

@@ -146,6 +146,7 @@ void SimilarTasks::loop() {
 }
 
 Status SimilarTasks::sync_now() {
+  if (!options_.enabled) return Status::Ok();
   Status st;
   {
     std::lock_guard work(work_mu_);
@@ -358,6 +359,9 @@ Status SimilarTasks::rebuild(std::shared_ptr<const ml::ModelSet> models, const s
 }
 
 StatusOr<SimilarAnswer> SimilarTasks::search(const SimilarQuery& q) const {
+  if (!options_.enabled) {
+    return Status::Unavailable("similar tasks are turned off on this server (config similar_tasks: false)");
+  }
   auto gen = current();
   if (!gen) {
     return Status::Unavailable(
