@@ -385,20 +385,21 @@ StatusOr<SimilarAnswer> SimilarTasks::search(const SimilarQuery& q) const {
   } else {
     vector = gen->models->embed(q.text);
   }
+  SimilarAnswer answer;
+  answer.embedding_version = gen->version;
+  answer.source = q.database ? "database" : "index";
+  // A text of words the embedding never saw has no direction: nothing is like it.
+  if (std::all_of(vector.begin(), vector.end(), [](float x) { return x == 0.0f; })) return answer;
   const double min = q.min_similarity.value_or(options_.threshold);
   const size_t want = q.k + (self ? 1 : 0);
   std::vector<std::pair<uint64_t, double>> hits;
-  SimilarAnswer answer;
-  answer.embedding_version = gen->version;
   if (q.database) {
-    answer.source = "database";
     auto found = store_.nearest_tasks(vector, gen->version, want);
     if (!found.ok()) return found.status();
     for (const TaskMatch& m : *found) {
       if (m.similarity >= min) hits.emplace_back(m.task_key, m.similarity);
     }
   } else {
-    answer.source = "index";
     auto found = gen->index->search(vector, want, static_cast<float>(min));
     if (!found.ok()) return found.status();
     for (const index::Neighbor& n : *found) hits.emplace_back(n.id, n.similarity);
