@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -373,7 +374,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   auto mode = other->get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
-  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
@@ -383,8 +384,9 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   auto ids = insert_group({flagged, make_execution(2)});
   writer_.reset();
   store_.reset();
-  // Back to the schema as migration 1 left it (as a store of the previous release has it).
-  for (const char* sql : {"DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
+  // Back to the schema as migration 1 left it (as a store of an early release has it).
+  for (const char* sql : {"DROP TABLE embeddings", "DELETE FROM schema_migrations WHERE version = 3",
+                          "DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
                           "DROP TABLE model_sets", "DROP TABLE model_activations", "DROP TABLE settings",
                           "DROP TABLE recommendation_log", "DELETE FROM schema_migrations WHERE version = 2"}) {
     ASSERT_EQ(admin_sql(sql), "") << sql;
@@ -396,7 +398,7 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "2");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "3");
   std::string new_indexes = "('executions_anomaly_idx', 'executions_recommendation_idx')";
   EXPECT_EQ(admin_sql(is_pg() ? "SELECT count(*) FROM pg_indexes WHERE indexname IN " + new_indexes
                               : "SELECT count(*) FROM sqlite_master WHERE name IN " + new_indexes),
@@ -413,6 +415,94 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   auto loaded = store_->load_model_set(set.version);
   ASSERT_TRUE(loaded.ok() && loaded->has_value());
   EXPECT_EQ((*loaded)->blob, set.blob);
+  // Migration 3 ran on the upgraded store too: embeddings can be stored.
+  EmbeddingRecord e{ids[0], "task-1", task_key("task-1"), "emb-1", std::vector<float>(256, 0.5f)};
+  EXPECT_TRUE(store_->save_embeddings({&e, 1}).ok());
+}
+
+// Task embeddings (migration 3): upsert by execution, scans by version, what is left to
+// embed, task runs by key, and floats back bit for bit.
+TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
+  EXPECT_EQ(store_->vector_storage(), is_pg() ? VectorStorage::kRealArray : VectorStorage::kBlob)
+      << "the test PostgreSQL has no pgvector";
+  std::vector<Execution> rows;
+  for (int i = 0; i < 6; ++i) rows.push_back(make_execution(i));
+  rows[1].task_id = rows[0].task_id;  // one task, two runs
+  rows[5].task_description.reset();   // never embedded
+  auto ids = insert_group(rows);
+  auto vec = [](float seed) {
+    std::vector<float> v(256);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = seed / static_cast<float>(i + 3);  // not round
+    return v;
+  };
+  std::vector<size_t> left;
+  auto unembedded = [&](const std::string& version, int64_t after) {
+    left.clear();
+    Status st = store_->scan_unembedded(version, after, 0, [&](const TextRow& r) {
+      left.push_back(static_cast<size_t>(std::find(ids.begin(), ids.end(), r.id) - ids.begin()));
+      EXPECT_EQ(r.description, *rows[left.back()].task_description);
+      EXPECT_EQ(r.task_id, rows[left.back()].task_id);
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return left;
+  };
+  EXPECT_EQ(unembedded("v1", 0), (std::vector<size_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(unembedded("v1", ids[2]), (std::vector<size_t>{3, 4}));
+
+  std::vector<EmbeddingRecord> batch;
+  for (size_t i = 0; i < 4; ++i) {
+    batch.push_back({ids[i], rows[i].task_id, task_key(rows[i].task_id), "v1", vec(static_cast<float>(i + 1))});
+  }
+  ASSERT_TRUE(store_->save_embeddings(batch).ok());
+  EXPECT_EQ(unembedded("v1", 0), (std::vector<size_t>{4}));
+  EXPECT_EQ(unembedded("v2", 0), (std::vector<size_t>{0, 1, 2, 3, 4}));
+  auto tasks = store_->count_embedded_tasks("v1", ids[3]);
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_EQ(*tasks, 3) << "four runs of three tasks";
+  EXPECT_EQ(*store_->count_embedded_tasks("v1", ids[0]), 1);
+  EXPECT_EQ(*store_->count_embedded_tasks("v2", ids[3]), 0);
+
+  std::vector<EmbeddingRecord> scanned;
+  ASSERT_TRUE(store_->scan_embeddings("v1", 0, 0, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
+  ASSERT_EQ(scanned.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(scanned[i].id, ids[i]);
+    EXPECT_EQ(scanned[i].task_id, rows[i].task_id);
+    EXPECT_EQ(scanned[i].task_key, task_key(rows[i].task_id));
+    EXPECT_EQ(scanned[i].vector, batch[i].vector) << "floats round-trip exactly";
+  }
+  scanned.clear();
+  ASSERT_TRUE(store_->scan_embeddings("v1", ids[1], 1, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
+  ASSERT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(scanned[0].id, ids[2]);
+
+  // A new version replaces a run's vector in place.
+  EmbeddingRecord again{ids[0], rows[0].task_id, task_key(rows[0].task_id), "v2", vec(9)};
+  ASSERT_TRUE(store_->save_embeddings({&again, 1}).ok());
+  EXPECT_EQ(unembedded("v2", 0), (std::vector<size_t>{1, 2, 3, 4}));
+  EXPECT_EQ(*store_->count_embedded_tasks("v1", ids[3]), 3) << "task 0's other run still has v1";
+
+  std::vector<uint64_t> keys = {task_key(rows[0].task_id), task_key(rows[3].task_id), task_key("unknown")};
+  auto runs = store_->task_runs(keys, 1);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+  ASSERT_EQ(runs->size(), 2u);
+  for (const TaskRuns& t : *runs) {
+    if (t.task_id == rows[0].task_id) {
+      EXPECT_EQ(t.total_runs, 2u);
+      ASSERT_EQ(t.runs.size(), 1u) << "at most runs_per_task listed";
+      EXPECT_EQ(t.runs[0].agent_id, rows[0].agent_id) << "the first run first";
+      EXPECT_EQ(t.description, *rows[0].task_description);
+    } else {
+      EXPECT_EQ(t.task_id, rows[3].task_id);
+      EXPECT_EQ(t.total_runs, 1u);
+      EXPECT_EQ(t.runs[0].success, rows[3].success);
+      EXPECT_EQ(t.runs[0].execution_time, rows[3].execution_time);
+    }
+  }
+  // Only pgvector searches in the database.
+  auto near = store_->nearest_tasks(vec(1), "v1", 3);
+  EXPECT_EQ(near.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(near.status().field(), "source");
 }
 
 TEST_P(StoreConformance, RoundTripsEveryFieldInSmallAndLargeGroups) {

@@ -331,3 +331,34 @@ TEST(HnswIndexTest, ConcurrentSearchesWhileAdding) {
 
 }  // namespace
 }  // namespace agentlearn::index
+
+namespace agentlearn::index {
+namespace {
+
+// contains() and vector() agree with add/remove on both implementations, and the vector is
+// the unit-length one searched with (a task_id query reuses it).
+TEST(VectorIndexLookup, ContainsAndVectorFollowAddAndRemove) {
+  ExactIndex exact(4);
+  HnswIndex hnsw(4);
+  for (VectorIndex* ix : {static_cast<VectorIndex*>(&exact), static_cast<VectorIndex*>(&hnsw)}) {
+    EXPECT_FALSE(ix->contains(7));
+    EXPECT_TRUE(ix->vector(7).empty());
+    const std::vector<float> v = {3, 0, 4, 0};
+    ASSERT_TRUE(ix->add(7, v).ok());
+    EXPECT_TRUE(ix->contains(7));
+    const std::vector<float> unit = {0.6f, 0, 0.8f, 0};
+    auto got = ix->vector(7);
+    ASSERT_EQ(got.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(got[i], unit[i], 1e-6);
+    auto self = ix->search(got, 1);
+    ASSERT_TRUE(self.ok());
+    ASSERT_EQ(self->size(), 1u);
+    EXPECT_EQ((*self)[0].id, 7u);
+    EXPECT_TRUE(ix->remove(7));
+    EXPECT_FALSE(ix->contains(7));
+    EXPECT_TRUE(ix->vector(7).empty());
+  }
+}
+
+}  // namespace
+}  // namespace agentlearn::index
