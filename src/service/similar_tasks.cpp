@@ -126,15 +126,19 @@ void SimilarTasks::loop() {
   if (!lower_thread_priority(19)) spdlog::warn("could not lower the embedder thread's priority");
   std::unique_lock lock(mu_);
   std::string last_error;
+  bool poked = true;  // at start: whatever the store holds
   while (!stopping_) {
+    poked = poked || poked_;
     poked_ = false;
     lock.unlock();
     bool sweep = std::chrono::steady_clock::now() - last_sweep_ >= options_.sweep_interval;
     Status st;
     {
       std::lock_guard work(work_mu_);
-      st = step(sweep);
+      st = step(poked, sweep);
     }
+    // A failed step is tried again on the next wake-up, poked or not.
+    poked = !st.ok();
     publish_gauges();
     // One line per distinct failure, not one per second while the store is down.
     if (!st.ok() && st.message() != last_error) spdlog::warn("similar tasks: {}", st.message());
@@ -150,13 +154,13 @@ Status SimilarTasks::sync_now() {
   Status st;
   {
     std::lock_guard work(work_mu_);
-    st = step(false);
+    st = step(true, false);
   }
   publish_gauges();
   return st;
 }
 
-Status SimilarTasks::step(bool sweep) {
+Status SimilarTasks::step(bool poked, bool sweep) {
   auto active = models_.active();
   if (!active) return Status::Ok();  // nothing to embed with yet
   std::string version = embedding_version_of(*active->set);
@@ -170,6 +174,9 @@ Status SimilarTasks::step(bool sweep) {
     current_ = next;
     gen = next;
   }
+  // Without a poke nothing new was recorded here: the store is not read (another replica's
+  // executions are found by the sweep).
+  if (!poked && !sweep) return Status::Ok();
   if (sweep) last_sweep_ = std::chrono::steady_clock::now();
   auto through = embed_pending(*gen, sweep ? 0 : cursor_);
   if (!through.ok()) return through.status();

@@ -103,7 +103,9 @@ class SimilarTasks {
   };
 
   void loop();
-  Status step(bool sweep);
+  // One round: a rebuild when the active embedding changed, else (when poked or sweeping)
+  // the executions still to embed.
+  Status step(bool poked, bool sweep);
   Status rebuild(std::shared_ptr<const ml::ModelSet> models, const std::string& version);
   // Embeds and stores the executions after `after_id` with no vector of gen's version and
   // adds their tasks to gen's index; returns the highest id seen.

@@ -1,8 +1,11 @@
-// One behavioural suite for every Store backend: the same tests run against SQLite and a
-// real PostgreSQL (AGENTLEARN_TEST_PG_URL, started by scripts/start-postgres). Each test gets
-// its own database (a fresh file, or a freshly created PostgreSQL database), so tests are
+// One behavioural suite for every Store backend: the same tests run against SQLite, a real
+// PostgreSQL (AGENTLEARN_TEST_PG_URL, started by scripts/start-postgres) and PGlite's
+// PostgreSQL with pgvector through the same PostgresStore (AGENTLEARN_TEST_PGLITE_URL, started
+// by scripts/start-pglite). Each test gets its own database (a fresh file, a freshly created
+// PostgreSQL database, or PGlite's one database emptied and locked for it), so tests are
 // independent and can run in any order. PostgreSQL cases fail, never skip, when the
-// variable is unset: a silently skipped backend is an untested backend.
+// variable is unset: a silently skipped backend is an untested backend. PGlite cases skip
+// (scripts/test sets the variable; a developer may not have node).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -248,6 +251,13 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
       std::string err = pg_db_.create();
       ASSERT_EQ(err, "") << "cannot create a test database";
       url_ = pg_db_.url();
+    } else if (GetParam() == "pglite") {
+      url_ = testing::pglite_url();
+      if (url_.empty()) {
+        GTEST_SKIP() << "AGENTLEARN_TEST_PGLITE_URL is not set: start a server with "
+                     << "`scripts/start-pglite start DIR` and export its URL (scripts/test does)";
+      }
+      ASSERT_EQ(testing::reset_pglite_database(), "") << "cannot empty the PGlite database";
     } else {
       dir_ = std::filesystem::temp_directory_path() / ("agentlearn_store_" + unique_db_name());
       // A directory that does not exist yet: the store creates it.
@@ -313,7 +323,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  bool is_pg() const { return GetParam() == "postgresql"; }
+  bool is_pg() const { return GetParam() != "sqlite"; }
 
   // Runs one statement on the test database behind the store's back. Returns the first column
   // of the first row ("" when there is none), or an "ERROR: ..." text.
@@ -356,7 +366,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreConformance, ReportsItsBackend) {
-  EXPECT_STREQ(store_->backend(), GetParam().c_str());
+  EXPECT_STREQ(store_->backend(), is_pg() ? "postgresql" : "sqlite");
   Status st = store_->ping();
   EXPECT_TRUE(st.ok()) << st.message();
 }
@@ -1127,7 +1137,7 @@ TEST_P(StoreConformance, RecommendationLogJoinsTheFirstExecutionThatFollowedIt) 
   EXPECT_EQ(count(), 7);  // and the table is still there
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql", "pglite"),
                          [](const auto& info) { return info.param; });
 
 // --- PostgreSQL only: connection loss, unavailability, concurrent migration ---------------------

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -71,7 +73,55 @@ std::string fresh_postgres_database() {
 
 std::string fresh_store_url(const std::string& backend) {
   if (backend == "postgresql") return fresh_postgres_database();
+  if (backend == "pglite") {
+    if (std::string error = reset_pglite_database(); !error.empty()) {
+      ADD_FAILURE() << error;
+      return "";
+    }
+    return pglite_url();
+  }
   return "sqlite:" + make_temp_dir("agentlearn-test") + "/agentlearn.db";
+}
+
+std::string pglite_url() {
+  const char* url = std::getenv("AGENTLEARN_TEST_PGLITE_URL");
+  return url != nullptr ? url : "";
+}
+
+std::string reset_pglite_database() {
+  const std::string url = pglite_url();
+  if (url.empty()) return "AGENTLEARN_TEST_PGLITE_URL is not set";
+  static int lock_fd = -1;  // held until the process exits
+  if (lock_fd < 0) {
+    std::string path = "/tmp/agentlearn-pglite-";
+    for (char c : url) path += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    path += ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return "cannot open " + path;
+    // Another test process may hold the server for a while (its whole test): wait up to 5 min.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::close(fd);
+        return "another process has held the PGlite server for 5 minutes (lock " + path + ")";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    lock_fd = fd;
+  }
+  PGconn* conn = PQconnectdb(url.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) error = "cannot connect to " + url + ": " + PQerrorMessage(conn);
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
+  // One by one: DISCARD ALL may not run in the implicit transaction of a multi-statement query.
+  for (const char* sql : {"DISCARD ALL", "DROP SCHEMA IF EXISTS public CASCADE", "CREATE SCHEMA public"}) {
+    if (!error.empty()) break;
+    PGresult* res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) error = std::string(sql) + ": " + PQerrorMessage(conn);
+    PQclear(res);
+  }
+  PQfinish(conn);
+  return error;
 }
 
 ServerProcess::ServerProcess(const std::string& db, std::vector<std::string> args,

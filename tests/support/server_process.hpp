@@ -21,8 +21,23 @@ std::string make_temp_dir(const std::string& prefix);
 // Fails the current test (and returns "") when the variable is not set: never skips.
 std::string fresh_postgres_database();
 
-// "sqlite:<tmpdir>/agentlearn.db" or a fresh PostgreSQL database.
+// "sqlite:<tmpdir>/agentlearn.db", a fresh PostgreSQL database, or "pglite": the PGlite
+// server emptied and held by this process (reset_pglite_database()).
 std::string fresh_store_url(const std::string& backend);
+
+// The PGlite test server (AGENTLEARN_TEST_PGLITE_URL, started by scripts/start-pglite), or ""
+// when the variable is not set: PGlite tests then skip (Debian has no pgvector to test with
+// otherwise; scripts/test always sets it).
+std::string pglite_url();
+
+// PGlite is ONE PostgreSQL session with one database, shared by every connection: CREATE
+// DATABASE succeeds but connecting to it silently lands in `postgres` again, and startup
+// options (search_path, application_name) are ignored. So a test gets PGlite to itself instead:
+// this takes an exclusive lock on the server for the rest of this process (ctest runs each
+// test in its own process; taken again it returns at once) and empties it: DISCARD ALL (the
+// session's prepared statements, settings, temporary tables) and the public schema dropped
+// and created again. Returns "" or an error text.
+std::string reset_pglite_database();
 
 class ServerProcess {
  public:

@@ -4,12 +4,17 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <mutex>
+#include <random>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -419,6 +424,76 @@ void read_model_set(const PGresult* r, int row, ModelSetRecord& out) {
 
 void ignore_notice(void*, const char*) {}
 
+// "_<process tag>_<counter>": a suffix for prepared statement names that no other connection
+// has, in this process or another. PGlite (PostgreSQL in WebAssembly, behind a socket) runs
+// every connection in its one shared session, where a statement outlives the connection that
+// prepared it; fixed names would collide between connections, reconnects and processes.
+std::string next_statement_suffix() {
+  static const std::string process_tag = [] {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", std::random_device()());
+    return std::string(buf);
+  }();
+  static std::atomic<uint64_t> counter{0};
+  return "_" + process_tag + "_" + std::to_string(counter.fetch_add(1));
+}
+
+// PGlite serves all its connections from one session and queues their protocol messages one
+// at a time: outside a transaction, the Parse/Bind/Execute/Sync of two connections' requests
+// interleave (a Bind meets another request's statement: errors, or that query's rows), and a
+// message that arrives while the session skips to a Sync after an error is never answered.
+// So in this process every request to a server known to be PGlite (learned at connect) waits
+// for its turn, first come first served (readers in a loop must not starve the writer); the
+// writer holds it from BEGIN to COMMIT. On PostgreSQL it costs one atomic load. Other
+// processes on the same PGlite server are not covered: use it from one process at a time.
+class PgliteTurns {
+ public:
+  void lock() {
+    std::unique_lock l(mu_);
+    uint64_t mine = next_++;
+    cv_.wait(l, [&] { return serving_ == mine; });
+  }
+  void unlock() {
+    {
+      std::lock_guard l(mu_);
+      ++serving_;
+    }
+    cv_.notify_all();
+  }
+
+  // Called at connect: whether `url` is a PGlite server.
+  void learn(const std::string& url, bool pglite) {
+    if (!pglite) return;
+    std::lock_guard l(mu_);
+    urls_.insert(url);
+    any_ = true;
+  }
+  bool known(const std::string& url) {
+    if (!any_) return false;
+    std::lock_guard l(mu_);
+    return urls_.count(url) != 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_ = 0;
+  uint64_t serving_ = 0;
+  std::unordered_set<std::string> urls_;
+  std::atomic<bool> any_{false};
+};
+
+PgliteTurns& pglite_turns() {
+  static PgliteTurns turns;
+  return turns;
+}
+
+// This process's turn on `url` when it is a PGlite server (see PgliteTurns); empty otherwise.
+std::unique_lock<PgliteTurns> pglite_turn(const std::string& url) {
+  if (!pglite_turns().known(url)) return {};
+  return std::unique_lock(pglite_turns());
+}
+
 }  // namespace
 
 // --- Connection -----------------------------------------------------------------------------
@@ -432,7 +507,11 @@ class PostgresStore::Connection {
   Connection& operator=(const Connection&) = delete;
 
   PGconn* get() const { return conn_; }
+  const std::string& url() const { return url_; }
   bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+  // PGlite's PostgreSQL (known at connect): one session shared by every connection, no COPY.
+  bool pglite() const { return pglite_; }
 
   void drop() {
     if (conn_ != nullptr) PQfinish(conn_);
@@ -464,20 +543,28 @@ class PostgresStore::Connection {
     conn_ = c;
     // Durability is the contract: an acknowledged record is committed and flushed. A server
     // configured with synchronous_commit=off would silently weaken that, so undo it here.
-    Result r(PQexec(conn_, "SELECT set_config('synchronous_commit', 'on', false) "
-                           "WHERE current_setting('synchronous_commit') = 'off'"));
-    if (!result_ok(r.get())) {
+    // The same round trip asks whether the server is PGlite.
+    Result r(PQexec(conn_, "SELECT strpos(version(), 'PGlite') > 0, "
+                           "CASE WHEN current_setting('synchronous_commit') = 'off' "
+                           "THEN set_config('synchronous_commit', 'on', false) END"));
+    if (!result_ok(r.get()) || PQntuples(r.get()) != 1) {
       Status st = pg_status(conn_, r.get(), "configure session");
       drop();
       return st;
     }
+    pglite_ = value_bool(r.get(), 0, 0);
+    pglite_turns().learn(url_, pglite_);
+    suffix_ = next_statement_suffix();
     return Status::Ok();
   }
+
+  // The name `name` is prepared under on this connection (see next_statement_suffix()).
+  std::string statement(const char* name) const { return name + suffix_; }
 
   // Prepares a named statement once per connection (again after a reconnect).
   Status prepare(const char* name, const char* sql) {
     if (prepared_.count(name) != 0) return Status::Ok();
-    Result r(PQprepare(conn_, name, sql, 0, nullptr));
+    Result r(PQprepare(conn_, statement(name).c_str(), sql, 0, nullptr));
     if (!result_ok(r.get())) return pg_status(conn_, r.get(), std::string("prepare ") + name);
     prepared_.insert(name);
     return Status::Ok();
@@ -521,6 +608,8 @@ class PostgresStore::Connection {
   PostgresOptions options_;
   PGconn* conn_ = nullptr;
   std::unordered_set<std::string> prepared_;
+  std::string suffix_;  // of prepared statement names, new for each connect
+  bool pglite_ = false;
 };
 
 // --- Writer ---------------------------------------------------------------------------------
@@ -536,24 +625,28 @@ class PgWriter final : public StoreWriter {
   Status begin() override {
     // A transaction left open by a failed group is abandoned: nothing in it was acknowledged.
     rollback();
+    turn_ = pglite_turn(conn_.url());  // until commit() or rollback()
     // Two attempts: the first use of a connection the server dropped (restart, failover,
     // pg_terminate_backend) is what reveals it, so one reconnect is always worth trying.
     Status st;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (st = conn_.ensure(); !st.ok()) return st;
+      if (st = conn_.ensure(); !st.ok()) break;
+      if (!turn_.owns_lock()) turn_ = pglite_turn(conn_.url());  // a first connect found PGlite
       Result r(PQexec(conn_.get(), "BEGIN"));
       if (result_ok(r.get())) {
         in_txn_ = true;
         return Status::Ok();
       }
       st = pg_status(conn_.get(), r.get(), "begin");
-      if (conn_.ok()) return st;  // the server answered: not a connection problem
+      if (conn_.ok()) break;  // the server answered: not a connection problem
       conn_.drop();
     }
+    turn_ = {};
     return st;
   }
 
   Status commit() override {
+    std::unique_lock<PgliteTurns> turn = std::move(turn_);  // given back on return
     if (!conn_.ok()) {
       in_txn_ = false;
       return Status::Unavailable("postgresql: connection lost before commit; nothing was committed");
@@ -577,6 +670,7 @@ class PgWriter final : public StoreWriter {
   }
 
   void rollback() override {
+    std::unique_lock<PgliteTurns> turn = std::move(turn_);  // given back on return
     if (!in_txn_) return;
     in_txn_ = false;
     if (conn_.ok()) PQclear(PQexec(conn_.get(), "ROLLBACK"));
@@ -597,7 +691,8 @@ class PgWriter final : public StoreWriter {
     }
     if (queried == 0) return Status::Ok();
     const char* params[] = {array_.finish()};
-    Result r(PQexecPrepared(conn_.get(), kFindName, 1, params, nullptr, nullptr, 0));
+    Result r(PQexecPrepared(conn_.get(), conn_.statement(kFindName).c_str(), 1, params, nullptr,
+                            nullptr, 0));
     if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "find existing executions");
     int n = PQntuples(r.get());
     if (n == 0) return Status::Ok();
@@ -621,7 +716,11 @@ class PgWriter final : public StoreWriter {
       if (Status st = check_no_nul(*e); !st.ok()) return st;
     }
     if (Status st = usable(); !st.ok()) return st;
-    if (rows.size() > options_.copy_threshold) return insert_copy(rows, received_us, ids_out);
+    // PGlite runs each protocol message on its own, so COPY FROM STDIN meets the end of its
+    // input at once (and the failed COPY left the server answering nobody): unnest() only.
+    if (rows.size() > options_.copy_threshold && !conn_.pglite()) {
+      return insert_copy(rows, received_us, ids_out);
+    }
     return insert_unnest(rows, received_us, ids_out);
   }
 
@@ -658,7 +757,8 @@ class PgWriter final : public StoreWriter {
     const char* params[kArrays + 1];
     for (int i = 0; i < kArrays; ++i) params[i] = cols_[i].finish();
     params[kArrays] = received.c_str();
-    Result r(PQexecPrepared(conn_.get(), kInsertName, kArrays + 1, params, nullptr, nullptr, 0));
+    Result r(PQexecPrepared(conn_.get(), conn_.statement(kInsertName).c_str(), kArrays + 1, params,
+                            nullptr, nullptr, 0));
     if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "insert executions");
     int n = PQntuples(r.get());
     if (static_cast<size_t>(n) != rows.size()) {
@@ -677,7 +777,8 @@ class PgWriter final : public StoreWriter {
     std::string count = std::to_string(rows.size());
     const char* params[] = {count.c_str()};
     {
-      Result r(PQexecPrepared(conn_.get(), kNextIdsName, 1, params, nullptr, nullptr, 0));
+      Result r(PQexecPrepared(conn_.get(), conn_.statement(kNextIdsName).c_str(), 1, params,
+                              nullptr, nullptr, 0));
       if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "allocate ids");
       int n = PQntuples(r.get());
       if (static_cast<size_t>(n) != rows.size()) {
@@ -765,6 +866,7 @@ class PgWriter final : public StoreWriter {
   PostgresStore::Connection conn_;
   PostgresOptions options_;
   bool in_txn_ = false;
+  std::unique_lock<PgliteTurns> turn_;  // held from begin() to commit() or rollback() on PGlite
   // Reused across groups to avoid reallocating per call.
   std::string buf_;
   ArrayBuilder array_;
@@ -980,6 +1082,7 @@ void PostgresStore::release(std::unique_ptr<Connection> conn) {
 
 template <typename Fn>
 Status PostgresStore::with_read_retry(Fn&& fn) {
+  auto turn = pglite_turn(url_);
   auto lease = acquire();
   if (!lease.ok()) return lease.status();
   bool delivered = false;
@@ -1040,6 +1143,7 @@ Status PostgresStore::migrate() {
 
 Status PostgresStore::ping() {
   std::lock_guard lock(ping_mu_);
+  auto turn = pglite_turn(url_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (Status st = ping_conn_->ensure(); !st.ok()) return st;
     bool timed_out = false;
@@ -1061,10 +1165,23 @@ Status PostgresStore::query(const char* sql, std::initializer_list<const char*> 
                             std::string_view what,
                             const std::function<void(const PGresult*, int)>& row) {
   return with_read_retry([&](Connection& conn, bool&) -> Status {
+    // On PGlite the statement's protocol messages (parse, bind, execute) could interleave
+    // with another process's outside a transaction; inside one, PGlite makes others wait.
+    // BEGIN and COMMIT are simple queries: one message each.
+    const bool wrap = conn.pglite();
+    if (wrap) {
+      if (Status st = exec_script(conn.get(), "BEGIN READ ONLY", what); !st.ok()) return st;
+    }
+    ReadTxn txn(conn.get());
+    if (!wrap) txn.done();
     Result r(PQexecParams(conn.get(), sql, static_cast<int>(params.size()), nullptr,
                           params.begin(), nullptr, nullptr, 0));
     if (!result_ok(r.get())) return pg_status(conn.get(), r.get(), what);
     for (int i = 0, n = PQntuples(r.get()); i < n; ++i) row(r.get(), i);
+    if (wrap) {
+      txn.done();
+      return exec_script(conn.get(), "COMMIT", what);
+    }
     return Status::Ok();
   });
 }
@@ -1368,6 +1485,7 @@ Status PostgresStore::save_model_set(const ModelSetRecord& record) {
   if (record.blob.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Status::Invalid("postgresql: a model set blob must be smaller than 2 GiB", "blob");
   }
+  auto turn = pglite_turn(url_);
   auto conn = blob_connection();
   if (!conn.ok()) return conn.status();
   PGconn* c = (*conn)->get();
@@ -1380,12 +1498,23 @@ Status PostgresStore::save_model_set(const ModelSetRecord& record) {
                           record.reason.c_str(), record.summary_json.c_str(), record.blob.data()};
   const int lengths[] = {0, 0, 0, 0, 0, static_cast<int>(record.blob.size())};
   const int formats[] = {0, 0, 0, 0, 0, 1};
-  // One statement, so one transaction: the set is saved whole or not at all.
+  // One statement, so one transaction: the set is saved whole or not at all. On PGlite inside
+  // BEGIN and COMMIT as well, so another process's statements cannot interleave (query()).
+  const bool wrap = (*conn)->pglite();
+  if (wrap) {
+    if (Status st = exec_script(c, "BEGIN", "save model set"); !st.ok()) return st;
+  }
+  ReadTxn txn(c);
+  if (!wrap) txn.done();
   Result r(PQexecParams(c,
                         "INSERT INTO model_sets (version, created_us, rejected, reason, "
                         "summary_json, blob) VALUES ($1, $2::int8, $3::bool, $4, $5, $6)",
                         6, types, values, lengths, formats, 0));
   if (!result_ok(r.get())) return pg_status(c, r.get(), "save model set", "version");
+  if (wrap) {
+    txn.done();
+    return exec_script(c, "COMMIT", "save model set");
+  }
   return Status::Ok();
 }
 
@@ -1403,9 +1532,17 @@ StatusOr<std::vector<ModelSetRecord>> PostgresStore::list_model_sets() {
 
 StatusOr<std::optional<ModelSetRecord>> PostgresStore::load_model_set(std::string_view version) {
   if (has_nul(version)) return std::optional<ModelSetRecord>();  // cannot be stored
+  auto turn = pglite_turn(url_);
   auto conn = blob_connection();
   if (!conn.ok()) return conn.status();
   PGconn* c = (*conn)->get();
+  // PGlite: inside a transaction, so another process's statements cannot interleave (query()).
+  const bool wrap = (*conn)->pglite();
+  if (wrap) {
+    if (Status st = exec_script(c, "BEGIN READ ONLY", "load model set"); !st.ok()) return st;
+  }
+  ReadTxn txn(c);
+  if (!wrap) txn.done();
   std::string v(version);
   const char* head_params[] = {v.c_str()};
   Result head(PQexecParams(c,
@@ -1439,6 +1576,10 @@ StatusOr<std::optional<ModelSetRecord>> PostgresStore::load_model_set(std::strin
                               std::to_string(want));
     }
     std::memcpy(blob.data() + offset, PQgetvalue(r.get(), 0, 0), got);
+  }
+  if (wrap) {
+    txn.done();
+    if (Status st = exec_script(c, "COMMIT", "load model set"); !st.ok()) return st;
   }
   return found;
 }
