@@ -433,8 +433,10 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 // Task embeddings (migration 3): upsert by execution, scans by version, what is left to
 // embed, task runs by key, and floats back bit for bit.
 TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
-  EXPECT_EQ(store_->vector_storage(), is_pg() ? VectorStorage::kRealArray : VectorStorage::kBlob)
-      << "the test PostgreSQL has no pgvector";
+  const bool pgvector = GetParam() == "pglite";  // the test PostgreSQL has no pgvector
+  EXPECT_EQ(store_->vector_storage(), pgvector ? VectorStorage::kPgvector
+                                      : is_pg() ? VectorStorage::kRealArray
+                                                : VectorStorage::kBlob);
   std::vector<Execution> rows;
   for (int i = 0; i < 6; ++i) rows.push_back(make_execution(i));
   rows[1].task_id = rows[0].task_id;  // one task, two runs
@@ -509,10 +511,24 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
       EXPECT_EQ(t.runs[0].execution_time, rows[3].execution_time);
     }
   }
-  // Only pgvector searches in the database.
-  auto near = store_->nearest_tasks(vec(1), "v1", 3);
-  EXPECT_EQ(near.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(near.status().field(), "source");
+  // Only pgvector searches in the database: one match per task, nearest first.
+  auto near = store_->nearest_tasks(vec(3), "v1", 3);
+  if (!pgvector) {
+    EXPECT_EQ(near.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(near.status().field(), "source");
+    return;
+  }
+  ASSERT_TRUE(near.ok()) << near.status().message();
+  // v1 vectors now: run 1 (task 0), runs 2 and 3; all vec(k) point the same way (cosine 1).
+  ASSERT_EQ(near->size(), 3u);
+  std::set<uint64_t> keys_found;
+  for (const TaskMatch& m : *near) {
+    keys_found.insert(m.task_key);
+    EXPECT_NEAR(m.similarity, 1.0, 1e-5);
+  }
+  EXPECT_EQ(keys_found, (std::set<uint64_t>{task_key(rows[0].task_id), task_key(rows[2].task_id),
+                                            task_key(rows[3].task_id)}));
+  EXPECT_TRUE(store_->nearest_tasks(vec(3), "v3", 3)->empty()) << "another version: nothing";
 }
 
 TEST_P(StoreConformance, RoundTripsEveryFieldInSmallAndLargeGroups) {
