@@ -37,62 +37,10 @@ scripts/build build -- agentlearn >/dev/null
 
 work=$(mktemp -d /tmp/agentlearn-learning-bench.XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [[ -f "$work/nginx/nginx.pid" ]] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
+# shellcheck source=bench/load/lib.sh
+source bench/load/lib.sh
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
-post() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$1"; }
-
-# One wrk run: prints "requests_per_second p50_ms p99_ms non2xx requests".
-wrk_once() {
-  local out
-  out=$(wrk "$@")
-  awk '
-    function ms(v) { if (v ~ /us$/) { sub(/us/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms/, "", v); return v + 0 }
-                     if (v ~ /s$/) { sub(/s/, "", v); return v * 1000 } return v }
-    /^Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-    /^non-2xx responses:/ { non = $3 } / requests in / { n = $1 }
-    END { printf "%s %s %s %s %s\n", rps, (p50 == "" ? "nan" : p50), (p99 == "" ? "nan" : p99), (non == "" ? 0 : non), n }' <<<"$out"
-}
-# sample FILE PID WRK_ARGS...: one wrk run, appended to FILE as "rps p50 p99 non2xx requests
-# cpu_ticks" (the CPU time PID used meanwhile; 0 without a PID).
-sample() {
-  local file=$1 p=$2; shift 2
-  local c0=0 c1=0
-  [[ -n $p ]] && c0=$(cpu_ticks "$p")
-  local r; r=$(wrk_once "$@")
-  [[ -n $p ]] && c1=$(cpu_ticks "$p")
-  echo "$r $((c1 - c0))" >>"$file"
-}
-# CPU time (utime + stime, clock ticks) of a process: the server's CPU per request is a figure
-# the other work on a shared machine disturbs less than requests/s.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-row() { printf '| %-62s | %9s | %7s | %7s | %6s | %11s |\n' "$@"; }
-# summarize LABEL FILE: one table row of the medians of FILE's runs (requests/s, p50 and p99
-# each the median of its own column), non-2xx summed, server CPU per request over all runs.
-summarize() {
-  local rps p50 p99 non per
-  read -r rps p50 p99 non per < <(awk -v tck="$(getconf CLK_TCK)" '
-    { n++; r[n] = $1; a[n] = $2; b[n] = $3; non += $4; total += $5; cpu += $6 }
-    function med(x,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] + 0 < x[i] + 0) { t = x[i]; x[i] = x[j]; x[j] = t }
-                                 return x[int((n + 1) / 2)] }
-    END { printf "%s %s %s %d %s\n", med(r), med(a), med(b), non, cpu ? sprintf("%.0f", cpu / tck * 1e6 / total) : "-" }' "$2")
-  row "$1" "$rps" "$p50" "$p99" "$non" "$per"
-  last_rps=$rps last_p99=$p99
-}
-measure() {  # measure LABEL WRK_ARGS...: $runs runs against the server $pid (if set), one row
-  local label=$1 f; shift
-  f=$(mktemp "$work/runs.XXXXXX")
-  for _ in $(seq "$runs"); do sample "$f" "${pid:-}" "$@"; done
-  summarize "$label" "$f"
-}
 
 notes=()
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -d${duration}s, median of $runs runs; server threads: $threads"
@@ -103,38 +51,17 @@ echo "generated $ntexts unseen task texts and $ntrain executions ($(du -h "$work
 # figures have no training under them and the training-under-load figures control when it runs.
 printf 'log_level: warn\ncheck_interval: 86400\nthreads: %d\n' "$threads" > "$work/learning.yaml"
 
-echo
-row "what" "req/s" "p50 ms" "p99 ms" "non2xx" "server CPU us/req"
-row "---" "---:" "---:" "---:" "---:" "---:"
 # The ceiling: nginx `return 200`, at the settings of the targets.
-mkdir -p "$work/nginx"
-nport=$(free_port)
-sed "s|PREFIX|$work/nginx|g; s|PORT|$nport|" bench/load/nginx.conf > "$work/nginx/nginx.conf"
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
-wait_http "http://127.0.0.1:$nport/"
-measure "nginx return 200 (ceiling), -t2 -c32" -t2 -c32 -d"${duration}s" --latency "http://127.0.0.1:$nport/"
-nginx_rps=$last_rps
-measure "nginx return 200 (ceiling), -t2 -c8" -t2 -c8 -d"${duration}s" --latency "http://127.0.0.1:$nport/"
-kill "$(cat "$work/nginx/nginx.pid")"; rm -f "$work/nginx/nginx.pid"
+ceiling_table
 
-start_server() {  # start_server NAME: sets port, pid, url
-  port=$(free_port)
-  build/agentlearn serve --db "sqlite:$work/$1.db" --port "$port" --config "$work/learning.yaml" >"$work/$1.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  url="http://127.0.0.1:$port"
-  wait_http "$url/health"
-}
-stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
-hwm() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
 
 # --- 1 and 2: a server with the 12,000 swebench-verified runs and a trained model set.
 # Both servers get the 12,000 runs; only "models" trains a model set, so the ingest pair differs
 # only by anomaly scoring. Their runs alternate, so the shared machine's other work falls on both.
-start_server nomodels
+start_server nomodels "$work/learning.yaml"
 npid=$pid nurl=$url
 build/agentlearn import --url "$nurl" --no-progress /work/shared/data/swebench-verified/executions.jsonl >/dev/null
-start_server models
+start_server models "$work/learning.yaml"
 mpid=$pid murl=$url
 build/agentlearn import --url "$murl" --no-progress /work/shared/data/swebench-verified/executions.jsonl >/dev/null
 t0=$(date +%s.%N)
@@ -195,25 +122,17 @@ measure "POST /task/recommend, online (logged), -t2 -c8" -t2 -c8 -d"${duration}s
 # recommendation log by then).
 scored=$(wrk -t2 -c8 -d2s -s bench/load/record_scored.lua "$murl/" -- check | awk '/anomaly_score numeric/ {print $3 "/" $5}')
 unscored=$(wrk -t2 -c8 -d2s -s bench/load/record_scored.lua "$nurl/" -- check | awk '/anomaly_score numeric/ {print $3 "/" $5}')
-for c in 32 8; do
-  fm=$(mktemp "$work/runs.XXXXXX") fn=$(mktemp "$work/runs.XXXXXX")
-  for _ in $(seq "$runs"); do
-    sample "$fm" "$mpid" -t2 -c$c -d"${duration}s" --latency -s bench/load/record_scored.lua "$murl/"
-    sample "$fn" "$npid" -t2 -c$c -d"${duration}s" --latency -s bench/load/record_scored.lua "$nurl/"
-  done
-  summarize "POST /agent/performance, model set active (scored), -t2 -c$c" "$fm"
-  summarize "POST /agent/performance, no models (same data), -t2 -c$c" "$fn"
-done
+alternate bench/load/record_scored.lua "POST /agent/performance, model set active (scored)" "$mpid" "$murl" \
+  "POST /agent/performance, no models (same data)" "$npid" "$nurl"
 kill "$npid"; wait "$npid" 2>/dev/null || true
 pid=$mpid
 
 models_hwm=$(hwm "$pid")
 stop_server
 
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
-wait_http "http://127.0.0.1:$nport/"
-measure "nginx return 200 (ceiling again), -t2 -c32" -t2 -c32 -d"${duration}s" --latency "http://127.0.0.1:$nport/"
-kill "$(cat "$work/nginx/nginx.pid")"; rm -f "$work/nginx/nginx.pid"
+nginx_start
+measure "nginx return 200 (ceiling again), -t2 -c32" -t2 -c32 -d"${duration}s" --latency "$nginx_url"
+nginx_stop
 
 echo
 printf '%s\n' "${notes[@]}"
@@ -222,7 +141,7 @@ echo "ingest check runs: numeric anomaly_score in $scored answers with models, $
 echo "server VmHWM (12,000 runs + the ingest runs, models, all of the above): $models_hwm"
 
 # --- 3: a training run on $ntrain executions.
-start_server train
+start_server train "$work/learning.yaml"
 t0=$(date +%s.%N)
 build/agentlearn import --url "$url" --no-progress "$work/train.jsonl" >/dev/null
 t1=$(date +%s.%N)
