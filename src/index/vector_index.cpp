@@ -315,7 +315,17 @@ struct HnswIndex::State {
   // behind a waiting writer instead of overtaking it.
   mutable std::mutex gate;
   std::atomic<size_t> live{0};
+  // What memory_bytes() reports, kept as inserts and resizes happen so that reading it costs
+  // nothing and waits for no lock (/health reads it; walking 1M levels took a millisecond).
+  std::atomic<size_t> capacity{0};
+  std::atomic<size_t> upper_bytes{0};  // link lists of the layers above the base one
   size_t ef = 0;
+
+  // Counts a node's upper-layer links (hnswlib allocates them per node, by its level).
+  void account(hnswlib::tableint c) {
+    int level = graph->element_levels_[c];
+    if (level > 0) upper_bytes.fetch_add(graph->size_links_per_element_ * static_cast<size_t>(level) + 1);
+  }
 
   std::shared_lock<std::shared_mutex> shared() const {
     { std::lock_guard pass(gate); }
@@ -341,6 +351,7 @@ struct HnswIndex::State {
     } catch (const std::exception& e) {
       return Status::Internal(std::string("hnsw resize failed: ") + e.what());
     }
+    capacity.store(cap);
     return Status::Ok();
   }
 };
@@ -352,6 +363,7 @@ HnswIndex::HnswIndex(size_t dimensions, HnswOptions options)
       options_.seed);
   s_->ef = options_.ef_search;
   s_->graph->setEf(s_->ef);
+  s_->capacity.store(s_->graph->max_elements_);
 }
 
 HnswIndex::HnswIndex(size_t dimensions, HnswOptions options, std::unique_ptr<State> state)
@@ -377,7 +389,7 @@ Status HnswIndex::add(uint64_t id, std::span<const float> vector) {
     }
     if (auto st = s_->ensure_capacity(g.cur_element_count + 1); !st.ok()) return st;
     auto lock = s_->shared();
-    g.addPoint(v.data(), id);
+    s_->account(g.addPoint(v.data(), id, -1));
   } catch (const std::exception& e) {
     return Status::Internal(std::string("hnsw insert failed: ") + e.what());
   }
@@ -416,7 +428,7 @@ Status HnswIndex::add_batch(std::span<const uint64_t> ids, std::span<const float
     for (size_t i; !failed.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < ids.size();) {
       try {
         (void)normalize_into(rows.subspan(i * dims_, dims_), dims_, unit);  // validated above
-        g.addPoint(unit.data(), ids[i]);
+        s_->account(g.addPoint(unit.data(), ids[i], -1));
         s_->live.fetch_add(1, std::memory_order_relaxed);
       } catch (const std::exception& e) {
         std::lock_guard l(error_mu);
@@ -480,18 +492,16 @@ std::vector<float> HnswIndex::vector(uint64_t id) const {
 size_t HnswIndex::size() const { return s_->live.load(); }
 
 size_t HnswIndex::memory_bytes() const {
-  std::lock_guard writer(s_->writer);  // element levels are written by inserts
-  const auto& g = *s_->graph;
-  const size_t cap = g.max_elements_;
-  size_t bytes = cap * g.size_data_per_element_  // base layer: links, vector, label
-                 + cap * (sizeof(char*) + sizeof(int) + sizeof(std::mutex))  // linkLists_, levels, locks
-                 + cap * sizeof(hnswlib::vl_type)  // one visited list (one more per concurrent search)
-                 + hnswlib::HierarchicalNSW<float>::max_update_element_locks * sizeof(std::mutex);
-  for (size_t i = 0; i < g.cur_element_count; ++i)
-    if (g.element_levels_[i] > 0) bytes += g.size_links_per_element_ * static_cast<size_t>(g.element_levels_[i]) + 1;
-  // label_lookup_: bucket pointers and a node per entry (next pointer, key, value).
-  bytes += g.label_lookup_.bucket_count() * sizeof(void*) + g.label_lookup_.size() * (sizeof(void*) + 16);
-  return bytes;
+  const auto& g = *s_->graph;  // only constants of the graph are read here
+  const size_t cap = s_->capacity.load();
+  const size_t n = s_->live.load();
+  return cap * g.size_data_per_element_  // base layer: links, vector, label
+         + cap * (sizeof(char*) + sizeof(int) + sizeof(std::mutex))  // linkLists_, levels, locks
+         + cap * sizeof(hnswlib::vl_type)  // one visited list (one more per concurrent search)
+         + hnswlib::HierarchicalNSW<float>::max_update_element_locks * sizeof(std::mutex) +
+         s_->upper_bytes.load()
+         // label_lookup_: about a bucket pointer and a node (next pointer, key, value) per entry.
+         + n * (2 * sizeof(void*) + 16);
 }
 
 Status HnswIndex::save(const std::string& path) const {
@@ -563,6 +573,8 @@ StatusOr<std::unique_ptr<HnswIndex>> HnswIndex::load(const std::string& path) {
       g.cur_element_count - g.num_deleted_ != live)
     return Status::Invalid(payload + " does not match its header");
   state->live = live;
+  state->capacity.store(g.max_elements_);
+  for (size_t i = 0; i < g.cur_element_count; ++i) state->account(static_cast<hnswlib::tableint>(i));
   state->ef = ef;
   state->graph->setEf(ef);
   options.initial_capacity = g.max_elements_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <unordered_set>
 
 #include "core/hash.hpp"
@@ -294,6 +295,12 @@ Status SimilarTasks::rebuild(std::shared_ptr<const ml::ModelSet> models, const s
   int64_t watermark = 0;
   std::string why;
   std::string source = "file";
+  // Room for what the store holds and a tenth more, allocated before the index serves:
+  // growing it later reallocates the whole graph while searches wait (about a second at 1M),
+  // and growing it step by step during the build reallocated it a dozen times.
+  auto tasks = store_.count_embedded_tasks(version, std::numeric_limits<int64_t>::max());
+  if (!tasks.ok()) return tasks.status();
+  const auto room = static_cast<size_t>(*tasks) + static_cast<size_t>(*tasks) / 10 + 1024;
   if (auto saved = load_saved(version, watermark, why)) {
     gen->index = std::move(saved);
   } else {
@@ -301,6 +308,9 @@ Status SimilarTasks::rebuild(std::shared_ptr<const ml::ModelSet> models, const s
     source = "store";
     auto dims = static_cast<size_t>(gen->models->embedding_generator().dimensions());
     gen->index = std::make_shared<index::HnswIndex>(dims, options_.hnsw);
+  }
+  if (gen->index->capacity() < room) {
+    if (Status st = gen->index->reserve(room); !st.ok()) return st;
   }
   // Vectors of this version stored after the file's watermark (all of them when building
   // from the store), in batches inserted on build_threads threads.
