@@ -218,7 +218,9 @@ TEST_P(BothIndexes, SaveLoadGivesIdenticalResults) {
   EXPECT_EQ((*loaded)->dimensions(), kDims);
   EXPECT_EQ(answers(**loaded, queries), answers(*index, queries));
   // HNSW keeps its memory figure as it goes; loading recounts it to the same bytes.
-  if (GetParam()) EXPECT_EQ((*loaded)->memory_bytes(), index->memory_bytes());
+  if (GetParam()) {
+    EXPECT_EQ((*loaded)->memory_bytes(), index->memory_bytes());
+  }
   // And it keeps working as an index.
   ASSERT_TRUE((*loaded)->add(99999, data[0]).ok());
   EXPECT_EQ((*loaded)->size(), index->size() + 1);
