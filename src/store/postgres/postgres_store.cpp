@@ -1338,6 +1338,15 @@ Status PostgresStore::save_embeddings(std::span<const EmbeddingRecord> rows) {
   });
 }
 
+Status PostgresStore::stream_page(const std::string& sql, std::string_view version, int64_t after_id,
+                                  size_t limit, const std::function<void(const pg_result*, int)>& row) {
+  std::string after = std::to_string(after_id);
+  std::string ver(version);
+  std::string lim = std::to_string(limit);
+  const char* params[] = {after.c_str(), ver.c_str(), limit == 0 ? nullptr : lim.c_str()};  // NULL: no limit
+  return stream(sql, params, row);
+}
+
 Status PostgresStore::scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
                                       const std::function<void(const EmbeddingRecord&)>& fn) {
   if (has_nul(version)) return Status::Ok();
@@ -1346,14 +1355,10 @@ Status PostgresStore::scan_embeddings(std::string_view version, int64_t after_id
       "SELECT m.id, m.task_key, m.embedding::text, e.task_id FROM embeddings AS m "
       "JOIN executions AS e ON e.id = m.id "
       "WHERE m.id > $1::int8 AND m.version = $2 ORDER BY m.id LIMIT $3::int8";
-  std::string after = std::to_string(after_id);
-  std::string ver(version);
-  std::string lim = std::to_string(limit);
-  const char* params[] = {after.c_str(), ver.c_str(), limit == 0 ? nullptr : lim.c_str()};
   EmbeddingRecord row;
-  row.version = ver;
+  row.version = version;
   bool bad = false;
-  Status st = stream(sql, params, [&](const PGresult* r, int i) {
+  Status st = stream_page(sql, version, after_id, limit, [&](const PGresult* r, int i) {
     row.id = value_int(r, i, 0);
     row.task_key = static_cast<uint64_t>(value_int(r, i, 1));
     if (!parse_vector(value_view(r, i, 2), row.vector)) {
@@ -1375,12 +1380,8 @@ Status PostgresStore::scan_unembedded(std::string_view version, int64_t after_id
       "LEFT JOIN embeddings AS m ON m.id = e.id "
       "WHERE e.id > $1::int8 AND e.task_description IS NOT NULL "
       "AND (m.id IS NULL OR m.version <> $2) ORDER BY e.id LIMIT $3::int8";
-  std::string after = std::to_string(after_id);
-  std::string ver(version);
-  std::string lim = std::to_string(limit);
-  const char* params[] = {after.c_str(), ver.c_str(), limit == 0 ? nullptr : lim.c_str()};
   TextRow row;
-  return stream(sql, params, [&](const PGresult* r, int i) {
+  return stream_page(sql, version, after_id, limit, [&](const PGresult* r, int i) {
     row.id = value_int(r, i, 0);
     row.task_id = value_view(r, i, 1);
     row.description = value_view(r, i, 2);

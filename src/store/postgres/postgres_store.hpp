@@ -105,6 +105,9 @@ class PostgresStore final : public Store {
   // Streams a query's rows through a cursor, so memory stays bounded however many match.
   Status stream(const std::string& sql, std::span<const char* const> params,
                 const std::function<void(const pg_result*, int)>& row);
+  // stream() of a page of embedding rows: $1 after_id, $2 version, $3 limit (0: all).
+  Status stream_page(const std::string& sql, std::string_view version, int64_t after_id, size_t limit,
+                     const std::function<void(const pg_result*, int)>& row);
   // Runs `body` in one transaction on a pooled connection. Only a connection found dead at
   // BEGIN is replaced and the write tried again: after BEGIN the write may have reached the
   // server, and a second attempt could append an activation twice.

@@ -271,6 +271,15 @@ void bind_limit(sqlite3_stmt* s, int i, size_t limit) {
   sqlite3_bind_int64(s, i, limit == 0 ? -1 : static_cast<sqlite3_int64>(limit));
 }
 
+// Binds a page of embedding rows: ?1 after_id, ?2 version (outlives the step), ?3 limit.
+std::function<void(sqlite3_stmt*)> bind_page(int64_t after_id, std::string_view version, size_t limit) {
+  return [=](sqlite3_stmt* s) {
+    sqlite3_bind_int64(s, 1, after_id);
+    bind_text(s, 2, version);
+    bind_limit(s, 3, limit);
+  };
+}
+
 // Fills `out` (but its blob) from a statement whose first columns are version, created_us,
 // rejected, reason, summary_json.
 void read_model_set(sqlite3_stmt* s, ModelSetRecord& out) {
@@ -811,12 +820,7 @@ Status SqliteStore::scan_embeddings(std::string_view version, int64_t after_id, 
       "SELECT m.id, m.task_key, m.vector, e.task_id FROM embeddings AS m "
       "JOIN executions AS e ON e.id = m.id "
       "WHERE m.id > ?1 AND m.version = ?2 ORDER BY m.id LIMIT ?3",
-      "scan embeddings",
-      [&](sqlite3_stmt* s) {
-        sqlite3_bind_int64(s, 1, after_id);
-        bind_text(s, 2, version);
-        bind_limit(s, 3, limit);
-      },
+      "scan embeddings", bind_page(after_id, version, limit),
       [&](sqlite3_stmt* s) {
         row.id = sqlite3_column_int64(s, 0);
         row.task_key = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
@@ -838,12 +842,7 @@ Status SqliteStore::scan_unembedded(std::string_view version, int64_t after_id, 
       "LEFT JOIN embeddings AS m ON m.id = e.id "
       "WHERE e.id > ?1 AND e.task_description IS NOT NULL "
       "AND (m.id IS NULL OR m.version <> ?2) ORDER BY e.id LIMIT ?3",
-      "scan executions to embed",
-      [&](sqlite3_stmt* s) {
-        sqlite3_bind_int64(s, 1, after_id);
-        bind_text(s, 2, version);
-        bind_limit(s, 3, limit);
-      },
+      "scan executions to embed", bind_page(after_id, version, limit),
       [&](sqlite3_stmt* s) {
         row.id = sqlite3_column_int64(s, 0);
         row.task_id = column_view(s, 1);
