@@ -27,6 +27,9 @@ struct SimilarityOptions {
   size_t build_threads = 2;
   // Executions embedded and stored per transaction.
   size_t embed_batch = 256;
+  // Tasks whose runs are kept in memory for answers, and for how long at most.
+  size_t runs_cache_entries = 50'000;
+  std::chrono::milliseconds runs_cache_ttl{30'000};
   // Embeddings kept by text hash (a task run by many agents is embedded once).
   size_t text_cache_entries = 20'000;
   // How often the whole store is checked for executions left unembedded (another replica's

@@ -216,6 +216,7 @@ StatusOr<int64_t> SimilarTasks::embed_pending(Generation& gen, int64_t after_id)
     if (!st.ok()) return st;
     if (page.empty()) return through;
     if (Status saved = store_.save_embeddings(page); !saved.ok()) return saved;
+    forget_runs(page);
     embedded_.inc(static_cast<double>(page.size()));
     for (const EmbeddingRecord& r : page) {
       through = r.id;
@@ -428,18 +429,55 @@ StatusOr<SimilarAnswer> SimilarTasks::search(const SimilarQuery& q) const {
   std::vector<uint64_t> keys;
   keys.reserve(hits.size());
   for (const auto& h : hits) keys.push_back(h.first);
-  auto tasks = store_.task_runs(keys, options_.runs_per_task);
+  auto tasks = runs_of(keys);
   if (!tasks.ok()) return tasks.status();
-  std::unordered_map<uint64_t, TaskRuns*> by_key;
-  for (TaskRuns& t : *tasks) by_key.emplace(t.task_key, &t);
-  for (const auto& [key, similarity] : hits) {
-    auto it = by_key.find(key);
-    if (it == by_key.end()) continue;  // indexed, but no longer in the store
-    TaskRuns& t = *it->second;
-    answer.results.push_back({std::move(t.task_id), std::move(t.description), similarity, t.total_runs,
-                              std::move(t.runs)});
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const TaskRuns* t = (*tasks)[i].get();
+    if (t == nullptr) continue;  // indexed, but no longer in the store
+    answer.results.push_back({t->task_id, t->description, hits[i].second, t->total_runs, t->runs});
   }
   return answer;
+}
+
+StatusOr<std::vector<std::shared_ptr<const TaskRuns>>> SimilarTasks::runs_of(std::span<const uint64_t> keys) const {
+  std::vector<std::shared_ptr<const TaskRuns>> out(keys.size());
+  std::vector<uint64_t> missing;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::shared_lock lock(runs_mu_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = runs_cache_.find(keys[i]);
+      if (it != runs_cache_.end() && now - it->second.fetched < options_.runs_cache_ttl) {
+        out[i] = it->second.runs;
+      } else {
+        missing.push_back(keys[i]);
+      }
+    }
+  }
+  if (missing.empty()) return out;
+  auto fetched = store_.task_runs(missing, options_.runs_per_task);
+  if (!fetched.ok()) return fetched.status();
+  std::unordered_map<uint64_t, std::shared_ptr<const TaskRuns>> by_key;
+  for (TaskRuns& t : *fetched) {
+    uint64_t key = t.task_key;
+    by_key.emplace(key, std::make_shared<const TaskRuns>(std::move(t)));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (out[i]) continue;
+    auto it = by_key.find(keys[i]);
+    if (it != by_key.end()) out[i] = it->second;
+  }
+  std::unique_lock lock(runs_mu_);
+  // A whole-cache reset when full: the hot tasks come back on their next answer.
+  if (runs_cache_.size() + by_key.size() > options_.runs_cache_entries) runs_cache_.clear();
+  for (auto& [key, runs] : by_key) runs_cache_[key] = {std::move(runs), now};
+  return out;
+}
+
+void SimilarTasks::forget_runs(std::span<const EmbeddingRecord> rows) {
+  std::unique_lock lock(runs_mu_);
+  if (runs_cache_.empty()) return;
+  for (const EmbeddingRecord& r : rows) runs_cache_.erase(r.task_key);
 }
 
 SimilarityStatus SimilarTasks::status() const {

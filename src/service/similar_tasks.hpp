@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
+#include <span>
 #include <optional>
 #include <string>
 #include <thread>
@@ -144,6 +146,19 @@ class SimilarTasks {
   std::atomic<double> last_build_seconds_{0};
   mutable std::mutex build_info_mu_;
   std::string last_build_source_;
+
+  // The runs of recently answered tasks, so that a hot task costs no store read (72 rows of
+  // a SWE-bench task's runs were a fifth of a recommendation's CPU). An entry is dropped when
+  // the embedder sees a new run of its task, and refetched after runs_cache_ttl (runs another
+  // replica recorded).
+  struct CachedRuns {
+    std::shared_ptr<const TaskRuns> runs;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  StatusOr<std::vector<std::shared_ptr<const TaskRuns>>> runs_of(std::span<const uint64_t> keys) const;
+  void forget_runs(std::span<const EmbeddingRecord> rows);
+  mutable std::shared_mutex runs_mu_;
+  mutable std::unordered_map<uint64_t, CachedRuns> runs_cache_;
 
   struct Gauges {
     std::atomic<size_t> tasks{0};

@@ -302,6 +302,24 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
   json fresh = similar("task_id=t-100&k=3&min_similarity=-1");
   EXPECT_EQ(fresh["results"].size(), 3u);
 
+  // Another run of a task already answered (its runs are cached) shows up in its next answer,
+  // well within the cache's 30 s: the embedder drops the cached runs when it sees the run.
+  const std::string text1 = first[1 * 3]["task_description"];
+  const std::string by_text1 = "k=1&min_similarity=-1&q=" + url_encode(text1);
+  ASSERT_EQ(similar(by_text1)["results"][0]["total_executions"], 3);
+  record(json::array({{{"agent_id", "delta"}, {"task_id", "t-1"}, {"task_description", text1},
+                       {"execution_time", 5}, {"success", true}}}));
+  {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    json r;
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      r = similar(by_text1)["results"][0];
+    } while (r["total_executions"] != 4 && Clock::now() < deadline);
+    EXPECT_EQ(r["total_executions"], 4) << r.dump();
+    EXPECT_EQ(r["executions"].back()["agent_id"], "delta") << r.dump();
+  }
+
   // A restart loads the saved index (checked against the store) and answers the same.
   json before = similar("task_id=t-5&k=8&min_similarity=-1");
   restart();
