@@ -101,6 +101,7 @@ void SimilarTasks::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+  cancel_.store(true);
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard work(work_mu_);
@@ -142,7 +143,7 @@ void SimilarTasks::loop() {
     poked = !st.ok();
     publish_gauges();
     // One line per distinct failure, not one per second while the store is down.
-    if (!st.ok() && st.message() != last_error) spdlog::warn("similar tasks: {}", st.message());
+    if (!st.ok() && st.message() != last_error && !cancel_.load()) spdlog::warn("similar tasks: {}", st.message());
     last_error = st.ok() ? std::string() : st.message();
     lock.lock();
     // Also wakes without a poke: a new model set, another replica's executions.
@@ -228,6 +229,7 @@ StatusOr<int64_t> SimilarTasks::embed_pending(Generation& gen, int64_t after_id)
       dirty_ = true;
     }
     if (page.size() < options_.embed_batch) return through;
+    if (cancel_.load()) return Status::Unavailable("stopping");
   }
 }
 
@@ -333,18 +335,25 @@ Status SimilarTasks::rebuild(std::shared_ptr<const ml::ModelSet> models, const s
       in_batch.clear();
       return st;
     };
+    // In pages, so that a server asked to stop gives up between batches (cancel_).
+    constexpr size_t kPage = 65536;
     Status bad;
-    Status st = store_.scan_embeddings(version, watermark, 0, [&](const EmbeddingRecord& r) {
-      watermark = std::max(watermark, r.id);
-      if (!bad.ok() || in_batch.count(r.task_key) || gen->index->contains(r.task_key)) return;
-      if (!index::normalize_into(r.vector, dims, unit).ok()) return;  // not indexable; skipped
-      ids.push_back(r.task_key);
-      in_batch.insert(r.task_key);
-      rows.insert(rows.end(), unit.begin(), unit.end());
-      if (ids.size() >= kBatch) bad = flush();
-    });
-    if (!st.ok()) return st;
-    if (!bad.ok()) return bad;
+    for (size_t got = kPage; got == kPage;) {
+      if (cancel_.load()) return Status::Unavailable("stopping");
+      got = 0;
+      Status st = store_.scan_embeddings(version, watermark, kPage, [&](const EmbeddingRecord& r) {
+        ++got;
+        watermark = std::max(watermark, r.id);
+        if (!bad.ok() || in_batch.count(r.task_key) || gen->index->contains(r.task_key)) return;
+        if (!index::normalize_into(r.vector, dims, unit).ok()) return;  // not indexable; skipped
+        ids.push_back(r.task_key);
+        in_batch.insert(r.task_key);
+        rows.insert(rows.end(), unit.begin(), unit.end());
+        if (ids.size() >= kBatch) bad = cancel_.load() ? Status::Unavailable("stopping") : flush();
+      });
+      if (!st.ok()) return st;
+      if (!bad.ok()) return bad;
+    }
     if (Status f = flush(); !f.ok()) return f;
   }
   // Executions without a vector of this version: new ones, and every one after a new

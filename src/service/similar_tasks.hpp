@@ -142,6 +142,9 @@ class SimilarTasks {
   std::thread thread_;
 
   std::atomic<bool> building_{false};
+  // Set by stop(): a build of a million vectors (minutes) gives up between batches, so a
+  // server asked to stop does not wait for it.
+  std::atomic<bool> cancel_{false};
   std::atomic<int64_t> embedded_through_{0};
   std::atomic<double> last_build_seconds_{0};
   mutable std::mutex build_info_mu_;
