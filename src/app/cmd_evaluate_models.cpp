@@ -1,4 +1,5 @@
 #include "app/cmd_evaluate_models.hpp"
+#include "core/elapsed.hpp"
 
 #include <fmt/format.h>
 
@@ -45,10 +46,6 @@ struct Figure {
   double target;  // value must be >= target; NaN: reported only
   std::string reference;
 };
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // task_classifier on the Debian package texts, fixed split.
 Status evaluate_classifier(const LabelledTexts& debian, const ml::ModelParams& params, std::vector<Figure>& figures,

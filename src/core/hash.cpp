@@ -48,6 +48,12 @@ std::string ContentHasher::hex() const {
   return buf;
 }
 
+uint64_t hash64(std::string_view text) {
+  ContentHasher h;
+  h.add(text);
+  return h.digest64();
+}
+
 uint64_t ContentHasher::digest64() const {
   uint64_t h = a_ ^ (b_ * kMulB);
   h ^= h >> 31;

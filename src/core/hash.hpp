@@ -23,4 +23,8 @@ class ContentHasher {
   uint64_t b_ = 0x9ae16a3b2f90404full;
 };
 
+// A stable 64-bit hash of one string (ContentHasher's digest64), for keys: a task's key, a
+// text's cache slot.
+uint64_t hash64(std::string_view text);
+
 }  // namespace agentlearn

@@ -1,4 +1,5 @@
 #include "ml/evaluation.hpp"
+#include "core/elapsed.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -14,9 +15,6 @@
 namespace agentlearn::ml {
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 }  // namespace
 
 DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows, const TextEmbedder& embed) {

@@ -1,4 +1,5 @@
 #include "ml/model_set.hpp"
+#include "core/elapsed.hpp"
 
 #include <chrono>
 #include <map>
@@ -17,10 +18,6 @@ constexpr std::string_view kMagic = "AL-MODELSET";
 constexpr uint32_t kFormat = 2;  // 2: models may be absent; report says why
 constexpr const char* kModelNames[6] = {"embedding_generator", "task_classifier",       "features",
                                         "agent_selector",      "performance_predictor", "anomaly_detector"};
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 template <typename T>
 Status load_into(std::optional<T>& slot, const std::string& blob) {

@@ -1,4 +1,5 @@
 #include "service/similar_tasks.hpp"
+#include "core/elapsed.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,16 +14,6 @@
 
 namespace agentlearn {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-uint64_t text_hash(std::string_view text) {
-  ContentHasher h;
-  h.add(text);
-  return h.digest64();
-}
 
 // The index file's companion: which embedding version the index holds and through which
 // execution id. Written after the index, removed before it is rewritten, so a crash while
@@ -188,7 +179,7 @@ Status SimilarTasks::step(bool poked, bool sweep) {
 }
 
 const std::vector<float>& SimilarTasks::embed_cached(const ml::ModelSet& models, std::string_view text) {
-  uint64_t h = text_hash(text);
+  uint64_t h = hash64(text);
   auto it = text_cache_.find(h);
   if (it != text_cache_.end()) return it->second;
   // A whole-cache reset when full: cheap, and the texts that repeat (one task, many agents)

@@ -9,16 +9,13 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/elapsed.hpp"
 #include "core/time.hpp"
 #include "ml/model_set_evaluation.hpp"
 
 namespace agentlearn {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 

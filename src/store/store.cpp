@@ -14,10 +14,8 @@ const char* to_string(VectorStorage storage) {
 }
 
 uint64_t task_key(std::string_view task_id) {
-  ContentHasher h;
-  h.add(task_id);
   // 63 bits: the key is stored in signed 64-bit columns and printed in JSON as a number.
-  return h.digest64() & 0x7fffffffffffffffull;
+  return hash64(task_id) & 0x7fffffffffffffffull;
 }
 
 }  // namespace agentlearn

@@ -20,10 +20,6 @@ namespace {
 class Pglite : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (testing::pglite_url().empty()) {
-      GTEST_SKIP() << "AGENTLEARN_TEST_PGLITE_URL is not set: start a server with "
-                   << "`scripts/start-pglite start DIR` and export its URL (scripts/test does)";
-    }
     ASSERT_EQ(testing::reset_pglite_database(), "") << "cannot empty the PGlite database";
     conn_ = connect();
     ASSERT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);

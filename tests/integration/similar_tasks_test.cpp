@@ -75,14 +75,10 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-bool has_pglite() { return std::getenv("AGENTLEARN_TEST_PGLITE_URL") != nullptr; }
 
 class SimilarTasksTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "pglite" && !has_pglite()) {
-      GTEST_SKIP() << "AGENTLEARN_TEST_PGLITE_URL is not set (scripts/test starts PGlite and sets it)";
-    }
     db_ = testing::fresh_store_url(GetParam());
     ASSERT_FALSE(db_.empty());
     dir_ = testing::make_temp_dir("similar-tasks");

@@ -90,7 +90,10 @@ std::string pglite_url() {
 
 std::string reset_pglite_database() {
   const std::string url = pglite_url();
-  if (url.empty()) return "AGENTLEARN_TEST_PGLITE_URL is not set";
+  if (url.empty()) {
+    return "AGENTLEARN_TEST_PGLITE_URL is not set: run scripts/test, which starts PGlite, or start "
+           "one with `scripts/start-pglite start DIR` and export its URL";
+  }
   static int lock_fd = -1;  // held until the process exits
   if (lock_fd < 0) {
     std::string path = "/tmp/agentlearn-pglite-";

@@ -26,8 +26,8 @@ std::string fresh_postgres_database();
 std::string fresh_store_url(const std::string& backend);
 
 // The PGlite test server (AGENTLEARN_TEST_PGLITE_URL, started by scripts/start-pglite), or ""
-// when the variable is not set: PGlite tests then skip (Debian has no pgvector to test with
-// otherwise; scripts/test always sets it).
+// when the variable is not set. PGlite tests then fail, never skip, as PostgreSQL tests do:
+// it is the only pgvector there is to test with on Debian 12, and scripts/test always starts it.
 std::string pglite_url();
 
 // PGlite is ONE PostgreSQL session with one database, shared by every connection: CREATE
