@@ -60,10 +60,10 @@ ceiling_table
 # only by anomaly scoring. Their runs alternate, so the shared machine's other work falls on both.
 start_server nomodels "$work/learning.yaml"
 npid=$pid nurl=$url
-build/agentlearn import --url "$nurl" --no-progress /work/shared/data/swebench-verified/executions.jsonl >/dev/null
+build/agentlearn import --url "$nurl" --no-progress ../shared/data/swebench-verified/executions.jsonl >/dev/null
 start_server models "$work/learning.yaml"
 mpid=$pid murl=$url
-build/agentlearn import --url "$murl" --no-progress /work/shared/data/swebench-verified/executions.jsonl >/dev/null
+build/agentlearn import --url "$murl" --no-progress ../shared/data/swebench-verified/executions.jsonl >/dev/null
 t0=$(date +%s.%N)
 train_json=$(post "$murl/learning/train" '{"wait":true}')
 t1=$(date +%s.%N)

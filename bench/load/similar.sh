@@ -66,8 +66,7 @@ notes=()
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -d${duration}s, median of $runs runs; server threads: $threads; N = $n"
 
 # --- 1: the store.
-swe=/work/shared/data/swebench-verified/executions.jsonl
-[[ -f $swe ]] || swe=../shared/data/swebench-verified/executions.jsonl
+swe=../shared/data/swebench-verified/executions.jsonl
 t0=$(now)
 build/agentlearn import --db "sqlite:$work/on.db" --no-progress "$swe" >/dev/null
 build/agentlearn train --db "sqlite:$work/on.db" >/dev/null 2>&1

@@ -111,7 +111,36 @@ Status apply_model_parameters(const std::string& path, const YAML::Node& models,
   return Status::Ok();
 }
 
-// The learning loop's keys (spec.md section 3), each range-checked.
+// An integer key in lo..hi (a YAML float or text is refused, naming the key).
+Status whole_number(const std::string& path, const YAML::Node& root, const char* key, int lo, int hi, int& out) {
+  if (!root[key]) return Status::Ok();
+  int v = 0;
+  try {
+    v = root[key].as<int>();
+  } catch (const YAML::Exception&) {
+    return Status::Invalid(fmt::format("config file '{}': {} must be a whole number, got '{}'", path, key,
+                                       YAML::Dump(root[key])),
+                           key);
+  }
+  if (v < lo || v > hi) {
+    return Status::Invalid(fmt::format("config file '{}': {} must be in {}..{}", path, key, lo, hi), key);
+  }
+  out = v;
+  return Status::Ok();
+}
+
+// A true/false key.
+Status boolean(const std::string& path, const YAML::Node& root, const char* key, bool& out) {
+  if (!root[key]) return Status::Ok();
+  try {
+    out = root[key].as<bool>();
+  } catch (const YAML::Exception&) {
+    return Status::Invalid(fmt::format("config file '{}': {} must be true or false", path, key), key);
+  }
+  return Status::Ok();
+}
+
+// The learning loop's keys, each range-checked.
 Status apply_learning(const std::string& path, const YAML::Node& root, LearningOptions& l) {
   auto number = [&](const char* key, double lo, double hi, double& out) -> Status {
     if (!root[key]) return Status::Ok();
@@ -153,14 +182,7 @@ Status apply_learning(const std::string& path, const YAML::Node& root, LearningO
   }
   l.similarity.hnsw.ef_search = static_cast<size_t>(ef);
   l.similarity.recommend_k = static_cast<size_t>(recommend_k);
-  if (root["similar_tasks"]) {
-    try {
-      l.similarity.enabled = root["similar_tasks"].as<bool>();
-    } catch (const YAML::Exception&) {
-      return Status::Invalid(fmt::format("config file '{}': similar_tasks must be true or false", path),
-                             "similar_tasks");
-    }
-  }
+  if (Status st = boolean(path, root, "similar_tasks", l.similarity.enabled); !st.ok()) return st;
   if (root["similarity_index_file"]) {
     try {
       l.similarity.index_file = root["similarity_index_file"].as<std::string>();
@@ -170,13 +192,12 @@ Status apply_learning(const std::string& path, const YAML::Node& root, LearningO
                              "similarity_index_file");
     }
   }
-  if (root["train"]) {
-    try {
-      l.train = root["train"].as<bool>();
-    } catch (const YAML::Exception&) {
-      return Status::Invalid(fmt::format("config file '{}': train must be true or false", path), "train");
-    }
+  for (Status st : {boolean(path, root, "train", l.train),
+                    whole_number(path, root, "background_nice", 0, 19, l.background.nice),
+                    boolean(path, root, "background_idle_class", l.background.idle_class)}) {
+    if (!st.ok()) return st;
   }
+  l.similarity.priority = l.background;
   return Status::Ok();
 }
 
@@ -204,7 +225,8 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
       "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
-      "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks"};
+      "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks",
+      "background_nice", "background_idle_class", "training_threads"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -253,6 +275,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       ml::set_vector_dimensions(c.models, dims);
     }
     if (st = apply_model_parameters(path, root["models"], c.models); !st.ok()) return st;
+    if (st = whole_number(path, root, "training_threads", 1, 64, c.models.training_threads); !st.ok()) return st;
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
   }
@@ -328,7 +351,7 @@ StatusOr<Config> load_config(const std::string& path, const std::map<std::string
   if (flags.access_log) c.access_log = true;
   if (flags.log_level) c.log_level = *flags.log_level;
 
-  // The store, by spec.md section 5's order: --db, AGENTLEARN_DB, POSTGRES_*, the file, the default.
+  // The store, in this order: --db, AGENTLEARN_DB, POSTGRES_*, the file, the default.
   if (flags.database) {
     c.database = *flags.database;
   } else if (const std::string* v = env_get(env, "AGENTLEARN_DB")) {

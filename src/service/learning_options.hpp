@@ -8,6 +8,7 @@
 
 #include "index/vector_index.hpp"
 #include "ml/model_params.hpp"
+#include "service/thread_priority.hpp"
 
 namespace agentlearn {
 
@@ -37,6 +38,9 @@ struct SimilarityOptions {
   std::chrono::milliseconds sweep_interval{600'000};
   // Whether to run the embedder at all (a CLI command answering one question does not).
   bool enabled = true;
+  // The embedder's and the index builders' priority (config `background_nice`,
+  // `background_idle_class`, shared with the trainer).
+  BackgroundPriority priority;
 };
 
 struct LearningOptions {
@@ -59,9 +63,10 @@ struct LearningOptions {
   std::chrono::milliseconds model_poll_interval{10'000};
   // Whether this process trains (a replica may only serve).
   bool train = true;
-  // Nice value of the trainer thread (and the OpenMP threads it starts) where the idle
-  // scheduling class (its default) is refused.
-  int trainer_nice = 19;
+  // The priority of the trainer and the embedder threads (and of the threads they start:
+  // OpenMP's, the index builders'); their number is bounded by models.training_threads and
+  // similarity build_threads (config `background_nice`, `background_idle_class`).
+  BackgroundPriority background;
   ml::ModelParams models;
   SimilarityOptions similarity;
 };

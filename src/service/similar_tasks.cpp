@@ -116,7 +116,7 @@ std::shared_ptr<SimilarTasks::Generation> SimilarTasks::current() const {
 }
 
 void SimilarTasks::loop() {
-  if (!lower_thread_priority(19)) spdlog::warn("could not lower the embedder thread's priority");
+  if (!set_background_priority(options_.priority)) spdlog::warn("could not lower the embedder thread's priority");
   std::unique_lock lock(mu_);
   std::string last_error;
   bool poked = true;  // at start: whatever the store holds

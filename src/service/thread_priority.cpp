@@ -8,10 +8,15 @@
 
 namespace agentlearn {
 
-bool lower_thread_priority(int fallback_nice) {
-  sched_param idle{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0) return true;
-  return setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), fallback_nice) == 0;
+bool set_background_priority(const BackgroundPriority& priority) {
+  // The nice value is per thread on Linux (setpriority on the thread id, not the process).
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  bool ok = setpriority(PRIO_PROCESS, tid, priority.nice) == 0;
+  if (priority.idle_class) {
+    sched_param idle{};
+    ok = pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0 && ok;
+  }
+  return ok;
 }
 
 }  // namespace agentlearn

@@ -180,13 +180,10 @@ void Trainer::note_recorded(uint64_t n) {
 }
 
 void Trainer::loop() {
-  // Low priority for this thread and the OpenMP threads it starts (they inherit it): serving
-  // must not wait for training (design.md, "Threads").
-  // SCHED_IDLE: the trainer (and the OpenMP threads it starts, which inherit the policy) runs
-  // only on CPU time nothing else wants. Nice 10 alone was not enough: at half the
-  // recommendation load, a training run doubled p99 (bench/load/learning.sh). Under sustained
-  // full load a run waits; serving comes first. Nice is the fallback where SCHED_IDLE is refused.
-  if (!lower_thread_priority(options_.trainer_nice)) {
+  // A low but guaranteed share of the CPU for this thread and the OpenMP threads it starts
+  // (they inherit it): serving comes first, and a run still finishes while serving or another
+  // process keeps the cores busy (service/thread_priority.hpp).
+  if (!set_background_priority(options_.background)) {
     spdlog::warn("could not lower the trainer thread's priority");
   }
   auto next_check = std::chrono::steady_clock::now();

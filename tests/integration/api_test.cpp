@@ -426,7 +426,7 @@ TEST_F(ServerFlagsTest, PublicMetrics) {
 
 TEST_F(ServerFlagsTest, NonLoopbackNeedsTokensOrInsecure) {
   ServerProcess refused(db(), {"--host", "0.0.0.0"});
-  EXPECT_EQ(refused.wait_exit(std::chrono::seconds(20)), 2) << refused.log();
+  EXPECT_EQ(refused.wait_exit(testing::kEventLimit), 2) << refused.log();
   EXPECT_NE(refused.log().find("without API tokens"), std::string::npos) << refused.log();
   ServerProcess insecure(db(), {"--host", "0.0.0.0", "--insecure"});
   EXPECT_TRUE(insecure.wait_ready()) << insecure.log();
@@ -477,7 +477,7 @@ TEST_F(ServerFlagsTest, ConfigFileEnvironmentAndFlagsPrecedence) {
 
   std::ofstream(dir + "/bad.yaml") << "port: [not a number\n";
   ServerProcess bad("sqlite:" + dir + "/x.db", {"--config", dir + "/bad.yaml"});
-  EXPECT_EQ(bad.wait_exit(std::chrono::seconds(20)), 2) << bad.log();
+  EXPECT_EQ(bad.wait_exit(testing::kEventLimit), 2) << bad.log();
 }
 
 }  // namespace

@@ -353,7 +353,9 @@ TEST_F(CliImport, GivesUpWhenTheServerStaysUnavailableAndReportsAuthErrors) {
   write_file(file, numbered_jsonl(3));
   auto start = std::chrono::steady_clock::now();
   CliRun r = run({"import", "--url", busy.url(), "--retry-seconds", "2", file.string()});
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  // Gives up after its 2 s retry budget, not never (the bound tells the two apart on a busy
+  // machine; it is no speed figure).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 120s);
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find("the store is down"), std::string::npos) << describe(r);
 
@@ -388,7 +390,7 @@ class CliImportServer : public CliImport {
                                  dir_ / "serve.out", dir_ / "serve.err"));
       std::string candidate = "http://127.0.0.1:" + port;
       HttpClient client(candidate);
-      auto deadline = std::chrono::steady_clock::now() + 20s;
+      auto deadline = std::chrono::steady_clock::now() + testing::kEventLimit;
       while (std::chrono::steady_clock::now() < deadline && server_->running()) {
         auto res = client.request(boost::beast::http::verb::get, "/health");
         if (res.ok() && res->status == 200) {

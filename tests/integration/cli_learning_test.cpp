@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli_runner.hpp"
+#include "eventually.hpp"
 #include "http/client.hpp"
 #include "server_process.hpp"
 
@@ -229,13 +231,18 @@ TEST_F(CliLearning, ServerModeTrainStatusRecommend) {
   EXPECT_TRUE(contains(busy.err, "already")) << describe(busy);
   EXPECT_TRUE(contains(busy.err, "HTTP 409")) << describe(busy);
 
-  // The readable report of a waited-for run.
-  CliRun waited;
-  for (int attempt = 0; attempt < 50; ++attempt) {  // until the queued run has ended
-    waited = run({"train", "--url", server.url()});
-    if (waited.code != 1 || !contains(waited.err, "HTTP 409")) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  // The readable report of a waited-for run, once the queued run has ended (the event: it is
+  // the status's last run).
+  std::smatch queued_id;
+  ASSERT_TRUE(std::regex_search(queued.out, queued_id, std::regex("train-[0-9]+-[0-9]+"))) << queued.out;
+  json last;
+  EXPECT_TRUE(testing::eventually([&] {
+    auto s = client.request(boost::beast::http::verb::get, "/models/status");
+    if (!s.ok() || s->status != 200) return false;
+    last = json::parse(s->body)["training"];
+    return last["last_run"].is_object() && last["last_run"].value("job_id", "") == queued_id.str();
+  })) << "the queued run did not end; last: " << last.dump();
+  CliRun waited = run({"train", "--url", server.url()});
   ASSERT_EQ(waited.code, 0) << describe(waited);
   EXPECT_TRUE(contains(waited.out, "model set v1.")) << waited.out;
   EXPECT_TRUE(contains(waited.out, "held-out evaluation")) << waited.out;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "eventually.hpp"
 #include "server_process.hpp"
 #include "store/open_store.hpp"
 
@@ -113,16 +114,13 @@ class LearningApiTest : public ::testing::TestWithParam<std::string> {
     return ok_json(verb::post, "/task/recommend",
                    {{"task_description", text}, {"task_type", type}, {"context", {{"area", "data"}}}});
   }
-  // Polls GET /models/status until `pred` holds (or fails after `timeout`).
-  json wait_status(const std::function<bool(const json&)>& pred, std::chrono::seconds timeout = std::chrono::seconds(90)) {
-    const auto deadline = Clock::now() + timeout;
+  // Polls GET /models/status until `pred` holds.
+  json wait_status(const std::function<bool(const json&)>& pred) {
     json s;
-    while (Clock::now() < deadline) {
-      s = ok_json(verb::get, "/models/status");
-      if (pred(s)) return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!testing::eventually([&] { return pred(s = ok_json(verb::get, "/models/status")); },
+                             testing::kEventLimit, std::chrono::milliseconds(200))) {
+      ADD_FAILURE() << "timed out waiting for the model status; last: " << s.dump() << "\n" << server_->log();
     }
-    ADD_FAILURE() << "timed out waiting for the model status; last: " << s.dump() << "\n" << server_->log();
     return s;
   }
   void expect_error(const ClientResponse& r, int status, const std::string& field, const std::string& what) {
@@ -340,9 +338,10 @@ TEST_P(LearningApiTest, TrainOnDemandModesAnomaliesAndTheRecommendationLog) {
   ASSERT_EQ(call(verb::post, "/agent/performance", run.dump()).status, 201);
   auto store = open_store(db_);
   ASSERT_TRUE(store.ok());
+  // The log is written behind the answer: wait until the row is there.
   bool joined = false;
-  for (int i = 0; i < 50 && !joined; ++i) {
-    ASSERT_TRUE((*store)->scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
+  EXPECT_TRUE(testing::eventually([&] {
+    EXPECT_TRUE((*store)->scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
                   if (log.recommendation_id != rec_id) return;
                   joined = true;
                   EXPECT_EQ(log.chosen_agent, chosen);
@@ -351,9 +350,8 @@ TEST_P(LearningApiTest, TrainOnDemandModesAnomaliesAndTheRecommendationLog) {
                   EXPECT_EQ(log.mode, "online");
                   EXPECT_EQ(row.execution.task_id, "followed-1");
                 }).ok());
-    if (!joined) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(joined);
+    return joined;
+  })) << "the recommendation was never logged with its outcome";
 
   // The agent's profile, and whether it should take a task.
   json profile = ok_json(verb::get, "/agent/db-expert/recommendations?task_description=repair%20the%20query%20index&task_type=frontend");

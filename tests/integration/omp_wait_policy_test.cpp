@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "eventually.hpp"
 #include "server_process.hpp"
 
 namespace agentlearn {
@@ -41,19 +42,19 @@ std::string policy_of_server(const std::string& policy) {
     _exit(127);
   }
   std::string found = "<not set>";
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::string answer = testing::raw_http(static_cast<uint16_t>(std::stoi(port)),
-                                           "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                                           std::chrono::milliseconds(500));
-    if (answer.empty()) continue;  // not serving yet
+  const bool serving = testing::eventually([&] {
+    return !testing::raw_http(static_cast<uint16_t>(std::stoi(port)),
+                              "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .empty() ||
+           waitpid(pid, nullptr, WNOHANG) == pid;  // exited early: nothing to wait for
+  });
+  if (serving) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
     std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     size_t at = env.find("OMP_WAIT_POLICY=");
     if (at != std::string::npos && (at == 0 || env[at - 1] == '\0')) {
       found = env.substr(at + 16, env.find('\0', at) - at - 16);
     }
-    break;
   }
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);

@@ -21,6 +21,7 @@
 #include "http/client.hpp"
 #include "index/vector_index.hpp"
 #include "ml/model_set.hpp"
+#include "eventually.hpp"
 #include "server_process.hpp"
 #include "store/open_store.hpp"
 
@@ -124,8 +125,8 @@ class SimilarTasksTest : public ::testing::TestWithParam<std::string> {
     EXPECT_FALSE(j.is_discarded()) << r->body;
     return j;
   }
-  void record(const json& records) {
-    ok_json(verb::post, "/agent/performance/batch", json{{"records", records}}, 201);
+  json record(const json& records) {
+    return ok_json(verb::post, "/agent/performance/batch", json{{"records", records}}, 201);
   }
   std::string train() {
     json job = ok_json(verb::post, "/learning/train", {{"wait", true}});
@@ -134,14 +135,10 @@ class SimilarTasksTest : public ::testing::TestWithParam<std::string> {
   }
   // Polls /health until the similar-task index satisfies `pred`.
   json wait_index(const std::function<bool(const json&)>& pred, const std::string& what) {
-    const auto deadline = Clock::now() + std::chrono::seconds(90);
     json s;
-    while (Clock::now() < deadline) {
-      s = ok_json(verb::get, "/health")["similar_tasks"];
-      if (pred(s)) return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!testing::eventually([&] { return pred(s = ok_json(verb::get, "/health")["similar_tasks"]); })) {
+      ADD_FAILURE() << "timed out waiting for " << what << "; last: " << s.dump() << "\n" << server_->log();
     }
-    ADD_FAILURE() << "timed out waiting for " << what << "; last: " << s.dump() << "\n" << server_->log();
     return s;
   }
   json similar(const std::string& query) { return ok_json(verb::get, "/tasks/similar?" + query); }
@@ -298,20 +295,19 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
   json fresh = similar("task_id=t-100&k=3&min_similarity=-1");
   EXPECT_EQ(fresh["results"].size(), 3u);
 
-  // Another run of a task already answered (its runs are cached) shows up in its next answer,
-  // well within the cache's 30 s: the embedder drops the cached runs when it sees the run.
+  // Another run of a task already answered (its runs are cached) shows up in its next answer
+  // as soon as the embedder has seen the run (it drops the task's cached runs then), not only
+  // once the cache's 30 s have passed: the answer is read once, right after that event.
   const std::string text1 = first[1 * 3]["task_description"];
   const std::string by_text1 = "k=1&min_similarity=-1&q=" + url_encode(text1);
   ASSERT_EQ(similar(by_text1)["results"][0]["total_executions"], 3);
-  record(json::array({{{"agent_id", "delta"}, {"task_id", "t-1"}, {"task_description", text1},
-                       {"execution_time", 5}, {"success", true}}}));
+  json added = record(json::array({{{"agent_id", "delta"}, {"task_id", "t-1"}, {"task_description", text1},
+                                    {"execution_time", 5}, {"success", true}}}));
+  const int64_t added_id = added["ids"][0];
+  wait_index([&](const json& h) { return h["embedded_through_id"].get<int64_t>() >= added_id; },
+             "the embedder to see the new run");
   {
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    json r;
-    do {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      r = similar(by_text1)["results"][0];
-    } while (r["total_executions"] != 4 && Clock::now() < deadline);
+    json r = similar(by_text1)["results"][0];
     EXPECT_EQ(r["total_executions"], 4) << r.dump();
     EXPECT_EQ(r["executions"].back()["agent_id"], "delta") << r.dump();
   }

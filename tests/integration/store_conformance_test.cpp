@@ -37,12 +37,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 constexpr const char* kPgEnv = "AGENTLEARN_TEST_PG_URL";
 constexpr const char* kNasty = "'; DROP TABLE executions; --";
 
@@ -805,12 +799,9 @@ TEST_P(StoreConformance, LargeGroupOf10000InOneTransaction) {
   double rate = 30'000 / seconds_since(t1);
   std::printf("[ %s ] 10,000-row groups: first %.0f rows/s, then %.0f rows/s\n", GetParam().c_str(),
               10'000 / secs, rate);
+  // A figure for the log only: speed is measured in bench/, never asserted in a test (the
+  // machine may be busy).
   RecordProperty("rows_per_second_10000", static_cast<int>(rate));
-  // The target is 50,000 rows/s; the assertion leaves room for slow CI machines, and is off
-  // in sanitizer builds, which are an order of magnitude slower.
-  if (!kSanitized) {
-    EXPECT_GT(rate, 10'000) << "bulk insert is far slower than expected";
-  }
 
   // Read everything back.
   size_t matched = 0;
@@ -1170,7 +1161,9 @@ TEST_F(PostgresStoreTest, PingFailsFastWhenNothingListens) {
   ASSERT_TRUE(store.ok()) << "opening must not connect: " << store.status().message();
   auto t0 = Clock::now();
   Status st = (*store)->ping();
-  EXPECT_LT(seconds_since(t0), 5.0);
+  // Refused at once, not after a connect timeout: the bound only tells a hang (libpq waits
+  // forever by default) from an answer, however busy the machine.
+  EXPECT_LT(seconds_since(t0), 60.0);
   EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.message();
   EXPECT_NE(st.message().find("127.0.0.1"), std::string::npos) << st.message();
 
@@ -1187,7 +1180,7 @@ TEST_F(PostgresStoreTest, PingFailsFastWhenNothingListens) {
   auto w = (*store)->open_writer();
   ASSERT_TRUE(w.ok());
   EXPECT_EQ((*w)->begin().code(), StatusCode::kUnavailable);
-  EXPECT_LT(seconds_since(t0), 10.0);
+  EXPECT_LT(seconds_since(t0), 120.0);
 }
 
 TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "eventually.hpp"
+
 namespace agentlearn::testing {
 
 std::string slurp(const std::filesystem::path& path);
@@ -53,7 +55,7 @@ class CliTest : public ::testing::Test {
 
   // Runs `agentlearn ARGS...` to completion (at most `timeout`), with `stdin_text` as input.
   CliRun run(const std::vector<std::string>& args, const std::string& stdin_text = {},
-             std::chrono::milliseconds timeout = std::chrono::seconds(120));
+             std::chrono::milliseconds timeout = kEventLimit);
   // The run's stdout as JSON (a test failure when it is not).
   static nlohmann::json parse_json(const CliRun& run);
   // "sqlite:<temp dir>/NAME".

@@ -185,7 +185,7 @@ void ServerProcess::kill9() {
 int ServerProcess::terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  int code = wait_exit(std::chrono::seconds(20));
+  int code = wait_exit(kEventLimit);
   if (code == -1) kill9();
   return code;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "eventually.hpp"
+
 namespace agentlearn::testing {
 
 // A loopback port nobody listens on right now.
@@ -49,9 +51,9 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   // Waits until GET /health answers (any status); false on timeout or early exit.
-  bool wait_ready(std::chrono::seconds timeout = std::chrono::seconds(30));
+  bool wait_ready(std::chrono::seconds timeout = kEventLimit);
   void kill9();
-  // SIGTERM and wait; returns the exit status (or -1).
+  // SIGTERM and wait (as long as kEventLimit); returns the exit status (or -1).
   int terminate();
   // Waits for the process to exit by itself; the exit code, or -1 on timeout.
   int wait_exit(std::chrono::seconds timeout);

@@ -1,5 +1,5 @@
 // Server configuration: defaults < YAML file < environment < flags, the store URL's order
-// (spec.md section 5), and validation errors that name the field.
+// (--db, AGENTLEARN_DB, POSTGRES_*, the file), and validation errors that name the field.
 #include "app/config.hpp"
 
 #include <gtest/gtest.h>
@@ -467,6 +467,34 @@ TEST_F(ConfigTest, EveryModelParameterIsDocumentedInTheExampleConfig) {
   // And the example file loads as it is.
   Config c = load_ok(std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/learning.yaml");
   EXPECT_EQ(c.models.agent_selector.n_estimators, 100);
+}
+
+}  // namespace
+}  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+// The background threads' priority and the training threads: defaults, set, refused.
+TEST_F(ConfigTest, BackgroundPriorityAndTrainingThreads) {
+  Config d = load_ok("");
+  EXPECT_FALSE(d.learning.background.idle_class);
+  EXPECT_EQ(d.learning.background.nice, BackgroundPriority{}.nice);
+  Config c = load_ok(write("background_nice: 12\nbackground_idle_class: true\ntraining_threads: 1\n"));
+  EXPECT_EQ(c.learning.background.nice, 12);
+  EXPECT_TRUE(c.learning.background.idle_class);
+  // The embedder gets the trainer's priority.
+  EXPECT_EQ(c.learning.similarity.priority.nice, 12);
+  EXPECT_TRUE(c.learning.similarity.priority.idle_class);
+  EXPECT_EQ(c.models.training_threads, 1);
+  load_error(write("background_nice: 20\n"), {}, {}, "background_nice");
+  load_error(write("background_nice: -1\n"), {}, {}, "background_nice");
+  load_error(write("background_nice: 2.5\n"), {}, {}, "background_nice");
+  load_error(write("background_nice: low\n"), {}, {}, "background_nice");
+  load_error(write("background_idle_class: sometimes\n"), {}, {}, "background_idle_class");
+  load_error(write("training_threads: 0\n"), {}, {}, "training_threads");
+  load_error(write("training_threads: 65\n"), {}, {}, "training_threads");
+  load_error(write("training_threads: [2]\n"), {}, {}, "training_threads");
 }
 
 }  // namespace

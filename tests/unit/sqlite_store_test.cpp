@@ -396,10 +396,10 @@ TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) 
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_FALSE(done) << "put_setting did not wait for the lock";
-  auto t0 = std::chrono::steady_clock::now();
+  // Reads never wait (WAL): were they to wait for the lock this thread holds, they would time
+  // out and fail, since the commit below comes only after them.
   EXPECT_TRUE(store_->ping().ok());
-  EXPECT_TRUE(store_->get_setting("learning_mode").ok());  // reads never wait (WAL)
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+  EXPECT_TRUE(store_->get_setting("learning_mode").ok());
   ASSERT_TRUE(writer_->commit().ok());
   t.join();
   EXPECT_TRUE(put.ok()) << put.message();
