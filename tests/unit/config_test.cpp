@@ -495,6 +495,11 @@ TEST_F(ConfigTest, BackgroundPriorityAndTrainingThreads) {
   load_error(write("training_threads: 0\n"), {}, {}, "training_threads");
   load_error(write("training_threads: 65\n"), {}, {}, "training_threads");
   load_error(write("training_threads: [2]\n"), {}, {}, "training_threads");
+  // The example config states the defaults.
+  Config example = load_ok(std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/learning.yaml");
+  EXPECT_EQ(example.learning.background.nice, BackgroundPriority{}.nice);
+  EXPECT_EQ(example.learning.background.idle_class, BackgroundPriority{}.idle_class);
+  EXPECT_EQ(example.models.training_threads, ml::ModelParams{}.training_threads);
 }
 
 }  // namespace
