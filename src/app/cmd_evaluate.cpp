@@ -35,7 +35,7 @@ nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : 
 
 // The store's logged online-mode decisions joined with their outcomes, scored for the
 // models' greedy choice and the rules' choice.
-StatusOr<nlohmann::json> off_policy_section(Store& store) {
+StatusOr<nlohmann::json> off_policy_section(RecommendationLogStore& store) {
   std::vector<ml::LoggedDecision> greedy, rules;
   Status st = store.scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
     if (log.mode != "online" || log.model_agent.empty()) return;  // only randomised decisions

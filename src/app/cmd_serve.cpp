@@ -42,7 +42,7 @@ StatusOr<std::unique_ptr<Store>> open_and_migrate(const std::string& url) {
   return std::move(store).value();
 }
 
-Status fill_demo(Store& store, GroupWriter& writer) {
+Status fill_demo(ExecutionStore& store, GroupWriter& writer) {
   auto count = store.count_executions();
   if (!count.ok()) return count.status();
   if (*count > 0) {

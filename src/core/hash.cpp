@@ -54,6 +54,15 @@ uint64_t hash64(std::string_view text) {
   return h.digest64();
 }
 
+uint64_t stable_hash64(std::string_view s, uint64_t seed) {
+  uint64_t h = 14695981039346656037ull ^ (seed * 0x9e3779b97f4a7c15ull);
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return splitmix64_mix(h);
+}
+
 uint64_t ContentHasher::digest64() const {
   uint64_t h = a_ ^ (b_ * kMulB);
   h ^= h >> 31;

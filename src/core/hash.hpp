@@ -27,4 +27,18 @@ class ContentHasher {
 // text's cache slot.
 uint64_t hash64(std::string_view text);
 
+// SplitMix64's output function (Steele, Lea & Flood 2014): a bijective mix spreading every
+// input bit over all 64. The ML code's random generator is built on it (ml/splitmix64.hpp).
+inline uint64_t splitmix64_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// The ML code's stable string hash: seeded FNV-1a, one byte at a time, then splitmix64_mix
+// (FNV's low bits are weak for power-of-two bucket counts). Feature hashing, per-text random
+// seeds, the held-out split and model blob checksums depend on its values, which saved models
+// keep: it must stay bit-identical, and it is not hash64 (another algorithm, other values).
+uint64_t stable_hash64(std::string_view s, uint64_t seed = 0);
+
 }  // namespace agentlearn

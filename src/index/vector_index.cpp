@@ -1,14 +1,10 @@
 #include "index/vector_index.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <shared_mutex>
@@ -20,6 +16,8 @@
 // warnings stay out of our -Werror build. Only this file includes it.
 #include <hnswlib/hnswlib.h>
 
+#include "core/byte_io.hpp"
+#include "core/durable_file.hpp"
 #include "core/hash.hpp"
 
 namespace agentlearn::index {
@@ -80,63 +78,10 @@ StatusOr<std::string> hash_file(const std::string& path, uint64_t& size) {
   return h.hex();
 }
 
-Status fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Internal("cannot open " + path + " to sync");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Status::Internal("fsync failed for " + path);
-}
-
-// Writes to path.tmp, syncs, renames: a reader sees the old file or the new one, whole.
-Status write_file_atomically(const std::string& path, std::string_view bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) return Status::Internal("cannot write " + tmp);
-  }
-  if (auto st = fsync_path(tmp); !st.ok()) return st;
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::Internal("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
-}
-
-// A bounds-checked little reader over a verified blob (a wrong layout still fails cleanly).
-class Reader {
- public:
-  explicit Reader(std::string_view b) : b_(b) {}
-  template <typename T>
-  bool get(T& v) {
-    if (b_.size() - pos_ < sizeof v) return false;
-    std::memcpy(&v, b_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return true;
-  }
-  bool get_bytes(void* dst, size_t n) {
-    if (b_.size() - pos_ < n) return false;
-    std::memcpy(dst, b_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool at_end() const { return pos_ == b_.size(); }
-
- private:
-  std::string_view b_;
-  size_t pos_ = 0;
-};
-
-template <typename T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
 // Body followed by the hex hash of the body.
 Status save_with_hash(const std::string& path, std::string body) {
   body += hash_of(body);
-  return write_file_atomically(path, body);
+  return write_file_durably(path, body);
 }
 
 // Reads a file save_with_hash wrote and checks its magic; returns the body without them.
@@ -269,27 +214,28 @@ size_t ExactIndex::memory_bytes() const {
 
 Status ExactIndex::save(const std::string& path) const {
   std::shared_lock lock(s_->mu);
-  std::string body(kExactMagic);
-  put<uint64_t>(body, dims_);
-  put<uint64_t>(body, s_->ids.size());
-  body.append(reinterpret_cast<const char*>(s_->ids.data()), s_->ids.size() * sizeof(uint64_t));
-  body.append(reinterpret_cast<const char*>(s_->data.data()), s_->data.size() * sizeof(float));
-  return save_with_hash(path, std::move(body));
+  ByteWriter w;
+  w.put_bytes(kExactMagic);
+  w.put<uint64_t>(dims_);
+  w.put<uint64_t>(s_->ids.size());
+  w.put_bytes({reinterpret_cast<const char*>(s_->ids.data()), s_->ids.size() * sizeof(uint64_t)});
+  w.put_bytes({reinterpret_cast<const char*>(s_->data.data()), s_->data.size() * sizeof(float)});
+  return save_with_hash(path, std::move(w).take());
 }
 
 StatusOr<std::unique_ptr<ExactIndex>> ExactIndex::load(const std::string& path) {
   auto body = load_with_hash(path, kExactMagic);
   if (!body.ok()) return body.status();
-  Reader r(*body);
+  ByteReader r(*body);
   uint64_t dims = 0, n = 0;
-  if (!r.get(dims) || !r.get(n) || dims == 0 || dims > kMaxDimensions ||
+  if (!r.read(dims) || !r.read(n) || dims == 0 || dims > kMaxDimensions ||
       n > body->size() / (sizeof(uint64_t) + dims * sizeof(float)))
     return Status::Invalid(path + ": bad exact index header");
   auto index = std::make_unique<ExactIndex>(dims);
   State& s = *index->s_;
   s.ids.resize(n);
   s.data.resize(n * dims);
-  if (!r.get_bytes(s.ids.data(), n * sizeof(uint64_t)) || !r.get_bytes(s.data.data(), n * dims * sizeof(float)) ||
+  if (!r.read_bytes(s.ids.data(), n * sizeof(uint64_t)) || !r.read_bytes(s.data.data(), n * dims * sizeof(float)) ||
       !r.at_end())
     return Status::Invalid(path + ": exact index length does not match its header");
   for (size_t i = 0; i < n; ++i)
@@ -517,31 +463,29 @@ Status HnswIndex::save(const std::string& path) const {
   uint64_t payload_size = 0;
   auto payload_hash = hash_file(payload_tmp, payload_size);
   if (!payload_hash.ok()) return payload_hash.status();
-  if (auto st = fsync_path(payload_tmp); !st.ok()) return st;
-  std::error_code ec;
-  std::filesystem::rename(payload_tmp, payload, ec);
-  if (ec) return Status::Internal("cannot rename " + payload_tmp + ": " + ec.message());
+  if (auto st = rename_durably(payload_tmp, payload); !st.ok()) return st;
   // The header is the commit point: written last, it names the payload by size and hash.
-  std::string body(kHnswMagic);
-  put<uint64_t>(body, dims_);
-  put<uint64_t>(body, options_.m);
-  put<uint64_t>(body, options_.ef_construction);
-  put<uint64_t>(body, s_->ef);
-  put<uint64_t>(body, options_.seed);
-  put<uint64_t>(body, s_->live.load());
-  put<uint64_t>(body, payload_size);
-  body += *payload_hash;
-  return save_with_hash(path, std::move(body));
+  ByteWriter w;
+  w.put_bytes(kHnswMagic);
+  w.put<uint64_t>(dims_);
+  w.put<uint64_t>(options_.m);
+  w.put<uint64_t>(options_.ef_construction);
+  w.put<uint64_t>(s_->ef);
+  w.put<uint64_t>(options_.seed);
+  w.put<uint64_t>(s_->live.load());
+  w.put<uint64_t>(payload_size);
+  w.put_bytes(*payload_hash);
+  return save_with_hash(path, std::move(w).take());
 }
 
 StatusOr<std::unique_ptr<HnswIndex>> HnswIndex::load(const std::string& path) {
   auto body = load_with_hash(path, kHnswMagic);
   if (!body.ok()) return body.status();
-  Reader r(*body);
+  ByteReader r(*body);
   uint64_t dims = 0, m = 0, efc = 0, ef = 0, seed = 0, live = 0, payload_size = 0;
   std::string want_hash(kHashHexLen, '\0');
-  if (!r.get(dims) || !r.get(m) || !r.get(efc) || !r.get(ef) || !r.get(seed) || !r.get(live) ||
-      !r.get(payload_size) || !r.get_bytes(want_hash.data(), kHashHexLen) || !r.at_end() || dims == 0 ||
+  if (!r.read(dims) || !r.read(m) || !r.read(efc) || !r.read(ef) || !r.read(seed) || !r.read(live) ||
+      !r.read(payload_size) || !r.read_bytes(want_hash.data(), kHashHexLen) || !r.at_end() || dims == 0 ||
       dims > kMaxDimensions || m < 2 || m > 10000)
     return Status::Invalid(path + ": bad hnsw index header");
   const std::string payload = path + ".hnsw";

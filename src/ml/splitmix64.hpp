@@ -6,14 +6,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/hash.hpp"
+
 namespace agentlearn::ml {
 
-// The generator's output function: a bijective mix spreading every input bit over all 64.
-inline uint64_t splitmix64_mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+// The generator's output function (core/hash.hpp: stable_hash64 ends in it too).
+using agentlearn::splitmix64_mix;
 
 class SplitMix64 {
  public:

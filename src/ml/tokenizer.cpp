@@ -1,7 +1,5 @@
 #include "ml/tokenizer.hpp"
 
-#include "ml/splitmix64.hpp"
-
 namespace agentlearn::ml {
 
 std::vector<std::string> tokenize(std::string_view text) {
@@ -26,16 +24,6 @@ std::vector<std::string> tokenize(std::string_view text) {
   }
   flush();
   return out;
-}
-
-uint64_t stable_hash64(std::string_view s, uint64_t seed) {
-  uint64_t h = 14695981039346656037ull ^ (seed * 0x9e3779b97f4a7c15ull);
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  // splitmix64's mix: FNV's low bits are weak for power-of-two bucket counts.
-  return splitmix64_mix(h);
 }
 
 }  // namespace agentlearn::ml

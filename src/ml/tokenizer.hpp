@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hash.hpp"
+
 namespace agentlearn::ml {
 
 // Lower-cased runs of ASCII letters and digits, plus any UTF-8 multi-byte sequences (kept
@@ -14,9 +16,8 @@ namespace agentlearn::ml {
 inline constexpr size_t kMaxTokenBytes = 64;
 std::vector<std::string> tokenize(std::string_view text);
 
-// A stable 64-bit hash of a string (FNV-1a then a 64-bit finaliser): for feature hashing
-// and for seeding per-text random state. Stable across builds, unlike std::hash, because
-// serialized models depend on it.
-uint64_t stable_hash64(std::string_view s, uint64_t seed = 0);
+// A stable 64-bit hash of a string, for feature hashing and for seeding per-text random
+// state: core/hash.hpp's, whose values serialized models depend on.
+using agentlearn::stable_hash64;
 
 }  // namespace agentlearn::ml

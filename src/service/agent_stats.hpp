@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "store/store.hpp"
+#include "store/execution_store.hpp"
 
 namespace agentlearn {
 

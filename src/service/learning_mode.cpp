@@ -26,12 +26,12 @@ std::optional<LearningMode> parse_mode(std::string_view name) {
   return std::nullopt;
 }
 
-ModeSwitch::ModeSwitch(Store& store, double default_exploration_rate) : store_(store) {
+ModeSwitch::ModeSwitch(SettingStore& settings, double default_exploration_rate) : settings_(settings) {
   setting_.exploration_rate = default_exploration_rate;
 }
 
 Status ModeSwitch::load() {
-  auto stored = store_.get_setting(kSettingKey);
+  auto stored = settings_.get_setting(kSettingKey);
   if (!stored.ok()) return stored.status();
   if (!*stored) return Status::Ok();
   auto j = nlohmann::json::parse(**stored, nullptr, false);
@@ -58,7 +58,7 @@ StatusOr<ModeSetting> ModeSwitch::set(std::optional<LearningMode> mode, std::opt
   if (rate) next.exploration_rate = *rate;
   nlohmann::json j = {{"exploration_rate", next.exploration_rate}};
   if (next.mode) j["mode"] = mode_name(*next.mode);
-  if (Status st = store_.put_setting(kSettingKey, j.dump()); !st.ok()) return st;
+  if (Status st = settings_.put_setting(kSettingKey, j.dump()); !st.ok()) return st;
   std::lock_guard lock(mu_);
   setting_ = next;
   return next;

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "core/status.hpp"
-#include "store/store.hpp"
+#include "store/setting_store.hpp"
 
 namespace agentlearn {
 
@@ -27,7 +27,7 @@ struct ModeSetting {
 
 class ModeSwitch {
  public:
-  ModeSwitch(Store& store, double default_exploration_rate);
+  ModeSwitch(SettingStore& settings, double default_exploration_rate);
   // Reads the stored setting (at start, and when a replica may have changed it).
   Status load();
   ModeSetting get() const;
@@ -35,7 +35,7 @@ class ModeSwitch {
   StatusOr<ModeSetting> set(std::optional<LearningMode> mode, std::optional<double> rate);
 
  private:
-  Store& store_;
+  SettingStore& settings_;
   mutable std::mutex mu_;
   ModeSetting setting_;
 };

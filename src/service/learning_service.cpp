@@ -25,7 +25,7 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       modes_(store, options.learning.exploration_rate),
       log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
       recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry),
-      trainer_(store, models_, options.learning, registry),
+      trainer_(store, store, models_, options.learning, registry),
       similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
                      .labels()) {

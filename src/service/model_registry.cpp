@@ -20,7 +20,7 @@ std::shared_ptr<ActiveModels> make_active(std::shared_ptr<const ml::ModelSet> se
 }
 }  // namespace
 
-ModelRegistry::ModelRegistry(Store& store, metrics::Registry& registry) : store_(store), registry_(registry) {}
+ModelRegistry::ModelRegistry(ModelStore& store, metrics::Registry& registry) : store_(store), registry_(registry) {}
 
 std::shared_ptr<const ActiveModels> ModelRegistry::active() const {
   std::lock_guard lock(mu_);

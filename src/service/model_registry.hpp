@@ -12,7 +12,7 @@
 #include "core/status.hpp"
 #include "metrics/registry.hpp"
 #include "ml/model_set.hpp"
-#include "store/store.hpp"
+#include "store/model_store.hpp"
 
 namespace agentlearn {
 
@@ -25,7 +25,7 @@ struct ActiveModels {
 
 class ModelRegistry {
  public:
-  ModelRegistry(Store& store, metrics::Registry& registry);
+  ModelRegistry(ModelStore& store, metrics::Registry& registry);
 
   // The set serving now; null until one is active. Cheap; call once per request.
   std::shared_ptr<const ActiveModels> active() const;
@@ -46,7 +46,7 @@ class ModelRegistry {
   void publish(std::shared_ptr<const ActiveModels> next);
   StatusOr<std::shared_ptr<const ActiveModels>> load(const ModelSetRecord& record);
 
-  Store& store_;
+  ModelStore& store_;
   metrics::Registry& registry_;
   mutable std::mutex mu_;  // guards active_ (held only to copy or swap the pointer)
   std::shared_ptr<const ActiveModels> active_;

@@ -6,7 +6,7 @@
 
 namespace agentlearn {
 
-RecommendationLog::RecommendationLog(Store& store, metrics::Registry& registry, std::chrono::milliseconds flush_interval,
+RecommendationLog::RecommendationLog(RecommendationLogStore& store, metrics::Registry& registry, std::chrono::milliseconds flush_interval,
                                      size_t capacity)
     : store_(store),
       interval_(flush_interval),

@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "metrics/registry.hpp"
-#include "store/store.hpp"
+#include "store/recommendation_log_store.hpp"
 
 namespace agentlearn {
 
 class RecommendationLog {
  public:
-  RecommendationLog(Store& store, metrics::Registry& registry,
+  RecommendationLog(RecommendationLogStore& store, metrics::Registry& registry,
                     std::chrono::milliseconds flush_interval = std::chrono::milliseconds(200),
                     size_t capacity = 100'000);
   ~RecommendationLog();  // writes what is queued, then stops
@@ -31,7 +31,7 @@ class RecommendationLog {
   void loop();
   void write(std::deque<RecommendationLogRow>& rows);
 
-  Store& store_;
+  RecommendationLogStore& store_;
   std::chrono::milliseconds interval_;
   size_t capacity_;
   metrics::Counter& dropped_;

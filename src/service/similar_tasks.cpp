@@ -9,6 +9,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "core/durable_file.hpp"
 #include "core/hash.hpp"
 #include "service/thread_priority.hpp"
 
@@ -32,17 +33,8 @@ bool read_meta(const std::string& path, IndexMeta& meta) {
 }
 
 Status write_meta(const std::string& path, const IndexMeta& meta) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << meta.version << '\n' << meta.watermark << '\n' << meta.size << '\n';
-    out.flush();
-    if (!out) return Status::Unavailable("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::Unavailable("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  return write_file_durably(path, meta.version + '\n' + std::to_string(meta.watermark) + '\n' +
+                                      std::to_string(meta.size) + '\n');
 }
 
 }  // namespace
@@ -55,7 +47,7 @@ std::string embedding_version_of(const ml::ModelSet& set) {
   return {};
 }
 
-SimilarTasks::SimilarTasks(Store& store, const ModelRegistry& models, SimilarityOptions options,
+SimilarTasks::SimilarTasks(EmbeddingStore& store, const ModelRegistry& models, SimilarityOptions options,
                            metrics::Registry& registry)
     : store_(store),
       models_(models),

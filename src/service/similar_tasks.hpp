@@ -33,7 +33,7 @@
 #include "metrics/registry.hpp"
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
-#include "store/store.hpp"
+#include "store/embedding_store.hpp"
 
 namespace agentlearn {
 
@@ -76,7 +76,7 @@ std::string embedding_version_of(const ml::ModelSet& set);
 
 class SimilarTasks {
  public:
-  SimilarTasks(Store& store, const ModelRegistry& models, SimilarityOptions options,
+  SimilarTasks(EmbeddingStore& store, const ModelRegistry& models, SimilarityOptions options,
                metrics::Registry& registry);
   ~SimilarTasks();  // stops the thread and saves the index
   SimilarTasks(const SimilarTasks&) = delete;
@@ -120,7 +120,7 @@ class SimilarTasks {
   std::shared_ptr<Generation> current() const;
   void publish_gauges();
 
-  Store& store_;
+  EmbeddingStore& store_;
   const ModelRegistry& models_;
   SimilarityOptions options_;
 

@@ -101,8 +101,10 @@ nlohmann::json summarise(const ml::ModelSet& set, const ml::ModelSetMetrics& m, 
 
 }  // namespace
 
-Trainer::Trainer(Store& store, ModelRegistry& models, const LearningOptions& options, metrics::Registry& registry)
-    : store_(store),
+Trainer::Trainer(ExecutionStore& executions, ModelStore& model_sets, ModelRegistry& models,
+                 const LearningOptions& options, metrics::Registry& registry)
+    : execution_store_(executions),
+      model_store_(model_sets),
       models_(models),
       options_(options),
       runs_(registry.counter("model_training_runs_total", "Training runs by outcome (promoted, rejected, failed)",
@@ -152,7 +154,7 @@ StatusOr<TrainingJob> Trainer::request(std::string trigger, JobCallback done) {
 }
 
 std::optional<uint64_t> Trainer::newest_snapshot() const {
-  auto sets = store_.list_model_sets();
+  auto sets = model_store_.list_model_sets();
   if (!sets.ok()) return std::nullopt;
   if (sets->empty()) return 0;
   auto summary = nlohmann::json::parse(sets->front().summary_json, nullptr, false);
@@ -203,7 +205,7 @@ void Trainer::loop() {
     if (now >= next_check && options_.train && !pending_) {
       next_check = now + options_.check_interval;
       lock.unlock();
-      auto count = store_.count_executions();
+      auto count = execution_store_.count_executions();
       std::optional<uint64_t> newest = trained_snapshot_ ? std::nullopt : newest_snapshot();
       lock.lock();
       if (!trained_snapshot_ && newest) trained_snapshot_ = newest;
@@ -275,7 +277,7 @@ Status Trainer::train(TrainingJob& job) {
   // The snapshot: every execution stored when the run starts.
   std::vector<Execution> training, holdout;
   uint64_t snapshot = 0;
-  Status scan = store_.scan_executions(0, 0, [&](const StoredRow& r) {
+  Status scan = execution_store_.scan_executions(0, 0, [&](const StoredRow& r) {
     ++snapshot;
     (ml::is_holdout_task(r.execution.task_id, options_.holdout_fraction) ? holdout : training).push_back(r.execution);
   });
@@ -314,7 +316,7 @@ Status Trainer::train(TrainingJob& job) {
     }
   }
 
-  auto existing = store_.list_model_sets();
+  auto existing = model_store_.list_model_sets();
   if (!existing.ok()) return existing.status();
   ModelSetRecord record;
   record.created_us = now_us();
@@ -329,7 +331,7 @@ Status Trainer::train(TrainingJob& job) {
     summary["promotion"] = {{"promoted", promote}, {"reason", reason},
                             {"compared_with", active ? nlohmann::json(active->version) : nlohmann::json(nullptr)}};
     record.summary_json = summary.dump();
-    saved = store_.save_model_set(record);
+    saved = model_store_.save_model_set(record);
     if (saved.code() != StatusCode::kConflict) break;
   }
   if (!saved.ok()) return saved;

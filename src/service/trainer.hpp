@@ -22,7 +22,8 @@
 #include "metrics/registry.hpp"
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
-#include "store/store.hpp"
+#include "store/execution_store.hpp"
+#include "store/model_store.hpp"
 
 namespace agentlearn {
 
@@ -51,7 +52,8 @@ class Trainer {
  public:
   using JobCallback = std::function<void(const TrainingJob&)>;
 
-  Trainer(Store& store, ModelRegistry& models, const LearningOptions& options, metrics::Registry& registry);
+  Trainer(ExecutionStore& executions, ModelStore& model_sets, ModelRegistry& models,
+          const LearningOptions& options, metrics::Registry& registry);
   ~Trainer();  // stops the thread after the run in progress
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -81,7 +83,8 @@ class Trainer {
     return trained_snapshot_.has_value();
   }
 
-  Store& store_;
+  ExecutionStore& execution_store_;
+  ModelStore& model_store_;
   ModelRegistry& models_;
   LearningOptions options_;
   metrics::Family<metrics::Counter>& runs_;

@@ -16,7 +16,7 @@
 #include "core/execution_json.hpp"
 #include "core/status.hpp"
 #include "metrics/registry.hpp"
-#include "store/store.hpp"
+#include "store/execution_store.hpp"
 
 namespace agentlearn {
 

@@ -27,6 +27,15 @@ TEST(ContentHasher, KnownValuesAreStable) {
   EXPECT_EQ(hash_of({"hello", "world"}), "5d06d8d3d76890cc3956a631a79b4085");
 }
 
+// stable_hash64 keys the features of saved models: its values are pinned too (computed in
+// Python from seeded FNV-1a, 64-bit, then SplitMix64's finaliser).
+TEST(StableHash64, KnownValuesAreStable) {
+  EXPECT_EQ(stable_hash64(""), 0xf52a15e9a9b5e89bull);
+  EXPECT_EQ(stable_hash64("agent"), 0x602bc473890b20e3ull);
+  EXPECT_EQ(stable_hash64("agent", 11), 0x89037c6c8fe9711bull);
+  EXPECT_EQ(stable_hash64("Fix the crash in the CSV export", 7), 0x98f292151d5ce901ull);
+}
+
 TEST(ContentHasher, HexIs32LowerCaseHexDigits) {
   std::string h = hash_of({"x"});
   ASSERT_EQ(h.size(), 32u);

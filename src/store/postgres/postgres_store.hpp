@@ -5,15 +5,23 @@
 // and every connection failure is a kUnavailable Status, never a hang: connect_timeout and
 // tcp_user_timeout bound each attempt. Every value travels as a parameter or in COPY data;
 // no user text is ever spliced into SQL.
+//
+// One class, its members defined by aggregate: postgres_executions.cpp, postgres_models.cpp,
+// postgres_embeddings.cpp, postgres_settings.cpp, postgres_recommendation_log.cpp; the pool,
+// reads and transactions in postgres_store.cpp (plumbing in postgres_connection.hpp, text
+// formats in postgres_text_format.hpp), the schema in postgres_migrations.cpp, the group
+// writer's connection in postgres_writer.cpp.
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "store/connection_lease.hpp"
 #include "store/store.hpp"
 
 struct pg_result;  // libpq's PGresult
@@ -48,64 +56,30 @@ class PostgresStore final : public Store {
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   const char* backend() const override { return "postgresql"; }
-  Status migrate() override;
-  Status ping() override;
-  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override;
-
-  StatusOr<int64_t> count_executions() override;
-  Status scan_stats(const ExecutionFilter& filter,
-                    const std::function<void(const StatsRow&)>& fn) override;
-  Status scan_executions(int64_t after_id, size_t limit,
-                         const std::function<void(const StoredRow&)>& fn) override;
-  StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;
-  Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,
-                        const std::function<void(const StoredRow&)>& fn) override;
-
-  Status save_model_set(const ModelSetRecord& record) override;
-  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override;
-  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) override;
-  Status record_activation(const ModelActivation& activation) override;
-  StatusOr<std::vector<ModelActivation>> activations() override;
-
-  Status put_setting(std::string_view key, std::string_view value) override;
-  StatusOr<std::optional<std::string>> get_setting(std::string_view key) override;
-
-  Status log_recommendations(std::span<const RecommendationLogRow> rows) override;
-  Status scan_logged_outcomes(
-      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
-
   VectorStorage vector_storage() const override { return storage_.load(); }
-  Status save_embeddings(std::span<const EmbeddingRecord> rows) override;
-  Status scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
-                         const std::function<void(const EmbeddingRecord&)>& fn) override;
-  Status scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
-                         const std::function<void(const TextRow&)>& fn) override;
-  StatusOr<int64_t> count_embedded_tasks(std::string_view version, int64_t max_id) override;
-  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t> task_keys,
-                                            size_t runs_per_task) override;
-  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float> query,
-                                                 std::string_view version, size_t k) override;
+  AGENTLEARN_STORE_OVERRIDES
 
-  class Connection;  // one libpq connection (defined in the .cpp)
+  class Connection;  // one libpq connection (postgres_connection.hpp)
 
  private:
-  class Lease;
   PostgresStore(std::string url, std::string target, PostgresOptions options);
 
   // A pooled connection, (re)connected if it was broken.
-  StatusOr<Lease> acquire();
   void release(std::unique_ptr<Connection> conn);
+  using Lease = ConnectionLease<Connection, PostgresStore, &PostgresStore::release>;
+  StatusOr<Lease> acquire();
   // Runs a read; if it fails on a broken connection before delivering anything, runs it once
   // more on a fresh connection (a restarted server breaks every idle pooled connection).
-  template <typename Fn>
-  Status with_read_retry(Fn&& fn);
+  // `fn` sets its bool once it has delivered anything (then it is never run twice).
+  Status with_read_retry(const std::function<Status(Connection&, bool&)>& fn);
   // Runs a query (text parameters, nullptr is NULL) and hands each result row to `row`.
   Status query(const char* sql, std::initializer_list<const char*> params, std::string_view what,
                const std::function<void(const pg_result*, int)>& row);
   // Streams a query's rows through a cursor, so memory stays bounded however many match.
   Status stream(const std::string& sql, std::span<const char* const> params,
                 const std::function<void(const pg_result*, int)>& row);
-  // stream() of a page of embedding rows: $1 after_id, $2 version, $3 limit (0: all).
+  // stream() of a page of embedding rows: $1 after_id, $2 version, $3 limit (0: all); no rows
+  // for a version with a NUL (it cannot be stored).
   Status stream_page(const std::string& sql, std::string_view version, int64_t after_id, size_t limit,
                      const std::function<void(const pg_result*, int)>& row);
   // Runs `body` in one transaction on a pooled connection. Only a connection found dead at

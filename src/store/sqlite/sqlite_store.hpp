@@ -5,6 +5,11 @@
 // small pool of connections, each with its own prepared statements, so readers never wait
 // for the writer (WAL) and rarely for each other. The service's own small writes (model sets,
 // activations, settings, the recommendation log) have one more connection of their own.
+//
+// One class, its members defined by aggregate: sqlite_executions.cpp, sqlite_models.cpp,
+// sqlite_embeddings.cpp, sqlite_settings.cpp, sqlite_recommendation_log.cpp; the connections
+// and the pool in sqlite_store.cpp (plumbing in sqlite_connection.hpp), the schema in
+// sqlite_migrations.cpp, the group writer's connection in sqlite_writer.cpp.
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -12,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "store/connection_lease.hpp"
 #include "store/store.hpp"
 
 struct sqlite3;
@@ -45,56 +51,21 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   const char* backend() const override { return "sqlite"; }
-  Status migrate() override;
-  Status ping() override;
-  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override;
-
-  StatusOr<int64_t> count_executions() override;
-  Status scan_stats(const ExecutionFilter& filter,
-                    const std::function<void(const StatsRow&)>& fn) override;
-  Status scan_executions(int64_t after_id, size_t limit,
-                         const std::function<void(const StoredRow&)>& fn) override;
-  StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;
-  Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,
-                        const std::function<void(const StoredRow&)>& fn) override;
-
-  Status save_model_set(const ModelSetRecord& record) override;
-  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override;
-  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) override;
-  Status record_activation(const ModelActivation& activation) override;
-  StatusOr<std::vector<ModelActivation>> activations() override;
-
-  Status put_setting(std::string_view key, std::string_view value) override;
-  StatusOr<std::optional<std::string>> get_setting(std::string_view key) override;
-
-  Status log_recommendations(std::span<const RecommendationLogRow> rows) override;
-  Status scan_logged_outcomes(
-      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
-
   VectorStorage vector_storage() const override { return VectorStorage::kBlob; }
-  Status save_embeddings(std::span<const EmbeddingRecord> rows) override;
-  Status scan_embeddings(std::string_view version, int64_t after_id, size_t limit,
-                         const std::function<void(const EmbeddingRecord&)>& fn) override;
-  Status scan_unembedded(std::string_view version, int64_t after_id, size_t limit,
-                         const std::function<void(const TextRow&)>& fn) override;
-  StatusOr<int64_t> count_embedded_tasks(std::string_view version, int64_t max_id) override;
-  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t> task_keys,
-                                            size_t runs_per_task) override;
-  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float> query,
-                                                 std::string_view version, size_t k) override;
+  AGENTLEARN_STORE_OVERRIDES
 
   const std::string& path() const { return path_; }
 
-  struct Connection;  // one connection and its statement cache (defined in the .cpp)
+  struct Connection;  // one connection and its statement cache (sqlite_connection.hpp)
 
  private:
-  class ReaderLease;
   SqliteStore(std::string path, std::string open_name, bool uri, SqliteOptions options);
 
   // Opens the control connection and puts the file in WAL mode.
   Status init();
-  StatusOr<ReaderLease> acquire_reader();
   void release_reader(std::unique_ptr<Connection> reader);
+  using ReaderLease = ConnectionLease<Connection, SqliteStore, &SqliteStore::release_reader>;
+  StatusOr<ReaderLease> acquire_reader();
   // Runs `sql` on a pooled reader: `bind` sets its parameters, `row` sees each result row.
   Status query(const std::string& sql, std::string_view what,
                const std::function<void(sqlite3_stmt*)>& bind,
@@ -102,6 +73,10 @@ class SqliteStore final : public Store {
   // Runs `fn` in one IMMEDIATE transaction on the service-write connection (opened on first
   // use), committing when it succeeds and rolling back when it does not.
   Status write(const std::function<Status(Connection&)>& fn);
+  // write() of one statement per row, `bind` setting its parameters from the row; nothing
+  // at all for no rows. Defined in sqlite_connection.hpp.
+  template <typename T, typename Bind>
+  Status write_each(std::span<const T> rows, const std::string& sql, std::string_view what, Bind&& bind);
 
   std::string path_;       // as the caller named it (for messages)
   std::string open_name_;  // what sqlite3_open_v2 gets: the path, or a memdb URI

@@ -1,4 +1,4 @@
-#include "store/store.hpp"
+#include "store/embedding_store.hpp"
 
 #include "core/hash.hpp"
 

@@ -1,0 +1,209 @@
+#pragma once
+// The PostgreSQL backend's own plumbing, shared by its files and by no one else: results and
+// their errors as Status, reading text results, the NUL check, PGlite's turns, one libpq
+// connection (PostgresStore::Connection), read transactions and cursors.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include "core/execution.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace agentlearn::pg_impl {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// libpq messages end in newlines and sometimes span lines; a Status message is one line.
+std::string one_line(const char* text);
+
+// Maps a failed command to a Status. Anything that means "the server is not there or not
+// able right now" is kUnavailable (503, worth a retry); a unique violation is kConflict on
+// `conflict_field`; rejected data is kInvalidArgument; the rest are bugs.
+Status pg_status(PGconn* conn, const PGresult* r, std::string_view what,
+                 const char* conflict_field = "execution_id");
+
+inline bool result_ok(const PGresult* r) {
+  ExecStatusType s = PQresultStatus(r);
+  return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+// Text parameters travel as C strings, so a NUL byte would silently cut the value short.
+// PostgreSQL cannot store NUL in text or JSONB anyway; refuse it before it reaches the wire.
+inline bool has_nul(std::string_view v) { return v.find('\0') != std::string_view::npos; }
+
+// The first of `fields` (name, value) that holds a NUL, refused; Ok when none does.
+Status check_no_nul(std::initializer_list<std::pair<const char*, std::string_view>> fields);
+Status check_no_nul(const Execution& e);
+
+// --- reading text results ---------------------------------------------------------------
+
+inline std::string_view value_view(const PGresult* r, int row, int col) {
+  return {PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col))};
+}
+inline int64_t value_int(const PGresult* r, int row, int col) {
+  std::string_view v = value_view(r, row, col);
+  int64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+inline double value_double(const PGresult* r, int row, int col) {
+  std::string_view v = value_view(r, row, col);
+  double out = 0;
+  // float8 prints Infinity/-Infinity/NaN; from_chars reads them (case-insensitive).
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+inline bool value_bool(const PGresult* r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
+inline bool is_null(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
+
+// A result row as store/row_codec.hpp reads it.
+struct PgRow {
+  const PGresult* r;
+  int row;
+  bool null(int col) const { return is_null(r, row, col); }
+  int64_t int64(int col) const { return value_int(r, row, col); }
+  double real(int col) const { return value_double(r, row, col); }
+  bool boolean(int col) const { return value_bool(r, row, col); }
+  std::string_view text(int col) const { return value_view(r, row, col); }
+};
+
+// PGlite serves all its connections from one session and queues their protocol messages one
+// at a time: outside a transaction, the Parse/Bind/Execute/Sync of two connections' requests
+// interleave (a Bind meets another request's statement: errors, or that query's rows), and a
+// message that arrives while the session skips to a Sync after an error is never answered.
+// So in this process every request to a server known to be PGlite (learned at connect) waits
+// for its turn, first come first served (readers in a loop must not starve the writer); the
+// writer holds it from BEGIN to COMMIT. On PostgreSQL it costs one atomic load. Other
+// processes on the same PGlite server are not covered: use it from one process at a time.
+class PgliteTurns {
+ public:
+  void lock() {
+    std::unique_lock l(mu_);
+    uint64_t mine = next_++;
+    cv_.wait(l, [&] { return serving_ == mine; });
+  }
+  void unlock() {
+    {
+      std::lock_guard l(mu_);
+      ++serving_;
+    }
+    cv_.notify_all();
+  }
+
+  // Called at connect: whether `url` is a PGlite server.
+  void learn(const std::string& url, bool pglite) {
+    if (!pglite) return;
+    std::lock_guard l(mu_);
+    urls_.insert(url);
+    any_ = true;
+  }
+  bool known(const std::string& url) {
+    if (!any_) return false;
+    std::lock_guard l(mu_);
+    return urls_.count(url) != 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_ = 0;
+  uint64_t serving_ = 0;
+  std::unordered_set<std::string> urls_;
+  std::atomic<bool> any_{false};
+};
+
+PgliteTurns& pglite_turns();
+
+// This process's turn on `url` when it is a PGlite server (see PgliteTurns); empty otherwise.
+std::unique_lock<PgliteTurns> pglite_turn(const std::string& url);
+
+// Rolls back a read transaction if the scope ends early (error or throwing callback).
+class ReadTxn {
+ public:
+  explicit ReadTxn(PGconn* c) : c_(c) {}
+  ~ReadTxn() {
+    if (c_ != nullptr && PQstatus(c_) == CONNECTION_OK) PQclear(PQexec(c_, "ROLLBACK"));
+  }
+  void done() { c_ = nullptr; }
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+
+ private:
+  PGconn* c_;
+};
+
+// Streams a query's rows through a cursor, fetch_rows at a time, so memory stays bounded
+// however many rows match. `delivered` turns true once the callback has seen a row.
+Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* const* params,
+                   size_t fetch_rows, bool& delivered,
+                   const std::function<void(const PGresult*, int)>& on_row);
+
+// Runs a statement that returns no rows, with text parameters (nullptr is NULL).
+template <size_t N>
+Status run(PGconn* c, const char* sql, const char* const (&params)[N], std::string_view what) {
+  Result r(PQexecParams(c, sql, static_cast<int>(N), nullptr, params, nullptr, nullptr, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), what);
+  return Status::Ok();
+}
+
+Status exec_script(PGconn* c, const std::string& sql, std::string_view what);
+
+}  // namespace agentlearn::pg_impl
+
+namespace agentlearn {
+
+class PostgresStore::Connection {
+ public:
+  Connection(const std::string& url, const std::string& target, const PostgresOptions& options)
+      : url_(url), target_(target), options_(options) {}
+  ~Connection() { drop(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  PGconn* get() const { return conn_; }
+  const std::string& url() const { return url_; }
+  bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+  // PGlite's PostgreSQL (known at connect): one session shared by every connection, no COPY.
+  bool pglite() const { return pglite_; }
+
+  void drop();
+
+  // Connects if there is no usable connection. Bounded by connect_timeout.
+  Status ensure();
+
+  // The name `name` is prepared under on this connection (see next_statement_suffix()).
+  std::string statement(const char* name) const { return name + suffix_; }
+
+  // Prepares a named statement once per connection (again after a reconnect).
+  Status prepare(const char* name, const char* sql);
+
+  // SELECT 1 with a deadline: a server that accepts TCP but never answers must not hang
+  // the health check. On timeout the connection is dropped (its state is unknown).
+  Status ping(int timeout_ms, bool& timed_out);
+
+ private:
+  std::string url_;
+  std::string target_;
+  PostgresOptions options_;
+  PGconn* conn_ = nullptr;
+  std::unordered_set<std::string> prepared_;
+  std::string suffix_;  // of prepared statement names, new for each connect
+  bool pglite_ = false;
+};
+
+}  // namespace agentlearn

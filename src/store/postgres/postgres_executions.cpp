@@ -1,0 +1,98 @@
+// PostgreSQL: reading the executions (the group writer writes them, postgres_writer.cpp).
+#include <string>
+#include <vector>
+
+#include "store/postgres/postgres_connection.hpp"
+#include "store/row_codec.hpp"
+
+namespace agentlearn {
+
+using namespace pg_impl;
+using namespace store_codec;
+
+StatusOr<int64_t> PostgresStore::count_executions() {
+  int64_t count = 0;
+  Status st = query("SELECT count(*) FROM executions", {}, "count executions",
+                    [&](const PGresult* r, int i) { count = value_int(r, i, 0); });
+  if (!st.ok()) return st;
+  return count;
+}
+
+Status PostgresStore::scan_stats(const ExecutionFilter& filter,
+                                 const std::function<void(const StatsRow&)>& fn) {
+  // Only the shape of the SQL depends on the filter; every value is a parameter.
+  std::string sql = std::string("SELECT ") + kStatsColumns + " FROM executions WHERE true";
+  std::vector<std::string> values;
+  auto add = [&](const char* cond, std::string value) {
+    values.push_back(std::move(value));
+    sql += " AND ";
+    sql += cond;
+    sql += " $" + std::to_string(values.size());
+  };
+  if (filter.since_us) add("timestamp_us >=", std::to_string(*filter.since_us));
+  if (filter.until_us) add("timestamp_us <", std::to_string(*filter.until_us));
+  if (filter.task_type) {
+    if (has_nul(*filter.task_type)) return Status::Ok();  // nothing stored can match
+    add("task_type =", *filter.task_type);
+  }
+  if (filter.agent_id) {
+    if (has_nul(*filter.agent_id)) return Status::Ok();
+    add("agent_id =", *filter.agent_id);
+  }
+  // Parameter types are inferred from the columns they are compared with.
+  std::vector<const char*> params;
+  for (const auto& v : values) params.push_back(v.c_str());
+
+  StatsRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    decode_stats_row(PgRow{r, i}, row);
+    fn(row);
+  });
+}
+
+Status PostgresStore::scan_executions(int64_t after_id, size_t limit,
+                                      const std::function<void(const StoredRow&)>& fn) {
+  std::string sql = std::string("SELECT ") + kStoredRowColumns +
+                    " FROM executions WHERE id > $1::int8 ORDER BY id LIMIT $2::int8";
+  std::string after = std::to_string(after_id);
+  std::string lim = std::to_string(limit);
+  // LIMIT NULL is no limit.
+  const char* params[] = {after.c_str(), limit == 0 ? nullptr : lim.c_str()};
+  StoredRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    decode_stored_row(PgRow{r, i}, row);
+    fn(row);
+  });
+}
+
+StatusOr<std::optional<StoredRow>> PostgresStore::find_execution(std::string_view execution_id) {
+  if (has_nul(execution_id)) return std::optional<StoredRow>();  // cannot be stored
+  std::string id(execution_id);
+  std::string sql = std::string("SELECT ") + kStoredRowColumns + " FROM executions WHERE execution_id = $1";
+  std::optional<StoredRow> found;
+  Status st = query(sql.c_str(), {id.c_str()}, "find execution",
+                    [&](const PGresult* r, int i) { decode_stored_row(PgRow{r, i}, found.emplace()); });
+  if (!st.ok()) return st;
+  return found;
+}
+
+Status PostgresStore::scan_anomalies(std::optional<int64_t> since_us, size_t limit,
+                                     const std::function<void(const StoredRow&)>& fn) {
+  // `WHERE anomaly` is the partial index's own condition: the planner walks it newest first.
+  std::string sql = std::string("SELECT ") + kStoredRowColumns + " FROM executions WHERE anomaly";
+  std::string lim = std::to_string(limit);
+  std::string since = since_us ? std::to_string(*since_us) : "";
+  std::vector<const char*> params = {limit == 0 ? nullptr : lim.c_str()};  // LIMIT NULL: all
+  if (since_us) {
+    sql += " AND timestamp_us >= $2::int8";
+    params.push_back(since.c_str());
+  }
+  sql += " ORDER BY id DESC LIMIT $1::int8";
+  StoredRow row;
+  return stream(sql, params, [&](const PGresult* r, int i) {
+    decode_stored_row(PgRow{r, i}, row);
+    fn(row);
+  });
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,91 @@
+// SQLite: reading the executions (the group writer writes them, sqlite_writer.cpp).
+#include <string>
+
+#include "store/row_codec.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+
+namespace agentlearn {
+
+using namespace sqlite_impl;
+using namespace store_codec;
+
+StatusOr<int64_t> SqliteStore::count_executions() {
+  int64_t count = 0;
+  Status st = query(
+      "SELECT count(*) FROM executions", "count executions", [](sqlite3_stmt*) {},
+      [&](sqlite3_stmt* s) { count = sqlite3_column_int64(s, 0); });
+  if (!st.ok()) return st;
+  return count;
+}
+
+Status SqliteStore::scan_stats(const ExecutionFilter& filter,
+                               const std::function<void(const StatsRow&)>& fn) {
+  // Only the shape of the SQL depends on the filter; every value is bound.
+  std::string sql = std::string("SELECT ") + kStatsColumns + " FROM executions WHERE 1=1";
+  if (filter.since_us) sql += " AND timestamp_us >= ?1";
+  if (filter.until_us) sql += " AND timestamp_us < ?2";
+  if (filter.task_type) sql += " AND task_type = ?3";
+  if (filter.agent_id) sql += " AND agent_id = ?4";
+
+  StatsRow row;
+  return query(
+      sql, "scan executions",
+      [&](sqlite3_stmt* s) {
+        if (filter.since_us) sqlite3_bind_int64(s, 1, *filter.since_us);
+        if (filter.until_us) sqlite3_bind_int64(s, 2, *filter.until_us);
+        if (filter.task_type) bind_text(s, 3, *filter.task_type);
+        if (filter.agent_id) bind_text(s, 4, *filter.agent_id);
+      },
+      [&](sqlite3_stmt* s) {
+        decode_stats_row(SqliteRow{s}, row);
+        fn(row);
+      });
+}
+
+Status SqliteStore::scan_executions(int64_t after_id, size_t limit,
+                                    const std::function<void(const StoredRow&)>& fn) {
+  StoredRow row;
+  return query(
+      std::string("SELECT ") + kStoredRowColumns + " FROM executions WHERE id > ?1 ORDER BY id LIMIT ?2",
+      "scan executions",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, after_id);
+        bind_limit(s, 2, limit);
+      },
+      [&](sqlite3_stmt* s) {
+        decode_stored_row(SqliteRow{s}, row);
+        fn(row);
+      });
+}
+
+StatusOr<std::optional<StoredRow>> SqliteStore::find_execution(std::string_view execution_id) {
+  std::optional<StoredRow> found;
+  Status st = query(
+      std::string("SELECT ") + kStoredRowColumns + " FROM executions WHERE execution_id = ?1",
+      "find execution", [&](sqlite3_stmt* s) { bind_text(s, 1, execution_id); },
+      [&](sqlite3_stmt* s) { decode_stored_row(SqliteRow{s}, found.emplace()); });
+  if (!st.ok()) return st;
+  return found;
+}
+
+Status SqliteStore::scan_anomalies(std::optional<int64_t> since_us, size_t limit,
+                                   const std::function<void(const StoredRow&)>& fn) {
+  // `anomaly = 1` is the partial index's own condition: the planner walks only the flagged
+  // rows, newest first, with or without `since`.
+  std::string sql = std::string("SELECT ") + kStoredRowColumns + " FROM executions WHERE anomaly = 1";
+  if (since_us) sql += " AND timestamp_us >= ?2";
+  sql += " ORDER BY id DESC LIMIT ?1";
+  StoredRow row;
+  return query(
+      sql, "scan anomalies",
+      [&](sqlite3_stmt* s) {
+        bind_limit(s, 1, limit);
+        if (since_us) sqlite3_bind_int64(s, 2, *since_us);
+      },
+      [&](sqlite3_stmt* s) {
+        decode_stored_row(SqliteRow{s}, row);
+        fn(row);
+      });
+}
+
+}  // namespace agentlearn

@@ -1,0 +1,153 @@
+// The group writer's connection: one transaction per group, the idempotency lookup and the
+// insert, on statements prepared once.
+#include <string>
+#include <vector>
+
+#include "store/row_codec.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+
+namespace agentlearn {
+
+using namespace sqlite_impl;
+
+namespace {
+
+constexpr const char* kInsertSql =
+    "INSERT INTO executions (execution_id, agent_id, task_id, task_description, task_type, "
+    "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
+    "recommendation_id, content_hash, received_us, anomaly_score, anomaly) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+class SqliteWriter final : public StoreWriter {
+ public:
+  static StatusOr<std::unique_ptr<StoreWriter>> create(const std::string& name, bool uri,
+                                                       const SqliteOptions& options) {
+    auto db = open_connection(name, uri, options);
+    if (!db.ok()) return db.status();
+    auto w = std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(db).value()));
+    sqlite3* raw = w->db_.get();
+    // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and
+    // writes later can fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
+    struct {
+      StmtPtr* slot;
+      const char* sql;
+    } stmts[] = {
+        {&w->begin_, "BEGIN IMMEDIATE"},
+        {&w->commit_, "COMMIT"},
+        {&w->rollback_, "ROLLBACK"},
+        {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
+        {&w->insert_, kInsertSql},
+    };
+    for (auto& s : stmts) {
+      auto p = prepare(raw, s.sql);
+      if (!p.ok()) {
+        return Status(p.status().code(),
+                      p.status().message() + " (has migrate() run on this database?)");
+      }
+      *s.slot = std::move(p).value();
+    }
+    return std::unique_ptr<StoreWriter>(std::move(w));
+  }
+
+  ~SqliteWriter() override {
+    rollback();
+    // Statements must go before the connection (sqlite3_close_v2 would defer, but be tidy).
+    begin_.reset();
+    commit_.reset();
+    rollback_.reset();
+    find_.reset();
+    insert_.reset();
+  }
+
+  Status begin() override {
+    // A transaction left open by a failed group is abandoned: nothing in it was acknowledged.
+    rollback();
+    return step_done(begin_.get(), "begin");
+  }
+
+  Status commit() override {
+    Status st = step_done(commit_.get(), "commit");
+    // A failed COMMIT (e.g. SQLITE_BUSY) can leave the transaction open; the caller's
+    // rollback() closes it, and so does the next begin() check.
+    return st;
+  }
+
+  void rollback() override {
+    if (sqlite3_get_autocommit(db_.get()) != 0) return;  // nothing open (or auto-rolled back)
+    StmtScope scope(rollback_.get());
+    sqlite3_step(rollback_.get());
+  }
+
+  Status find_existing(std::span<const std::string> ids,
+                       std::vector<std::optional<ExistingExecution>>& out) override {
+    out.assign(ids.size(), std::nullopt);
+    sqlite3_stmt* s = find_.get();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      StmtScope scope(s);
+      bind_text(s, 1, ids[i]);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) {
+        out[i] = store_codec::decode_existing(SqliteRow{s});
+      } else if (rc != SQLITE_DONE) {
+        return sqlite_status(db_.get(), rc, "find existing executions");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status insert(std::span<const Execution* const> rows, int64_t received_us,
+                std::vector<int64_t>& ids_out) override {
+    ids_out.clear();
+    ids_out.reserve(rows.size());
+    sqlite3_stmt* s = insert_.get();
+    for (const Execution* e : rows) {
+      StmtScope scope(s, /*clear=*/false);
+      bind_opt_text(s, 1, e->execution_id);
+      bind_text(s, 2, e->agent_id);
+      bind_text(s, 3, e->task_id);
+      bind_opt_text(s, 4, e->task_description);
+      bind_opt_text(s, 5, e->task_type);
+      sqlite3_bind_double(s, 6, e->execution_time);
+      sqlite3_bind_int(s, 7, e->success ? 1 : 0);
+      bind_text(s, 8, e->context_json);
+      bind_text(s, 9, e->metrics_json);
+      bind_opt_double(s, 10, e->cost_usd);
+      sqlite3_bind_int64(s, 11, e->timestamp_us);
+      sqlite3_bind_int(s, 12, e->timestamp_defaulted ? 1 : 0);
+      bind_opt_text(s, 13, e->recommendation_id);
+      bind_text(s, 14, e->content_hash);
+      sqlite3_bind_int64(s, 15, received_us);
+      bind_opt_double(s, 16, e->anomaly_score);
+      if (e->anomaly) {
+        sqlite3_bind_int(s, 17, *e->anomaly ? 1 : 0);
+      } else {
+        sqlite3_bind_null(s, 17);
+      }
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "insert execution");
+      ids_out.push_back(sqlite3_last_insert_rowid(db_.get()));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  explicit SqliteWriter(DbPtr db) : db_(std::move(db)) {}
+
+  Status step_done(sqlite3_stmt* s, std::string_view what) {
+    StmtScope scope(s);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, what);
+    return Status::Ok();
+  }
+
+  DbPtr db_;
+  StmtPtr begin_, commit_, rollback_, find_, insert_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<StoreWriter>> SqliteStore::open_writer() {
+  return SqliteWriter::create(open_name_, uri_, options_);
+}
+
+}  // namespace agentlearn
