@@ -389,19 +389,26 @@ TEST_F(ApiRoutes, BadLearningRequestsAreRefusedBeforeTheService) {
   expect_error(server.post("/models/rollback", R"({"version":")" + std::string(300, 'v') + R"("})"), 400,
                "invalid_argument", "version");
   expect_error(server.post("/models/rollback", R"({"version":"v1"})", "text/plain"), 415, "unsupported_media_type");
-  expect_error(server.get("/anomalies?limit=0"), 400, "invalid_argument", "limit");
-  expect_error(server.get("/anomalies?limit=99999999999999999999"), 400, "invalid_argument", "limit");
-  expect_error(server.get("/anomalies?since=yesterday"), 400, "invalid_argument", "since");
-  expect_error(server.get("/agents/performance?since=yesterday"), 400, "invalid_argument", "since");
-  expect_error(server.get("/agents/performance?since=20&until=10"), 400, "invalid_argument", "since");
-  expect_error(server.get("/agents/performance?task_type="), 400, "invalid_argument", "task_type");
-  expect_error(server.get("/tasks/similar"), 400, "invalid_argument", "q");
-  expect_error(server.get("/tasks/similar?q=a&task_id=b"), 400, "invalid_argument", "q");
-  expect_error(server.get("/tasks/similar?q=a&k=100000"), 400, "invalid_argument", "k");
-  expect_error(server.get("/tasks/similar?q=a&min_similarity=2"), 400, "invalid_argument", "min_similarity");
-  expect_error(server.get("/tasks/similar?q=a&source=cloud"), 400, "invalid_argument", "source");
-  expect_error(server.get("/tasks/similar?q=%FF"), 400, "invalid_argument", "q");
-  expect_error(server.get("/tasks/similar?q=" + std::string(9000, 'a')), 400, "invalid_argument", "q");
+  // Query parameters: the target and the field its answer must name.
+  const std::pair<std::string, std::string> bad_queries[] = {
+      {"/anomalies?limit=0", "limit"},
+      {"/anomalies?limit=99999999999999999999", "limit"},
+      {"/anomalies?since=yesterday", "since"},
+      {"/agents/performance?since=yesterday", "since"},
+      {"/agents/performance?since=20&until=10", "since"},
+      {"/agents/performance?task_type=", "task_type"},
+      {"/tasks/similar", "q"},
+      {"/tasks/similar?q=a&task_id=b", "q"},
+      {"/tasks/similar?q=a&k=100000", "k"},
+      {"/tasks/similar?q=a&min_similarity=2", "min_similarity"},
+      {"/tasks/similar?q=a&source=cloud", "source"},
+      {"/tasks/similar?q=%FF", "q"},
+      {"/tasks/similar?q=" + std::string(9000, 'a'), "q"},
+  };
+  for (const auto& [target, field] : bad_queries) {
+    SCOPED_TRACE(target.substr(0, 80));
+    expect_error(server.get(target), 400, "invalid_argument", field);
+  }
   for (const char* op : {"recommend", "agent_profile", "set_mode", "train", "rollback", "anomalies",
                          "agents_performance", "similar_tasks"}) {
     EXPECT_EQ(fake.count(op), 0u) << op << " was asked with bad input";

@@ -110,28 +110,24 @@ TEST(ErrorResponse, NoFieldMeansNoFieldMember) {
   EXPECT_EQ(e["request_id"], "r");
 }
 
-TEST(ErrorResponse, StatusAndCodeForEveryErrorCode) {
+// The body of an error with message "m", field "f" and request id "r".
+void expect_error_body(Reply reply, unsigned status, std::string_view code) {
   Request req = make_request();
+  Response res = answer(std::move(reply), req, "r");
+  EXPECT_EQ(res.result_int(), status);
+  json e = body_of(res)["error"];
+  EXPECT_EQ(e["code"], std::string(code));
+  EXPECT_EQ(e["message"], "m");
+  EXPECT_EQ(e["field"], "f");
+  EXPECT_EQ(e["request_id"], "r");
+  EXPECT_EQ(e.size(), 4u) << res.body();
+}
+
+TEST(ErrorResponse, StatusAndCodeForEveryErrorCode) {
   for (StatusCode c : kAllCodes) {
-    if (c == StatusCode::kOk) continue;
-    Response res = answer(Status(c, "m", "f"), req, "r");
-    EXPECT_EQ(res.result_int(), http_status_of(c));
-    json e = body_of(res)["error"];
-    EXPECT_EQ(e["code"], std::string(error_code_of(c)));
-    EXPECT_EQ(e["message"], "m");
-    EXPECT_EQ(e["field"], "f");
-    EXPECT_EQ(e["request_id"], "r");
+    if (c != StatusCode::kOk) expect_error_body(Status(c, "m", "f"), http_status_of(c), error_code_of(c));
   }
-  for (HttpErrorCode c : kAllHttpCodes) {
-    Response res = answer(HttpError{c, "m", "f"}, req, "r");
-    EXPECT_EQ(res.result_int(), http_status_of(c));
-    json e = body_of(res)["error"];
-    EXPECT_EQ(e["code"], std::string(error_code_of(c)));
-    EXPECT_EQ(e["message"], "m");
-    EXPECT_EQ(e["field"], "f");
-    EXPECT_EQ(e["request_id"], "r");
-    EXPECT_EQ(e.size(), 4u) << res.body();
-  }
+  for (HttpErrorCode c : kAllHttpCodes) expect_error_body(HttpError{c, "m", "f"}, http_status_of(c), error_code_of(c));
 }
 
 TEST(ErrorResponse, ExactBytes) {
