@@ -544,10 +544,9 @@ class ServerSink : public Sink {
         }
         continue;
       }
-      return Status(res->status == 401   ? StatusCode::kUnauthenticated
-                    : res->status == 403 ? StatusCode::kPermissionDenied
-                                         : StatusCode::kInternal,
-                    describe_server_error(err));
+      // Anything else (401 and 403 included: the token is the operator's to fix, and retrying
+      // will not help) stops the import; the message carries the HTTP status.
+      return Status::Internal(describe_server_error(err));
     }
     return Status::Ok();
   }

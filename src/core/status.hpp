@@ -1,6 +1,8 @@
 #pragma once
 // Expected failures as values (after Abseil's Status / StatusOr): bad input, not found,
-// conflict, store down. The HTTP layer turns a Status into the JSON error body in one place.
+// conflict, store down. Only domain codes live here; what is purely a transport matter (no
+// token, wrong role, wrong method, body too large, wrong media type) belongs to the transport,
+// which has its own error type and turns either kind into its error answer in one place.
 #include <cassert>
 #include <string>
 #include <utility>
@@ -10,16 +12,11 @@ namespace agentlearn {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,     // 400
-  kUnauthenticated,     // 401
-  kPermissionDenied,    // 403
-  kNotFound,            // 404
-  kMethodNotAllowed,    // 405
-  kConflict,            // 409
-  kPayloadTooLarge,     // 413
-  kUnsupportedMediaType,// 415
-  kUnavailable,         // 503
-  kInternal,            // 500
+  kInvalidArgument,  // bad input; names the field when it can
+  kNotFound,
+  kConflict,         // contradicts what is stored, or an operation already under way
+  kUnavailable,      // try again later (the store is down, overloaded)
+  kInternal,
 };
 
 class [[nodiscard]] Status {

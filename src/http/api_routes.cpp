@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 
 #include "core/execution_json.hpp"
 #include "core/time.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/errors.hpp"
+#include "http/handler.hpp"
 #include "http/media_type.hpp"
 #include "http/learning_routes.hpp"
 
@@ -39,7 +39,7 @@ std::string record_errors_json(const std::vector<RecordError>& errors) {
   return out;
 }
 
-void handle_health(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
   HealthReport h = deps.service.health();
   std::string models = "[";
   if (h.models) {
@@ -78,37 +78,59 @@ void handle_health(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");
-  respond(std::move(res));
+  return res;
 }
 
-void handle_record(ApiDeps& deps, RequestContext& ctx, Responder respond) {
-  const Request& req = ctx.request;
-  if (std::string mt = media_type(req); mt != "application/json") {
-    return respond(error_response(unsupported_media(mt, "application/json"), ctx));
+Reply record_reply(const WriteOutcome& outcome, const RequestContext& ctx) {
+  if (!outcome.conflicts.empty()) return Status::Conflict(outcome.conflicts.front().message, "execution_id");
+  if (!outcome.status.ok()) return outcome.status;
+  const StoredExecution& r = outcome.results.at(0);
+  if (r.duplicate) {
+    return json_response(200, fmt::format("{{\"status\":\"duplicate\",\"id\":{}}}", r.id), ctx.request);
   }
+  // Score and flag are null until an anomaly_detector is active.
+  std::string body = fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":", r.id);
+  append_nullable(body, r.anomaly_score);
+  body += r.anomaly ? (*r.anomaly ? ",\"anomaly\":true}" : ",\"anomaly\":false}") : ",\"anomaly\":null}";
+  return json_response(201, std::move(body), ctx.request);
+}
+
+void handle_record(ApiDeps& deps, RequestContext& ctx, Complete done) {
+  const Request& req = ctx.request;
+  if (std::string mt = media_type(req); mt != "application/json") return done(unsupported_media(mt, "application/json"));
   auto parsed = parse_execution(req.body(), now_us());
-  if (!parsed.ok()) return respond(error_response(parsed.status(), ctx));
+  if (!parsed.ok()) return done(parsed.status());
   std::vector<Execution> records;
   records.push_back(std::move(parsed).value());
-  // The request outlives the write: the connection waits for this response.
-  deps.service.record(std::move(records), [&ctx, respond = std::move(respond)](WriteOutcome outcome) {
-    if (!outcome.conflicts.empty()) {
-      return respond(error_response(Status::Conflict(outcome.conflicts.front().message, "execution_id"), ctx));
-    }
-    if (!outcome.status.ok()) return respond(error_response(outcome.status, ctx));
-    const StoredExecution& r = outcome.results.front();
-    if (r.duplicate) {
-      return respond(json_response(200, fmt::format("{{\"status\":\"duplicate\",\"id\":{}}}", r.id), ctx.request));
-    }
-    // Score and flag are null until an anomaly_detector is active.
-    std::string body = fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":", r.id);
-    append_nullable(body, r.anomaly_score);
-    body += r.anomaly ? (*r.anomaly ? ",\"anomaly\":true}" : ",\"anomaly\":false}") : ",\"anomaly\":null}";
-    respond(json_response(201, std::move(body), ctx.request));
+  // The request outlives the write: the connection keeps it until `done` has answered.
+  deps.service.record(std::move(records), [&ctx, done = std::move(done)](WriteOutcome outcome) {
+    complete_with(ctx, done, [&] { return record_reply(outcome, ctx); });
   });
 }
 
-void handle_batch(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+Reply batch_reply(const WriteOutcome& outcome, const RequestContext& ctx) {
+  if (!outcome.conflicts.empty()) {
+    Status st = Status::Conflict(fmt::format("{} record(s) reuse an execution_id with different content; "
+                                             "nothing was stored",
+                                             outcome.conflicts.size()));
+    return ErrorReply{std::move(st), "conflict", record_errors_json(outcome.conflicts)};
+  }
+  if (!outcome.status.ok()) return outcome.status;
+  size_t dups = 0;
+  std::string ids;
+  ids.reserve(outcome.results.size() * 8);
+  for (size_t i = 0; i < outcome.results.size(); ++i) {
+    if (i) ids += ',';
+    ids += std::to_string(outcome.results[i].id);
+    dups += outcome.results[i].duplicate ? 1 : 0;
+  }
+  return json_response(201,
+                       fmt::format("{{\"status\":\"recorded\",\"recorded\":{},\"duplicates\":{},\"ids\":[{}]}}",
+                                   outcome.results.size() - dups, dups, ids),
+                       ctx.request);
+}
+
+void handle_batch(ApiDeps& deps, RequestContext& ctx, Complete done) {
   const Request& req = ctx.request;
   std::string mt = media_type(req);
   ParsedBatch batch;
@@ -117,34 +139,16 @@ void handle_batch(ApiDeps& deps, RequestContext& ctx, Responder respond) {
   } else if (mt == "application/x-ndjson" || mt == "application/jsonl") {
     batch = parse_batch_ndjson(req.body(), now_us(), deps.limits.max_batch_records);
   } else {
-    return respond(error_response(unsupported_media(mt, "application/json or application/x-ndjson"), ctx));
+    return done(unsupported_media(mt, "application/json or application/x-ndjson"));
   }
-  if (!batch.status.ok()) return respond(error_response(batch.status, ctx));
+  if (!batch.status.ok()) return done(batch.status);
   if (!batch.errors.empty()) {
     Status st = Status::Invalid(
         fmt::format("{} of {} records are invalid; nothing was stored", batch.errors.size(), batch.total));
-    return respond(error_response(st, ctx, "invalid_batch", record_errors_json(batch.errors)));
+    return done(ErrorReply{std::move(st), "invalid_batch", record_errors_json(batch.errors)});
   }
-  deps.service.record(std::move(batch.records), [&ctx, respond = std::move(respond)](WriteOutcome outcome) {
-    if (!outcome.conflicts.empty()) {
-      Status st = Status::Conflict(fmt::format("{} record(s) reuse an execution_id with different content; "
-                                               "nothing was stored",
-                                               outcome.conflicts.size()));
-      return respond(error_response(st, ctx, "conflict", record_errors_json(outcome.conflicts)));
-    }
-    if (!outcome.status.ok()) return respond(error_response(outcome.status, ctx));
-    size_t dups = 0;
-    std::string ids;
-    ids.reserve(outcome.results.size() * 8);
-    for (size_t i = 0; i < outcome.results.size(); ++i) {
-      if (i) ids += ',';
-      ids += std::to_string(outcome.results[i].id);
-      dups += outcome.results[i].duplicate ? 1 : 0;
-    }
-    respond(json_response(201,
-                          fmt::format("{{\"status\":\"recorded\",\"recorded\":{},\"duplicates\":{},\"ids\":[{}]}}",
-                                      outcome.results.size() - dups, dups, ids),
-                          ctx.request));
+  deps.service.record(std::move(batch.records), [&ctx, done = std::move(done)](WriteOutcome outcome) {
+    complete_with(ctx, done, [&] { return batch_reply(outcome, ctx); });
   });
 }
 
@@ -175,12 +179,12 @@ StatusOr<ExecutionFilter> read_filter(const RequestContext& ctx) {
   return f;
 }
 
-void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Complete done) {
   auto filter = read_filter(ctx);
-  if (!filter.ok()) return respond(error_response(filter.status(), ctx));
-  boost::asio::post(deps.blocking, [&deps, &ctx, filter = std::move(filter).value(), respond = std::move(respond)] {
+  if (!filter.ok()) return done(filter.status());
+  run_on(deps.blocking, ctx, std::move(done), [&deps, &ctx, filter = std::move(filter).value()]() -> Reply {
     auto report = deps.service.agents_performance(filter);
-    if (!report.ok()) return respond(error_response(report.status(), ctx));
+    if (!report.ok()) return report.status();
     std::string body = "{\"agents\":[";
     bool first = true;
     for (const AgentPerformance& a : report->agents) {
@@ -215,38 +219,43 @@ void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Responder res
     add("task_type", filter.task_type, false);
     add("agent_id", filter.agent_id, true);
     body += "}}";
-    respond(json_response(200, std::move(body), ctx.request));
+    return json_response(200, std::move(body), ctx.request);
   });
 }
 
-void handle_metrics(ApiDeps& deps, RequestContext& ctx, Responder respond) {
+Reply handle_metrics(ApiDeps& deps, RequestContext& ctx) {
   Response res{beast_http::status::ok, ctx.request.version()};
   res.set(beast_http::field::content_type, std::string(metrics::kContentType));
   res.body() = deps.registry.expose();
-  respond(std::move(res));
+  return res;
 }
 
-void handle_openapi(RequestContext& ctx, Responder respond) {
+Reply handle_openapi(RequestContext& ctx) {
   auto doc = embedded_asset("openapi.json");
-  if (!doc) return respond(error_response(Status::Internal("the OpenAPI document was not embedded"), ctx));
-  respond(json_response(200, std::string(*doc), ctx.request));
+  if (!doc) return Status::Internal("the OpenAPI document was not embedded");
+  return json_response(200, std::string(*doc), ctx.request);
 }
 
 }  // namespace
+
+SyncHandler bind_sync(std::shared_ptr<ApiDeps> deps, Reply (*fn)(ApiDeps&, RequestContext&)) {
+  return [deps = std::move(deps), fn](RequestContext& ctx) { return fn(*deps, ctx); };
+}
+
+Handler bind_async(std::shared_ptr<ApiDeps> deps, void (*fn)(ApiDeps&, RequestContext&, Complete)) {
+  return [deps = std::move(deps), fn](RequestContext& ctx, Complete done) { fn(*deps, ctx, std::move(done)); };
+}
 
 Router build_api_router(ApiDeps deps_in) {
   // Handlers share one copy of the dependencies, which outlives the router.
   auto deps = std::make_shared<ApiDeps>(deps_in);
   Router r;
-  auto bind = [deps](void (*fn)(ApiDeps&, RequestContext&, Responder)) {
-    return [deps, fn](RequestContext& ctx, Responder respond) { fn(*deps, ctx, std::move(respond)); };
-  };
-  r.add(verb::get, "/health", bind(handle_health), {.role = Role::kNone});
-  r.add(verb::post, "/agent/performance", bind(handle_record), {.role = Role::kIngest});
-  r.add(verb::post, "/agent/performance/batch", bind(handle_batch),
-        {.role = Role::kIngest, .body_limit = deps->limits.batch_body_limit});
-  r.add(verb::get, "/agents/performance", bind(handle_agents_performance), {.role = Role::kRead});
-  r.add(verb::get, "/metrics", bind(handle_metrics), {.role = Role::kRead});
+  r.add(verb::get, "/health", bind_sync(deps, handle_health), {.role = Role::kNone});
+  r.add_async(verb::post, "/agent/performance", bind_async(deps, handle_record), {.role = Role::kIngest});
+  r.add_async(verb::post, "/agent/performance/batch", bind_async(deps, handle_batch),
+              {.role = Role::kIngest, .body_limit = deps->limits.batch_body_limit});
+  r.add_async(verb::get, "/agents/performance", bind_async(deps, handle_agents_performance), {.role = Role::kRead});
+  r.add(verb::get, "/metrics", bind_sync(deps, handle_metrics), {.role = Role::kRead});
   add_learning_routes(r, deps);
   r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
   return r;

@@ -1,10 +1,13 @@
 #pragma once
-// The API's routes: each translates between HTTP and LearningService, nothing more.
+// The API's routes: each translates between HTTP and the learning service (LearningApi),
+// nothing more. Handlers answer with a Reply (http/handler.hpp); failures are values.
 #include <boost/asio/thread_pool.hpp>
+
+#include <memory>
 
 #include "http/router.hpp"
 #include "metrics/registry.hpp"
-#include "service/learning_service.hpp"
+#include "service/learning_api.hpp"
 
 namespace agentlearn::http {
 
@@ -14,7 +17,7 @@ struct ApiLimits {
 };
 
 struct ApiDeps {
-  LearningService& service;
+  LearningApi& service;
   metrics::Registry& registry;
   boost::asio::thread_pool& blocking;  // store reads run here, never on an I/O thread
   // Model compute (recommendations) runs here: one thread per core, so a recommendation
@@ -24,5 +27,9 @@ struct ApiDeps {
 };
 
 Router build_api_router(ApiDeps deps);
+
+// A route function over the shared dependencies, as the router takes it.
+SyncHandler bind_sync(std::shared_ptr<ApiDeps> deps, Reply (*fn)(ApiDeps&, RequestContext&));
+Handler bind_async(std::shared_ptr<ApiDeps> deps, void (*fn)(ApiDeps&, RequestContext&, Complete));
 
 }  // namespace agentlearn::http

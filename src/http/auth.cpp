@@ -56,17 +56,17 @@ Status TokenSet::add_list(std::string_view specs) {
   return Status::Ok();
 }
 
-Status TokenSet::check(std::string_view authorization, Role needed) const {
+std::optional<HttpError> TokenSet::check(std::string_view authorization, Role needed) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
       !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    return {StatusCode::kUnauthenticated, "this route needs an API token: send Authorization: Bearer TOKEN"};
+    return HttpError{HttpErrorCode::kUnauthenticated, "this route needs an API token: send Authorization: Bearer TOKEN"};
   }
   auto it = tokens_.find(std::string(authorization.substr(kBearer.size())));
-  if (it == tokens_.end()) return {StatusCode::kUnauthenticated, "the API token is not valid"};
-  if (it->second == Role::kAdmin || it->second == needed || needed == Role::kNone) return Status::Ok();
-  return {StatusCode::kPermissionDenied,
+  if (it == tokens_.end()) return HttpError{HttpErrorCode::kUnauthenticated, "the API token is not valid"};
+  if (it->second == Role::kAdmin || it->second == needed || needed == Role::kNone) return std::nullopt;
+  return HttpError{HttpErrorCode::kPermissionDenied,
           fmt::format("a token with role '{}' may not do this; it needs role '{}'", role_name(it->second),
                       role_name(needed))};
 }

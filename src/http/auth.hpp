@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "http/errors.hpp"
 #include "http/types.hpp"
 
 namespace agentlearn::http {
@@ -24,9 +25,9 @@ class TokenSet {
   bool empty() const { return tokens_.empty(); }
   size_t size() const { return tokens_.size(); }
 
-  // Ok when `authorization` (the header's value) grants `needed`; kUnauthenticated when
-  // there is no valid token, kPermissionDenied when the token's role does not suffice.
-  Status check(std::string_view authorization, Role needed) const;
+  // nullopt when `authorization` (the header's value) grants `needed`; else kUnauthenticated
+  // when there is no valid token, kPermissionDenied when the token's role does not suffice.
+  std::optional<HttpError> check(std::string_view authorization, Role needed) const;
 
  private:
   std::unordered_map<std::string, Role> tokens_;

@@ -1,22 +1,50 @@
 #include "http/errors.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/execution_json.hpp"
 
 namespace agentlearn::http {
+namespace {
+
+// An error of either kind, as the body and the status line need it.
+struct ErrorParts {
+  unsigned status;
+  std::string_view code;
+  const std::string& message;
+  const std::string& field;
+};
+
+ErrorParts parts_of(const ErrorReply& e) {
+  if (const auto* st = std::get_if<Status>(&e.error)) {
+    std::string_view code = st->reason().empty() ? error_code_of(st->code()) : std::string_view(st->reason());
+    return {http_status_of(st->code()), code, st->message(), st->field()};
+  }
+  const auto& he = std::get<HttpError>(e.error);
+  return {http_status_of(he.code), error_code_of(he.code), he.message, he.field};
+}
+
+}  // namespace
 
 unsigned http_status_of(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return 200;
     case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kNotFound: return 404;
-    case StatusCode::kMethodNotAllowed: return 405;
     case StatusCode::kConflict: return 409;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kUnsupportedMediaType: return 415;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+unsigned http_status_of(HttpErrorCode code) {
+  switch (code) {
+    case HttpErrorCode::kUnauthenticated: return 401;
+    case HttpErrorCode::kPermissionDenied: return 403;
+    case HttpErrorCode::kMethodNotAllowed: return 405;
+    case HttpErrorCode::kPayloadTooLarge: return 413;
+    case HttpErrorCode::kUnsupportedMediaType: return 415;
   }
   return 500;
 }
@@ -25,46 +53,53 @@ std::string_view error_code_of(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return "ok";
     case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kUnauthenticated: return "unauthorized";
-    case StatusCode::kPermissionDenied: return "forbidden";
     case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kMethodNotAllowed: return "method_not_allowed";
     case StatusCode::kConflict: return "conflict";
-    case StatusCode::kPayloadTooLarge: return "payload_too_large";
-    case StatusCode::kUnsupportedMediaType: return "unsupported_media_type";
     case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kInternal: return "internal";
   }
   return "internal";
 }
 
-Response error_response(const Status& status, const Request& request, std::string_view request_id,
-                        std::string_view code_override, std::string_view extra_json) {
+std::string_view error_code_of(HttpErrorCode code) {
+  switch (code) {
+    case HttpErrorCode::kUnauthenticated: return "unauthorized";
+    case HttpErrorCode::kPermissionDenied: return "forbidden";
+    case HttpErrorCode::kMethodNotAllowed: return "method_not_allowed";
+    case HttpErrorCode::kPayloadTooLarge: return "payload_too_large";
+    case HttpErrorCode::kUnsupportedMediaType: return "unsupported_media_type";
+  }
+  return "internal";
+}
+
+Response to_response(Reply reply, const Request& request, std::string_view request_id) {
+  if (reply.ok()) return std::get<Response>(std::move(reply.v_));
+  const ErrorReply& e = reply.error();
+  const ErrorParts p = parts_of(e);
   std::string body = "{\"error\":{\"code\":";
-  std::string_view code = code_override.empty() ? error_code_of(status.code()) : code_override;
-  if (code_override.empty() && !status.reason().empty()) code = status.reason();
-  append_json_string(body, code);
+  append_json_string(body, e.code_override.empty() ? p.code : std::string_view(e.code_override));
   body += ",\"message\":";
-  append_json_string(body, status.message());
-  if (!status.field().empty()) {
+  append_json_string(body, p.message);
+  if (!p.field.empty()) {
     body += ",\"field\":";
-    append_json_string(body, status.field());
+    append_json_string(body, p.field);
   }
   body += ",\"request_id\":";
   append_json_string(body, request_id);
-  if (!extra_json.empty()) {
+  if (!e.extra_json.empty()) {
     body += ',';
-    body += extra_json;
+    body += e.extra_json;
   }
   body += "}}";
-  Response res = json_response(http_status_of(status.code()), std::move(body), request);
-  if (status.code() == StatusCode::kUnavailable) res.set(beast_http::field::retry_after, "1");
+  Response res = json_response(p.status, std::move(body), request);
+  if (p.status == 503) res.set(beast_http::field::retry_after, "1");
+  if (p.status == 401) res.set(beast_http::field::www_authenticate, "Bearer");
   return res;
 }
 
-Response error_response(const Status& status, const RequestContext& ctx, std::string_view code_override,
-                        std::string_view extra_json) {
-  return error_response(status, ctx.request, ctx.request_id, code_override, extra_json);
+Reply internal_error(const RequestContext& ctx, std::string_view what) {
+  spdlog::error("request {} {} {} failed: {}", ctx.request_id, sv(ctx.request.method_string()), ctx.route, what);
+  return Status::Internal("internal error");
 }
 
 Response json_response(unsigned status, std::string body, const Request& request) {

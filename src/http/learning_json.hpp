@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/status.hpp"
-#include "service/learning_service.hpp"
+#include "service/learning_api.hpp"
 
 namespace agentlearn::http {
 

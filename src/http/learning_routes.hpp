@@ -1,7 +1,7 @@
 #pragma once
-// The learning endpoints (issue 4): recommend, agent recommendations, learning mode,
-// training, model status, rollback, anomalies. Each translates between HTTP and the
-// LearningService; store work runs on the blocking pool, never on an I/O thread.
+// The learning endpoints: recommend, agent recommendations, learning mode, training, model
+// status, rollback, anomalies, similar tasks. Each translates between HTTP and the learning
+// service (LearningApi); store work runs on the blocking pool, never on an I/O thread.
 #include <memory>
 
 #include "http/api_routes.hpp"

@@ -15,14 +15,14 @@ std::string media_type(const Request& req) {
   return out;
 }
 
-Status unsupported_media(std::string_view got, std::string_view expected) {
-  return {StatusCode::kUnsupportedMediaType,
+HttpError unsupported_media(std::string_view got, std::string_view expected) {
+  return {HttpErrorCode::kUnsupportedMediaType,
           fmt::format("Content-Type must be {} (got '{}')", expected, got.empty() ? "none" : got), "Content-Type"};
 }
 
-Status require_json(const Request& req) {
+std::optional<HttpError> require_json(const Request& req) {
   std::string mt = media_type(req);
-  if (mt == "application/json") return Status::Ok();
+  if (mt == "application/json") return std::nullopt;
   return unsupported_media(mt, "application/json");
 }
 

@@ -44,7 +44,13 @@ const std::string* RequestContext::path_param(std::string_view name) const {
   return nullptr;
 }
 
-void Router::add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options) {
+void Router::add(beast_http::verb method, std::string pattern, SyncHandler handler, RouteOptions options) {
+  add_async(
+      method, std::move(pattern),
+      [handler = std::move(handler)](RequestContext& ctx, Complete done) { done(handler(ctx)); }, options);
+}
+
+void Router::add_async(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options) {
   Route r{method, pattern, std::move(handler), options, split_path(pattern)};
   routes_.push_back(std::move(r));
 }

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/handler.hpp"
 #include "http/types.hpp"
 
 namespace agentlearn::http {
@@ -18,7 +19,7 @@ struct RouteOptions {
 struct Route {
   beast_http::verb method;
   std::string pattern;          // also the `route` label in metrics
-  Handler handler;
+  Handler handler;               // call through invoke_handler(), the exception boundary
   RouteOptions options;
   std::vector<std::string> segments;
 };
@@ -31,7 +32,10 @@ struct RouteMatch {
 
 class Router {
  public:
-  void add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
+  // A handler that answers on the calling thread (the I/O thread).
+  void add(beast_http::verb method, std::string pattern, SyncHandler handler, RouteOptions options = {});
+  // A handler that completes later, from another thread (work on a pool, a write).
+  void add_async(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
   // `raw_path` is the request target's path, still %-encoded: captures are decoded after
   // splitting, so "%2F" inside an {agent_id} stays part of it. nullopt on a malformed escape.
   std::optional<RouteMatch> match(beast_http::verb method, std::string_view raw_path) const;

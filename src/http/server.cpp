@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "http/errors.hpp"
+#include "http/handler.hpp"
 
 namespace agentlearn::http {
 
@@ -130,6 +131,18 @@ class Server::Impl {
 
 namespace {
 
+using Parser = beast_http::request_parser<beast_http::string_body>;
+
+// One request and what its handler sees. Shared by the connection and every completion the
+// handler hands out, so that work still running after the request was answered (its handler
+// threw after handing work off) reads a live request, not the connection's next one.
+struct Exchange {
+  Parser parser;
+  std::string path;  // decoded, without the query
+  std::optional<RequestContext> ctx;
+  std::atomic<bool> answered{false};
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
@@ -140,7 +153,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void do_read() {
-    parser_.emplace();
+    exchange_ = std::make_shared<Exchange>();
+    parser_ = &exchange_->parser;
     parser_->header_limit(kHeaderLimit);
     // Beast checks Content-Length against the limit as soon as the headers are in, before the
     // route (and so its own limit) is known; on_header applies the route's limit instead.
@@ -163,10 +177,10 @@ class Session : public std::enable_shared_from_this<Session> {
       // A malformed request line or headers (or headers over the limit): answer and close.
       close_after_ = true;
       route_label_ = "unmatched";
-      Status st = ec == beast::http::error::header_limit
-                      ? Status{StatusCode::kPayloadTooLarge, "request headers are larger than 16 KiB"}
-                      : Status::Invalid(fmt::format("malformed HTTP request: {}", ec.message()));
-      return send(error_response(st, req, request_id_));
+      Reply error = ec == beast::http::error::header_limit
+                        ? Reply(HttpError{HttpErrorCode::kPayloadTooLarge, "request headers are larger than 16 KiB"})
+                        : Reply(Status::Invalid(fmt::format("malformed HTTP request: {}", ec.message())));
+      return send(to_response(std::move(error), req, request_id_));
     }
 
     std::string_view target = sv(req.target());
@@ -177,10 +191,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto match = decoded ? server_.router().match(req.method(), raw_path) : std::nullopt;
     if (!decoded || !query || !match) {
       route_label_ = "unmatched";
-      return send(error_response(Status::Invalid("the request target has a malformed %-escape", "target"), req,
-                                 request_id_));
+      return send(to_response(Status::Invalid("the request target has a malformed %-escape", "target"), req,
+                              request_id_));
     }
-    path_ = std::move(*decoded);
+    exchange_->path = std::move(*decoded);
     query_ = std::move(*query);
     match_ = std::move(*match);
     route_label_ = match_.route ? std::string_view(match_.route->pattern) : std::string_view("unmatched");
@@ -221,8 +235,8 @@ class Session : public std::enable_shared_from_this<Session> {
         return close();
       }
       close_after_ = true;
-      return send(error_response(Status::Invalid(fmt::format("malformed HTTP request body: {}", ec.message())),
-                                 parser_->get(), request_id_));
+      return send(to_response(Status::Invalid(fmt::format("malformed HTTP request body: {}", ec.message())),
+                              parser_->get(), request_id_));
     }
     handle();
   }
@@ -231,9 +245,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // streaming a huge body is neither stalled nor able to tie up the server.
   void reject_body() {
     close_after_ = true;
-    send(error_response({StatusCode::kPayloadTooLarge,
-                         fmt::format("request body is larger than this route's limit of {} bytes", route_body_limit())},
-                        parser_->get(), request_id_));
+    send(to_response(HttpError{HttpErrorCode::kPayloadTooLarge,
+                               fmt::format("request body is larger than this route's limit of {} bytes",
+                                           route_body_limit())},
+                     parser_->get(), request_id_));
   }
 
   // The matched route's own body limit, else the server's default.
@@ -260,8 +275,8 @@ class Session : public std::enable_shared_from_this<Session> {
         !req[beast_http::field::access_control_request_method].empty()) {
       route_label_ = "preflight";
       if (cors_origin_.empty()) {
-        return send(error_response({StatusCode::kPermissionDenied, "this origin is not allowed (cors_origins)"}, req,
-                                   request_id_));
+        return send(to_response(HttpError{HttpErrorCode::kPermissionDenied, "this origin is not allowed (cors_origins)"},
+                                req, request_id_));
       }
       Response res{beast_http::status::no_content, req.version()};
       std::string methods;
@@ -276,38 +291,46 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!match_.allowed.empty()) {
         std::string allow;
         for (auto& m : match_.allowed) allow += (allow.empty() ? "" : ", ") + m;
-        Response res = error_response(
-            {StatusCode::kMethodNotAllowed, fmt::format("{} is not allowed on {}; use {}", sv(req.method_string()), path_, allow)},
-            req, request_id_);
+        Response res = to_response(HttpError{HttpErrorCode::kMethodNotAllowed,
+                                             fmt::format("{} is not allowed on {}; use {}", sv(req.method_string()),
+                                                         exchange_->path, allow)},
+                                   req, request_id_);
         res.set(beast_http::field::allow, allow);
         return send(std::move(res));
       }
-      return send(error_response(Status::NotFound(fmt::format("no route {} {}", sv(req.method_string()), path_)), req,
-                                 request_id_));
+      return send(to_response(Status::NotFound(fmt::format("no route {} {}", sv(req.method_string()), exchange_->path)),
+                              req, request_id_));
     }
 
     Role needed = match_.route->options.role;
     if (needed == Role::kRead && opts.public_metrics && match_.route->pattern == "/metrics") needed = Role::kNone;
     if (!opts.tokens.empty() && needed != Role::kNone) {
-      Status st = opts.tokens.check(sv(req[beast_http::field::authorization]), needed);
-      if (!st.ok()) {
-        Response res = error_response(st, req, request_id_);
-        if (st.code() == StatusCode::kUnauthenticated) res.set(beast_http::field::www_authenticate, "Bearer");
-        return send(std::move(res));
+      if (auto refused = opts.tokens.check(sv(req[beast_http::field::authorization]), needed)) {
+        return send(to_response(std::move(*refused), req, request_id_));
       }
     }
 
-    ctx_.emplace(RequestContext{req, path_, std::move(query_), std::move(match_.path_params), request_id_});
-    Responder respond = [self = shared_from_this()](Response res) {
-      net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+    Exchange& ex = *exchange_;
+    ex.ctx.emplace(RequestContext{req, ex.path, std::move(query_), std::move(match_.path_params), request_id_,
+                                  match_.route->pattern});
+    Complete done = [self = shared_from_this(), exchange = exchange_](Reply reply) {
+      self->complete(*exchange, std::move(reply));
     };
-    try {
-      match_.route->handler(*ctx_, std::move(respond));
-    } catch (const std::exception& e) {
-      spdlog::error("request {} {} {} failed: {}", request_id_, sv(req.method_string()), path_, e.what());
-      send(error_response(Status::Internal("internal error; it has been logged with this request id"), req,
-                          request_id_));
+    // The exception boundary of the I/O thread; work the handler hands to a pool has its own
+    // (run_on).
+    invoke_handler(match_.route->handler, *ex.ctx, done);
+  }
+
+  // A handler's answer, from any thread: converted here (the one place) and sent from the
+  // connection's strand. Only the first answer of an exchange is sent.
+  void complete(Exchange& ex, Reply reply) {
+    if (ex.answered.exchange(true)) {
+      spdlog::warn("request {} {}: a second answer was dropped", ex.ctx->request_id, ex.ctx->route);
+      return;
     }
+    Response res = to_response(std::move(reply), ex.parser.get(), ex.ctx->request_id);
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), res = std::move(res)]() mutable { self->send(std::move(res)); });
   }
 
   void send(Response res) {
@@ -338,7 +361,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec, size_t) {
     const bool keep = response_.keep_alive();
     response_ = {};
-    ctx_.reset();
     cors_origin_.clear();
     close_after_ = false;
     if (ec) return close();
@@ -375,14 +397,13 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Server::Impl& server_;
   beast::flat_buffer buffer_;
-  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  std::shared_ptr<Exchange> exchange_;  // the request being read or answered
+  Parser* parser_ = nullptr;            // exchange_->parser
   std::chrono::steady_clock::time_point start_;
   std::string request_id_;
-  std::string path_;
   Params query_;
   RouteMatch match_;
   std::string_view route_label_ = "unmatched";
-  std::optional<RequestContext> ctx_;
   std::string cors_origin_;
   bool close_after_ = false;
   Response response_;

@@ -1,8 +1,8 @@
 #pragma once
-// The vocabulary of the HTTP layer: requests, responses, handlers and what a handler knows.
+// The vocabulary of the HTTP layer: requests, responses and what a handler knows (the
+// handlers themselves are in http/handler.hpp).
 #include <boost/beast/http.hpp>
 
-#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,14 +28,11 @@ struct RequestContext {
   Params query;              // decoded query parameters, in order
   Params path_params;        // e.g. {agent_id}
   std::string request_id;
+  std::string_view route = {};  // the matched route's pattern (for logs)
 
   // The first value of a query or path parameter, or nullptr.
   const std::string* query_param(std::string_view name) const;
   const std::string* path_param(std::string_view name) const;
 };
-
-// Sends the response. Call exactly once, from any thread; the connection waits for it.
-using Responder = std::function<void(Response)>;
-using Handler = std::function<void(RequestContext&, Responder)>;
 
 }  // namespace agentlearn::http

@@ -16,6 +16,7 @@
 #include "metrics/registry.hpp"
 #include "service/agent_rules.hpp"
 #include "service/agent_stats.hpp"
+#include "service/learning_api.hpp"
 #include "service/learning_mode.hpp"
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
@@ -37,47 +38,7 @@ struct ServiceOptions {
   bool log_recommendations = true;
 };
 
-struct HealthReport {
-  bool store_connected = false;
-  const char* backend = "";
-  double uptime_seconds = 0;
-  std::shared_ptr<const ActiveModels> models;  // null: no model set active (rules only)
-  VectorStorage vector_storage = VectorStorage::kBlob;
-  SimilarityStatus similarity;
-};
-
-// One agent's record by task type (GET /agent/{agent_id}/recommendations).
-struct TypeRecord {
-  std::string task_type;
-  size_t runs = 0;
-  size_t successes = 0;
-  double success_rate = 0;   // the agent's, smoothed toward the field's (others_rate)
-  double others_rate = 0;    // every agent's on this type, smoothed
-};
-
-struct AgentProfile {
-  std::string agent_id;
-  size_t runs = 0;
-  size_t successes = 0;
-  double success_rate = 0;            // smoothed
-  std::vector<TypeRecord> strengths;  // types where it beats the field, best first
-  std::vector<TypeRecord> weaknesses; // types where the field beats it, worst first
-  std::optional<RecommendAnswer> task;  // with a task_description: who should take it
-};
-
-struct ModelsStatus {
-  std::shared_ptr<const ActiveModels> active;
-  std::vector<ModelSetRecord> sets;         // newest first, without blobs
-  std::vector<ModelActivation> activations; // oldest first
-  TrainingState training;
-};
-
-struct AgentsPerformanceReport {
-  std::vector<AgentPerformance> agents;
-  uint64_t total_executions = 0;
-};
-
-class LearningService {
+class LearningService : public LearningApi {
  public:
   LearningService(Store& store, GroupWriter& writer, metrics::Registry& registry, ServiceOptions options = {});
   ~LearningService();
@@ -86,33 +47,33 @@ class LearningService {
 
   // Stores the executions (all or nothing); `done` runs once they are durable, or refused.
   // When the store is known to be down, refuses at once with kUnavailable.
-  void record(std::vector<Execution> records, WriteCallback done);
+  void record(std::vector<Execution> records, WriteCallback done) override;
 
-  StatusOr<AgentsPerformanceReport> agents_performance(const ExecutionFilter& filter);
+  StatusOr<AgentsPerformanceReport> agents_performance(const ExecutionFilter& filter) override;
 
-  HealthReport health() const;
+  HealthReport health() const override;
 
   // --- learning (issue 4) ---
-  StatusOr<RecommendAnswer> recommend(const RecommendRequest& request) const;
+  StatusOr<RecommendAnswer> recommend(const RecommendRequest& request) const override;
   // kNotFound for an agent without executions.
-  StatusOr<AgentProfile> agent_profile(const std::string& agent_id, const std::optional<RecommendRequest>& task) const;
-  StatusOr<std::vector<StoredRow>> anomalies(std::optional<int64_t> since_us, size_t limit);
-  StatusOr<ModelsStatus> models_status();
-  Status rollback(const std::string& version);
+  StatusOr<AgentProfile> agent_profile(const std::string& agent_id, const std::optional<RecommendRequest>& task) const override;
+  StatusOr<std::vector<StoredRow>> anomalies(std::optional<int64_t> since_us, size_t limit) override;
+  StatusOr<ModelsStatus> models_status() override;
+  Status rollback(const std::string& version) override;
   // Starts a training run (kConflict while one runs); `done` runs when it ends.
-  StatusOr<TrainingJob> train(std::string trigger, Trainer::JobCallback done = {});
+  StatusOr<TrainingJob> train(std::string trigger, Trainer::JobCallback done = {}) override;
   // A training run on the calling thread (CLI `train --db`).
   TrainingJob train_now();
-  ModeSetting mode() const { return modes_.get(); }
+  ModeSetting mode() const override { return modes_.get(); }
   // The mode answered now (the setting, or its default given whether models are active).
-  LearningMode effective_mode() const { return modes_.get().effective(models_.active() != nullptr); }
-  StatusOr<ModeSetting> set_mode(std::optional<LearningMode> mode, std::optional<double> exploration_rate);
-  const LearningOptions& learning_options() const { return options_.learning; }
+  LearningMode effective_mode() const override { return modes_.get().effective(models_.active() != nullptr); }
+  StatusOr<ModeSetting> set_mode(std::optional<LearningMode> mode, std::optional<double> exploration_rate) override;
+  const LearningOptions& learning_options() const override { return options_.learning; }
   // Writes queued recommendation-log rows now (tests).
   void flush_recommendation_log();
 
   // --- similar tasks (issue 5) ---
-  StatusOr<SimilarAnswer> similar_tasks(const SimilarQuery& query) const { return similar_.search(query); }
+  StatusOr<SimilarAnswer> similar_tasks(const SimilarQuery& query) const override { return similar_.search(query); }
   // Brings the similar-task index up to date on the calling thread (CLI commands on a store).
   Status sync_similar_tasks() { return similar_.sync_now(); }
 

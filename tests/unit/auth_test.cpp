@@ -9,6 +9,13 @@
 namespace agentlearn::http {
 namespace {
 
+bool granted(const std::optional<HttpError>& refusal) { return !refusal; }
+// The refusal's code, or nullopt when the token grants the role.
+std::optional<HttpErrorCode> code_of(const std::optional<HttpError>& refusal) {
+  return refusal ? std::optional(refusal->code) : std::nullopt;
+}
+std::string message_of(const std::optional<HttpError>& refusal) { return refusal ? refusal->message : ""; }
+
 TEST(Roles, ParseAndName) {
   EXPECT_EQ(parse_role("ingest"), Role::kIngest);
   EXPECT_EQ(parse_role("read"), Role::kRead);
@@ -33,7 +40,7 @@ TEST(TokenSetAdd, Valid) {
 TEST(TokenSetAdd, TheLastColonSeparatesTheRole) {
   TokenSet t;
   ASSERT_TRUE(t.add("a:b:c:admin").ok());
-  EXPECT_TRUE(t.check("Bearer a:b:c", Role::kAdmin).ok());
+  EXPECT_TRUE(granted(t.check("Bearer a:b:c", Role::kAdmin)));
 }
 
 TEST(TokenSetAdd, SameTokenAgainReplacesItsRole) {
@@ -41,8 +48,8 @@ TEST(TokenSetAdd, SameTokenAgainReplacesItsRole) {
   ASSERT_TRUE(t.add("tok:read").ok());
   ASSERT_TRUE(t.add("tok:ingest").ok());
   EXPECT_EQ(t.size(), 1u);
-  EXPECT_TRUE(t.check("Bearer tok", Role::kIngest).ok());
-  EXPECT_EQ(t.check("Bearer tok", Role::kRead).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(granted(t.check("Bearer tok", Role::kIngest)));
+  EXPECT_EQ(code_of(t.check("Bearer tok", Role::kRead)), HttpErrorCode::kPermissionDenied);
 }
 
 TEST(TokenSetAdd, Errors) {
@@ -69,15 +76,15 @@ TEST(TokenSetAddList, CommaSeparated) {
   TokenSet t;
   ASSERT_TRUE(t.add_list("a:read,b:ingest,c:admin").ok());
   EXPECT_EQ(t.size(), 3u);
-  EXPECT_TRUE(t.check("Bearer b", Role::kIngest).ok());
+  EXPECT_TRUE(granted(t.check("Bearer b", Role::kIngest)));
 }
 
 TEST(TokenSetAddList, SpacesAndEmptyItemsAreIgnored) {
   TokenSet t;
   ASSERT_TRUE(t.add_list(" a:read , b:admin ,, ,").ok());
   EXPECT_EQ(t.size(), 2u);
-  EXPECT_TRUE(t.check("Bearer a", Role::kRead).ok());
-  EXPECT_TRUE(t.check("Bearer b", Role::kAdmin).ok());
+  EXPECT_TRUE(granted(t.check("Bearer a", Role::kRead)));
+  EXPECT_TRUE(granted(t.check("Bearer b", Role::kAdmin)));
   TokenSet empty;
   EXPECT_TRUE(empty.add_list("").ok());
   EXPECT_TRUE(empty.add_list(",").ok());
@@ -102,65 +109,65 @@ class TokenCheck : public ::testing::Test {
 TEST_F(TokenCheck, MissingOrMalformedHeaderIsUnauthenticated) {
   for (const char* header : {"", "Bearer", "Bearer ", "Bearerread-tok", "Basic cmVhZC10b2s6", "Token read-tok",
                              "read-tok", " Bearer read-tok", "Bearer\tread-tok"}) {
-    Status st = tokens.check(header, Role::kRead);
-    EXPECT_EQ(st.code(), StatusCode::kUnauthenticated) << '"' << header << '"';
-    EXPECT_FALSE(st.message().empty());
+    auto refusal = tokens.check(header, Role::kRead);
+    EXPECT_EQ(code_of(refusal), HttpErrorCode::kUnauthenticated) << '"' << header << '"';
+    EXPECT_FALSE(message_of(refusal).empty());
   }
-  EXPECT_NE(tokens.check("", Role::kRead).message().find("Bearer"), std::string::npos);
+  EXPECT_NE(message_of(tokens.check("", Role::kRead)).find("Bearer"), std::string::npos);
 }
 
 TEST_F(TokenCheck, SchemeIsCaseInsensitive) {
-  EXPECT_TRUE(tokens.check("Bearer read-tok", Role::kRead).ok());
-  EXPECT_TRUE(tokens.check("bearer read-tok", Role::kRead).ok());
-  EXPECT_TRUE(tokens.check("BEARER read-tok", Role::kRead).ok());
-  EXPECT_TRUE(tokens.check("bEaReR read-tok", Role::kRead).ok());
+  EXPECT_TRUE(granted(tokens.check("Bearer read-tok", Role::kRead)));
+  EXPECT_TRUE(granted(tokens.check("bearer read-tok", Role::kRead)));
+  EXPECT_TRUE(granted(tokens.check("BEARER read-tok", Role::kRead)));
+  EXPECT_TRUE(granted(tokens.check("bEaReR read-tok", Role::kRead)));
 }
 
 TEST_F(TokenCheck, TokenIsExactAndCaseSensitive) {
   for (const char* header : {"Bearer wrong", "Bearer READ-TOK", "Bearer read-to", "Bearer read-tokk",
                              "Bearer  read-tok", "Bearer read-tok ", "Bearer read-tok:read"}) {
-    Status st = tokens.check(header, Role::kRead);
-    EXPECT_EQ(st.code(), StatusCode::kUnauthenticated) << '"' << header << '"';
+    EXPECT_EQ(code_of(tokens.check(header, Role::kRead)), HttpErrorCode::kUnauthenticated) << '"' << header << '"';
   }
-  EXPECT_NE(tokens.check("Bearer wrong", Role::kRead).message().find("not valid"), std::string::npos);
+  EXPECT_NE(message_of(tokens.check("Bearer wrong", Role::kRead)).find("not valid"), std::string::npos);
 }
 
 TEST_F(TokenCheck, RoleRules) {
   struct Case {
     const char* token;
     Role needed;
-    StatusCode expected;
+    std::optional<HttpErrorCode> expected;  // nullopt: granted
   };
   const Case cases[] = {
-      {"admin-tok", Role::kIngest, StatusCode::kOk},
-      {"admin-tok", Role::kRead, StatusCode::kOk},
-      {"admin-tok", Role::kAdmin, StatusCode::kOk},
-      {"admin-tok", Role::kNone, StatusCode::kOk},
-      {"ingest-tok", Role::kIngest, StatusCode::kOk},
-      {"ingest-tok", Role::kRead, StatusCode::kPermissionDenied},
-      {"ingest-tok", Role::kAdmin, StatusCode::kPermissionDenied},
-      {"ingest-tok", Role::kNone, StatusCode::kOk},
-      {"read-tok", Role::kRead, StatusCode::kOk},
-      {"read-tok", Role::kIngest, StatusCode::kPermissionDenied},
-      {"read-tok", Role::kAdmin, StatusCode::kPermissionDenied},
-      {"read-tok", Role::kNone, StatusCode::kOk},
+      {"admin-tok", Role::kIngest, std::nullopt},
+      {"admin-tok", Role::kRead, std::nullopt},
+      {"admin-tok", Role::kAdmin, std::nullopt},
+      {"admin-tok", Role::kNone, std::nullopt},
+      {"ingest-tok", Role::kIngest, std::nullopt},
+      {"ingest-tok", Role::kRead, HttpErrorCode::kPermissionDenied},
+      {"ingest-tok", Role::kAdmin, HttpErrorCode::kPermissionDenied},
+      {"ingest-tok", Role::kNone, std::nullopt},
+      {"read-tok", Role::kRead, std::nullopt},
+      {"read-tok", Role::kIngest, HttpErrorCode::kPermissionDenied},
+      {"read-tok", Role::kAdmin, HttpErrorCode::kPermissionDenied},
+      {"read-tok", Role::kNone, std::nullopt},
   };
   for (const Case& c : cases) {
-    Status st = tokens.check(std::string("Bearer ") + c.token, c.needed);
-    EXPECT_EQ(st.code(), c.expected) << c.token << " needing " << role_name(c.needed) << ": " << st.message();
+    auto refusal = tokens.check(std::string("Bearer ") + c.token, c.needed);
+    EXPECT_EQ(code_of(refusal), c.expected) << c.token << " needing " << role_name(c.needed) << ": "
+                                            << message_of(refusal);
   }
 }
 
 TEST_F(TokenCheck, ForbiddenMessageNamesBothRoles) {
-  Status st = tokens.check("Bearer read-tok", Role::kIngest);
-  ASSERT_EQ(st.code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(st.message().find("'read'"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("'ingest'"), std::string::npos) << st.message();
+  auto refusal = tokens.check("Bearer read-tok", Role::kIngest);
+  ASSERT_EQ(code_of(refusal), HttpErrorCode::kPermissionDenied);
+  EXPECT_NE(refusal->message.find("'read'"), std::string::npos) << refusal->message;
+  EXPECT_NE(refusal->message.find("'ingest'"), std::string::npos) << refusal->message;
 }
 
 TEST(TokenSetCheck, EmptySetKnowsNoToken) {
   TokenSet t;
-  EXPECT_EQ(t.check("Bearer anything", Role::kRead).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code_of(t.check("Bearer anything", Role::kRead)), HttpErrorCode::kUnauthenticated);
 }
 
 }  // namespace

@@ -12,8 +12,11 @@ namespace {
 
 using beast_http::verb;
 
-Handler tagged(std::string tag, std::string* last) {
-  return [tag, last](RequestContext&, Responder) { *last = tag; };
+SyncHandler tagged(std::string tag, std::string* last) {
+  return [tag, last](RequestContext& ctx) -> Reply {
+    *last = tag;
+    return json_response(200, "{}", ctx.request);
+  };
 }
 
 class RouterTest : public ::testing::Test {
@@ -36,8 +39,13 @@ class RouterTest : public ::testing::Test {
     if (!m.route) return "";
     last.clear();
     Request req;
-    RequestContext ctx{req, path, {}, m.path_params, "rid"};
-    m.route->handler(ctx, [](Response) {});
+    RequestContext ctx{req, path, {}, m.path_params, "rid", m.route->pattern};
+    int answers = 0;
+    invoke_handler(m.route->handler, ctx, [&](Reply reply) {
+      ++answers;
+      EXPECT_TRUE(reply.ok());
+    });
+    EXPECT_EQ(answers, 1) << path;
     return last;
   }
 
