@@ -11,6 +11,7 @@
 #include "store/model_store.hpp"
 #include "store/recommendation_log_store.hpp"
 #include "store/setting_store.hpp"
+#include "store/store.hpp"
 
 namespace agentlearn::testing {
 
@@ -113,8 +114,17 @@ class FakeExecutionStore : public ExecutionStore {
     if (down) return store_down();
     return static_cast<int64_t>(rows.size());
   }
-  Status scan_stats(const ExecutionFilter&, const std::function<void(const StatsRow&)>&) override {
-    return Status::Unavailable("not faked");
+  Status scan_stats(const ExecutionFilter& f, const std::function<void(const StatsRow&)>& fn) override {
+    if (down) return store_down();
+    for (const auto& r : rows) {
+      const Execution& e = r.execution;
+      if ((f.since_us && e.timestamp_us < *f.since_us) || (f.until_us && e.timestamp_us >= *f.until_us) ||
+          (f.task_type && e.task_type != *f.task_type) || (f.agent_id && e.agent_id != *f.agent_id)) {
+        continue;
+      }
+      fn(StatsRow{e.agent_id, e.execution_time, e.success, e.timestamp_us, e.cost_usd, e.anomaly.value_or(false)});
+    }
+    return Status::Ok();
   }
   Status scan_executions(int64_t after_id, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
     if (down) return store_down();
@@ -128,8 +138,12 @@ class FakeExecutionStore : public ExecutionStore {
     }
     return Status::Ok();
   }
-  StatusOr<std::optional<StoredRow>> find_execution(std::string_view) override {
-    return Status::Unavailable("not faked");
+  StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override {
+    if (down) return store_down();
+    for (const auto& r : rows) {
+      if (r.execution.execution_id == execution_id) return std::optional<StoredRow>(r);
+    }
+    return std::optional<StoredRow>();
   }
   Status scan_anomalies(std::optional<int64_t>, size_t, const std::function<void(const StoredRow&)>&) override {
     return Status::Unavailable("not faked");
@@ -137,6 +151,100 @@ class FakeExecutionStore : public ExecutionStore {
   std::vector<StoredRow> rows;
   bool down = false;
   std::optional<size_t> fail_after;  // the scan fails after this many rows
+};
+
+// The group writer's side of FakeExecutionStore: rows staged by insert() land on commit().
+class FakeStoreWriter : public StoreWriter {
+ public:
+  explicit FakeStoreWriter(FakeExecutionStore& rows) : rows_(rows) {}
+  Status begin() override { return rows_.down ? store_down() : Status::Ok(); }
+  Status commit() override {
+    if (rows_.down) return store_down();
+    for (auto& e : staged_) rows_.add(e);
+    staged_.clear();
+    return Status::Ok();
+  }
+  void rollback() override { staged_.clear(); }
+  Status find_existing(std::span<const std::string> ids, std::vector<std::optional<ExistingExecution>>& out) override {
+    out.assign(ids.size(), std::nullopt);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (const auto& r : rows_.rows) {
+        if (r.execution.execution_id == ids[i]) out[i] = ExistingExecution{r.id, r.execution.content_hash};
+      }
+    }
+    return Status::Ok();
+  }
+  Status insert(std::span<const Execution* const> rows, int64_t received_us, std::vector<int64_t>& ids_out) override {
+    ids_out.clear();
+    for (const Execution* e : rows) {
+      staged_.push_back(*e);
+      ids_out.push_back(static_cast<int64_t>(rows_.rows.size() + staged_.size()));
+    }
+    (void)received_us;
+    return Status::Ok();
+  }
+
+ private:
+  FakeExecutionStore& rows_;
+  std::vector<Execution> staged_;
+};
+
+// The whole Store over the fakes above (embeddings: none kept), for the service as a whole.
+class FakeStore : public Store {
+ public:
+  const char* backend() const override { return "fake"; }
+  Status migrate() override { return Status::Ok(); }
+  Status ping() override { return executions.down ? store_down() : Status::Ok(); }
+  // Every aggregate goes down together, as one database would.
+  void set_down(bool down) { executions.down = models.down = settings.down = log.down = down; }
+
+  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override {
+    return std::unique_ptr<StoreWriter>(std::make_unique<FakeStoreWriter>(executions));
+  }
+  StatusOr<int64_t> count_executions() override { return executions.count_executions(); }
+  Status scan_stats(const ExecutionFilter& f, const std::function<void(const StatsRow&)>& fn) override {
+    return executions.scan_stats(f, fn);
+  }
+  Status scan_executions(int64_t after_id, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
+    return executions.scan_executions(after_id, limit, fn);
+  }
+  StatusOr<std::optional<StoredRow>> find_execution(std::string_view id) override {
+    return executions.find_execution(id);
+  }
+  Status scan_anomalies(std::optional<int64_t> since, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
+    return executions.scan_anomalies(since, limit, fn);
+  }
+  Status save_model_set(const ModelSetRecord& r) override { return models.save_model_set(r); }
+  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override { return models.list_model_sets(); }
+  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view v) override { return models.load_model_set(v); }
+  Status record_activation(const ModelActivation& a) override { return models.record_activation(a); }
+  StatusOr<std::vector<ModelActivation>> activations() override { return models.activations(); }
+  Status put_setting(std::string_view k, std::string_view v) override { return settings.put_setting(k, v); }
+  StatusOr<std::optional<std::string>> get_setting(std::string_view k) override { return settings.get_setting(k); }
+  Status log_recommendations(std::span<const RecommendationLogRow> rows) override { return log.log_recommendations(rows); }
+  Status scan_logged_outcomes(const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override {
+    return log.scan_logged_outcomes(fn);
+  }
+  VectorStorage vector_storage() const override { return VectorStorage::kBlob; }
+  Status save_embeddings(std::span<const EmbeddingRecord>) override { return Status::Ok(); }
+  Status scan_embeddings(std::string_view, int64_t, size_t, const std::function<void(const EmbeddingRecord&)>&) override {
+    return Status::Ok();
+  }
+  Status scan_unembedded(std::string_view, int64_t, size_t, const std::function<void(const TextRow&)>&) override {
+    return Status::Ok();
+  }
+  StatusOr<int64_t> count_embedded_tasks(std::string_view, int64_t) override { return int64_t{0}; }
+  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t>, size_t) override {
+    return std::vector<TaskRuns>{};
+  }
+  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float>, std::string_view, size_t) override {
+    return Status::Invalid("no pgvector in the fake store", "source");
+  }
+
+  FakeExecutionStore executions;
+  FakeModelStore models;
+  FakeSettingStore settings;
+  FakeRecommendationLogStore log;
 };
 
 }  // namespace agentlearn::testing

@@ -1,0 +1,168 @@
+// LearningService as a whole over an in-memory store: a record is acknowledged once the group
+// writer committed it and the rules learn from it; a store that is down refuses writes at once
+// and stores nothing; recommendations come from the rules until a model set is active; bad
+// settings are refused before anything is stored. (The HTTP side is api_routes_test.cpp; the
+// real stores are the integration tests'.)
+#include "service/learning_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "fake_stores.hpp"
+#include "metrics/registry.hpp"
+
+namespace agentlearn {
+namespace {
+
+using testing::FakeStore;
+using testing::FakeStoreWriter;
+
+RecommendRequest task(const std::string& text, std::optional<std::string> type = std::nullopt) {
+  RecommendRequest r;
+  r.task_description = text;
+  r.task_type = std::move(type);
+  return r;
+}
+
+Execution run(const std::string& agent, const std::string& task, bool success, const std::string& type = "bugfix") {
+  Execution e;
+  e.agent_id = agent;
+  e.task_id = task;
+  e.task_type = type;
+  e.success = success;
+  e.execution_time = 10;
+  e.timestamp_us = 1'000'000;
+  e.execution_id = agent + "/" + task;
+  e.content_hash = agent + task + (success ? "1" : "0");
+  return e;
+}
+
+ServiceOptions unit_options() {
+  ServiceOptions o;
+  o.start_trainer = false;       // no background training or embedding here
+  o.log_recommendations = false;
+  o.learning.similarity.enabled = false;
+  return o;
+}
+
+class LearningServiceTest : public ::testing::Test {
+ protected:
+  WriteOutcome record(std::vector<Execution> rows) {
+    std::promise<WriteOutcome> p;
+    auto f = p.get_future();
+    service_->record(std::move(rows), [&p](WriteOutcome o) { p.set_value(std::move(o)); });
+    return f.get();
+  }
+  void start() {
+    writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.executions));
+    service_ = std::make_unique<LearningService>(store_, *writer_, metrics_, unit_options());
+  }
+  void TearDown() override {
+    service_.reset();
+    writer_.reset();
+  }
+
+  FakeStore store_;
+  metrics::Registry metrics_;
+  std::unique_ptr<GroupWriter> writer_;
+  std::unique_ptr<LearningService> service_;
+};
+
+TEST_F(LearningServiceTest, ARecordIsAcknowledgedOnceStoredAndAgainAsADuplicate) {
+  start();
+  WriteOutcome first = record({run("a", "t1", true), run("b", "t1", false)});
+  ASSERT_TRUE(first.status.ok()) << first.status.message();
+  ASSERT_EQ(first.results.size(), 2u);
+  EXPECT_FALSE(first.results[0].duplicate);
+  EXPECT_EQ(store_.executions.rows.size(), 2u) << "acknowledged means stored";
+  WriteOutcome again = record({run("a", "t1", true)});
+  ASSERT_TRUE(again.status.ok());
+  EXPECT_TRUE(again.results[0].duplicate);
+  EXPECT_EQ(again.results[0].id, first.results[0].id);
+  EXPECT_EQ(store_.executions.rows.size(), 2u);
+  // The same execution_id with other content is a conflict, and nothing of the batch is stored.
+  WriteOutcome changed = record({run("c", "t2", true), run("a", "t1", false)});
+  EXPECT_EQ(changed.status.code(), StatusCode::kConflict);
+  ASSERT_EQ(changed.conflicts.size(), 1u);
+  EXPECT_EQ(changed.conflicts[0].index, 1u);
+  EXPECT_EQ(store_.executions.rows.size(), 2u);
+}
+
+TEST_F(LearningServiceTest, AStoreThatIsDownRefusesWritesAtOnceAndHealthSaysSo) {
+  store_.set_down(true);
+  start();
+  WriteOutcome refused = record({run("a", "t1", true)});
+  EXPECT_EQ(refused.status.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(store_.executions.rows.empty());
+  HealthReport h = service_->health();
+  EXPECT_FALSE(h.store_connected);
+  EXPECT_STREQ(h.backend, "fake");
+  EXPECT_EQ(service_->agents_performance({}).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(LearningServiceTest, RulesRecommendTheAgentThatSucceedsUntilModelsAreActive) {
+  start();
+  auto none = service_->recommend(task("fix the export"));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kConflict) << "no agents known yet";
+  EXPECT_EQ(none.status().field(), "candidates");
+
+  std::vector<Execution> rows;
+  for (int t = 0; t < 20; ++t) {
+    rows.push_back(run("steady", "t" + std::to_string(t), true));
+    rows.push_back(run("flaky", "t" + std::to_string(t), t % 4 == 0));
+  }
+  ASSERT_TRUE(record(rows).status.ok());
+  auto answer = service_->recommend(task("fix the export", "bugfix"));
+  ASSERT_TRUE(answer.ok()) << answer.status().message();
+  EXPECT_TRUE(answer->fallback) << "no model set is active: the rules answer";
+  EXPECT_EQ(answer->primary_agent, "steady");
+  ASSERT_EQ(answer->candidates.size(), 2u);
+  EXPECT_GT(answer->candidates[0].success_probability, answer->candidates[1].success_probability);
+  EXPECT_EQ(service_->effective_mode(), LearningMode::kRules);
+
+  // Analytics over the same rows.
+  auto report = service_->agents_performance({});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->total_executions, 40u);
+  ASSERT_EQ(report->agents.size(), 2u);
+  EXPECT_EQ(report->agents[0].agent_id, "flaky");  // sorted by id
+  EXPECT_EQ(report->agents[0].successes, 5u);
+  EXPECT_EQ(report->agents[1].successes, 20u);
+}
+
+TEST_F(LearningServiceTest, ABadModeChangeStoresNothingAndTrainingNeedsATrainer) {
+  start();
+  auto bad = service_->set_mode(LearningMode::kOnline, 1.5);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "exploration_rate");
+  EXPECT_EQ(store_.settings.puts, 0);
+  auto ok = service_->set_mode(LearningMode::kExploit, 0.1);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(service_->mode().mode, LearningMode::kExploit);
+  EXPECT_EQ(store_.settings.puts, 1);
+
+  auto train = service_->train("api", {});
+  ASSERT_FALSE(train.ok());
+  EXPECT_EQ(train.status().code(), StatusCode::kConflict);
+
+  auto rollback = service_->rollback("v9");
+  EXPECT_EQ(rollback.code(), StatusCode::kNotFound);
+}
+
+TEST_F(LearningServiceTest, WhatTheStoreHoldsAtStartIsLearnedFrom) {
+  for (int t = 0; t < 10; ++t) {
+    store_.executions.add(run("veteran", "old" + std::to_string(t), true));
+    store_.executions.add(run("novice", "old" + std::to_string(t), false));
+  }
+  store_.settings.values["learning_mode"] = R"({"mode":"apprentice","exploration_rate":0.2})";
+  start();
+  auto answer = service_->recommend(task("anything", "bugfix"));
+  ASSERT_TRUE(answer.ok()) << answer.status().message();
+  EXPECT_EQ(answer->primary_agent, "veteran");
+  EXPECT_EQ(service_->mode().mode, LearningMode::kApprentice);
+}
+
+}  // namespace
+}  // namespace agentlearn
