@@ -1,8 +1,8 @@
-// The models' speed (issue 3): one recommendation's worth of model compute for 24 candidate
-// agents (Doc2Vec inference of an unseen ~60-word text, the task classifier, the feature
-// rows, the selector and the predictor over all candidates), over 10,000 distinct texts,
-// with p50/p99/max per recommendation; and training all five on the 12,000 SWE-bench runs.
-// Reads ../shared/data. Run on one core for the recommendation figure:
+// The models' speed: one recommendation's worth of model compute for 24 candidate agents
+// (Doc2Vec inference of an unseen ~60-word text, the task classifier, the feature rows, the
+// selector and the predictor over all candidates), over 10,000 distinct texts, with
+// p50/p99/max per recommendation; and training all five on the 12,000 SWE-bench runs. Reads
+// ../shared/data. Run on one core for the recommendation figure:
 //   taskset -c 0 build/bench/model_compute_bench --benchmark_filter=Recommend
 //   build/bench/model_compute_bench --benchmark_filter=Train      (2 training threads)
 #include <benchmark/benchmark.h>

@@ -1,9 +1,9 @@
-// Fills a SQLite store for the similar-tasks load bench (issue 5; bench/load/similar.sh):
+// Fills a SQLite store for the similar-tasks load bench (bench/load/similar.sh):
 // appends N synthetic executions, each its own task ("synthetic-<n>", a short distinct
 // description), and their stored embeddings of the active model set's embedding version, as
-// the background embedder would have written them. The vectors are the issue's clustered set:
-// 256-d unit vectors around 1,000 random centres, Gaussian noise sd 0.3/sqrt(256) per
-// coordinate, then normalised (fixed seed).
+// the background embedder would have written them. The vectors are vector_index_bench's
+// clustered set: 256-d unit vectors around 1,000 random centres, Gaussian noise sd
+// 0.3/sqrt(256) per coordinate, then normalised (fixed seed).
 //   build/bench/similar_fill --db sqlite:PATH [--n=1000000] [--start=0] [--group=10000]
 //                            [--centres=1000] [--seed=7]
 // The store needs an active model set with an embedding_generator (import and train first).

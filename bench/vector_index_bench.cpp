@@ -1,5 +1,5 @@
 // HNSW against the exact oracle: recall@10, single-query latency (p50/p99), build time and
-// memory, on the issue 5 data sets:
+// memory, on these data sets:
 //   clustered: N synthetic 256-d unit vectors around 1,000 random centres (Gaussian noise,
 //              sd 0.3/sqrt(256) per coordinate, then normalised), queries drawn the same way;
 //   random:    uniform random unit vectors (the worst case: no structure to exploit);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The anomaly detector against scikit-learn's IsolationForest on the very same features
-# (issue 3: within 0.02 of it). Writes the features of the 12,000 SWE-bench runs with 2%
+# (target: within 0.02 of it). Writes the features of the 12,000 SWE-bench runs with 2%
 # corrupted (evaluate-models' protocol), scores them with scikit-learn's IsolationForest
 # (100 trees, 256 samples, several seeds) and prints both AUCs.
 #   bench/anomaly/sklearn_compare.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmarks of the learning loop (issue 4), in one sitting, against the nginx ceiling:
+# Load benchmarks of the learning loop, in one sitting, against the nginx ceiling:
 #   bench/load/learning.sh [--runs N] [--duration S] [--texts N] [--train-executions N]
 #                          [--train-runs N] [--half-rate R] [--threads N]
 # 1. POST /task/recommend, 24 agents, models trained on the 12,000 swebench-verified runs,

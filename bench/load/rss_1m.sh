@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Server memory after 1,000,000 stored executions (issue 2: <= 200 MB), SQLite by default:
+# Server memory after 1,000,000 stored executions (target: <= 200 MB), SQLite by default:
 #   bench/load/rss_1m.sh [DB_URL]
 # Fills the store through the batch endpoint (1,000 distinct records a request), then reads
 # VmRSS and VmHWM, times one GET /agents/performance over all rows, and reads them again.

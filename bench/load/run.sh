@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# HTTP load benchmarks of bars.md / issue 2, in one sitting, against the nginx ceiling:
+# HTTP load benchmarks of health and durable ingest, in one sitting, against the nginx ceiling:
 #   bench/load/run.sh [--runs N] [--duration S] [--no-postgres]
-# wrk -t1 -c64 --latency (bars.md's method; the targets), -t2 -c32 (the settings the Python
-# peer was measured with), -c8 for p99 of ingest; every ingest request carries distinct
+# wrk -t1 -c64 --latency (the method the targets are stated for), -t2 -c32 (the settings the
+# Python peer was measured with), -c8 for p99 of ingest; every ingest request carries distinct
 # records. Prints medians of N runs.
 # Load goes to 127.0.0.1 only; every server started here is stopped at the end.
 set -euo pipefail

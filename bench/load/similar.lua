@@ -1,4 +1,4 @@
--- wrk script: GET /tasks/similar (issue 5), for bench/load/similar.sh.
+-- wrk script: GET /tasks/similar, for bench/load/similar.sh.
 --   wrk ... -s bench/load/similar.lua URL -- task N [K] [MIN_SIMILARITY]
 --       task_id = synthetic-<r>, r uniform in [0, N): the tasks bench/similar_fill stored
 --   wrk ... -s bench/load/similar.lua URL -- q TEXTS.lua [K] [MIN_SIMILARITY]

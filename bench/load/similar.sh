@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark of similar tasks (issue 5), in one sitting, against the nginx ceiling:
+# Load benchmark of similar tasks, in one sitting, against the nginx ceiling:
 #   bench/load/similar.sh [--n N] [--runs N] [--duration S] [--threads N] [--perf]
 # 1. A SQLite store with the 12,000 swebench-verified runs (imported, a model set trained on
 #    them: its embedding_generator's version) and --n (1,000,000) synthetic executions, one

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The agent selector (XGBoost's random-forest mode) against a classic random forest --
 # scikit-learn's RandomForestClassifier: bootstrap samples, Gini splits, leaf frequencies --
-# on the very same features and 5-fold split by task (issue 3: XGBoost's RF mode or a forest
-# of our own: which is better). Prints the pooled out-of-fold ROC AUC and log loss of both.
+# on the very same features and 5-fold split by task (which is better: XGBoost's RF mode or a
+# forest of our own). Prints the pooled out-of-fold ROC AUC and log loss of both.
 #   bench/selector/sklearn_compare.sh
 # Needs Debian's python3-sklearn (installed here if missing; not needed by the service).
 set -euo pipefail

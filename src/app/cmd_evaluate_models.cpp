@@ -37,7 +37,7 @@ bool wanted(const EvaluateFlags& flags, std::string_view model) {
   return flags.only.empty() || std::find(flags.only.begin(), flags.only.end(), model) != flags.only.end();
 }
 
-// A reported figure and the bar it is held to (bars.md's reference less the
+// A reported figure and the bar it is held to (the scikit-learn / gensim reference less the
 // allowed gap).
 struct Figure {
   std::string key;
@@ -224,7 +224,7 @@ void register_evaluate_models_command(CLI::App& app) {
   cmd->footer(
       "Trains each model on the train split of ../shared/data and "
       "reports held-out quality against\n"
-      "the scikit-learn / gensim references of bars.md: "
+      "the scikit-learn / gensim references (docs/models.md): "
       "task_classifier and embedding_generator on\n"
       "debian-packages (fixed split), agent_selector and "
       "performance_predictor on swebench-verified\n"

@@ -1,5 +1,5 @@
 #pragma once
-// The domain record: one agent's attempt at one task (spec.md section 1).
+// The domain record: one agent's attempt at one task.
 #include <cstdint>
 #include <optional>
 #include <string>

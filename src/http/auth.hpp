@@ -1,6 +1,5 @@
 #pragma once
-// Bearer tokens with roles (spec.md section 2): TOKEN:ROLE pairs from flags, the
-// environment or the config file.
+// Bearer tokens with roles: TOKEN:ROLE pairs from flags, the environment or the config file.
 #include <optional>
 #include <string>
 #include <string_view>

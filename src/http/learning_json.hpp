@@ -1,8 +1,7 @@
 #pragma once
-// JSON for the learning endpoints (spec.md section 2): the recommend request, validated with
-// the field to blame, and the answers of recommend, agent recommendations, model status,
-// anomalies, training jobs and the learning mode. The CLI's `--db` commands print the same
-// JSON as the server answers.
+// JSON for the learning endpoints: the recommend request, validated with the field to blame,
+// and the answers of recommend, agent recommendations, model status, anomalies, training jobs
+// and the learning mode. The CLI's `--db` commands print the same JSON as the server answers.
 #include <nlohmann/json.hpp>
 #include <string_view>
 

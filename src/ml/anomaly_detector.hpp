@@ -1,8 +1,8 @@
 #pragma once
-// anomaly_detector: how unusual an execution's outcome is, from an Isolation Forest over
-// cheap outcome features: log time, log cost, success, and how far time and cost sit from
-// that agent's usual values and from that (agent, task_type)'s (spec.md section 3). Cheap
-// enough for the ingest path: a few hash lookups and 100 short tree walks.
+// anomaly_detector: how unusual an execution's outcome is, from an Isolation Forest over cheap
+// outcome features: log time, log cost, success, and how far time and cost sit from that
+// agent's usual values and from that (agent, task_type)'s. Cheap enough for the ingest path: a
+// few hash lookups and 100 short tree walks.
 #include <optional>
 #include <span>
 #include <string>

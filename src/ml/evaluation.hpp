@@ -66,7 +66,7 @@ struct AnomalyEvaluation {
   std::vector<bool> corrupted_rows;
 };
 
-// bars.md's protocol: a seeded `share` of the runs get their time or their cost (half each,
+// The protocol: a seeded `share` of the runs get their time or their cost (half each,
 // cost only where there is one) multiplied by a factor drawn uniformly from [10, 50]; the
 // detector trains on all runs as a service would (corruptions included) and the corrupted
 // runs are the positives of the ROC AUC.

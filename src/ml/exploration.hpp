@@ -1,5 +1,5 @@
 #pragma once
-// Online mode's exploration (spec.md section 4): epsilon-greedy over the plausible head of a
+// Online mode's exploration: epsilon-greedy over the plausible head of a
 // ranking. With probability 1 - rate the top candidate; with probability rate one of the
 // top `plausible` uniformly (the top one included), so a clearly bad agent is never tried
 // and every choice has a known propensity for inverse-propensity evaluation.

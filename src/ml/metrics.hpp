@@ -1,5 +1,6 @@
 #pragma once
-// Evaluation metrics, as scikit-learn defines them (so our figures compare with bars.md's).
+// Evaluation metrics, as scikit-learn defines them (so our figures compare with its reference
+// figures).
 #include <cstdint>
 #include <span>
 #include <string>

@@ -1,8 +1,7 @@
 #pragma once
 // The parameters of the five models (and of the shared feature builder), as the config's
-// `models.<name>.parameters.<key>` sets them (spec.md section 3, after the design's
-// ml_config.yaml). One table names every settable key, so the config loader, the docs and
-// the tests agree on what exists.
+// `models.<name>.parameters.<key>` sets them (after the design's ml_config.yaml). One table
+// names every settable key, so the config loader, the docs and the tests agree on what exists.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +42,7 @@ Status set_model_parameter(ModelParams& params, std::string_view model, std::str
 // Every settable parameter with its value in `params`.
 std::vector<ModelParameterInfo> list_model_parameters(const ModelParams& params);
 
-// Sets the embedding width everywhere it matters (spec.md's `vector_dimensions`).
+// Sets the embedding width everywhere it matters (the config's `vector_dimensions`).
 void set_vector_dimensions(ModelParams& params, int dimensions);
 
 }  // namespace agentlearn::ml

@@ -1,8 +1,8 @@
 #pragma once
-// The five models trained together as one set (spec.md section 3: a selector is never paired
-// with an embedding it was not trained on), and the computation a recommendation needs from
-// them: embed the task text, classify it, and estimate success, time and cost for every
-// candidate agent. Immutable once trained or loaded, so request threads share it freely.
+// The five models trained together as one set (so a selector is never paired with an embedding
+// it was not trained on), and the computation a recommendation needs from them: embed the task
+// text, classify it, and estimate success, time and cost for every candidate agent. Immutable
+// once trained or loaded, so request threads share it freely.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,9 +57,8 @@ class ModelSet {
   // embed() is empty and requests use their own task_type.
   //
   // `previous` (may be null): the active set. Its embedding_generator is reused unless the
-  // distinct task texts have grown by `embedding_regrowth` (1.5: by half) since it was
-  // trained (spec.md section 3: the embedding changes rarely, since every stored vector is
-  // recomputed when it does).
+  // distinct task texts have grown by `embedding_regrowth` (1.5: by half) since it was trained
+  // (the embedding changes rarely, since every stored vector is recomputed when it does).
   static StatusOr<std::shared_ptr<const ModelSet>> train(std::span<const Execution> rows, const ModelParams& params,
                                                          const ModelSet* previous = nullptr,
                                                          double embedding_regrowth = 1.5);

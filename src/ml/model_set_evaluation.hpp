@@ -1,8 +1,9 @@
 #pragma once
 // Held-out evaluation of a trained model set, as the training loop runs it before deciding
-// whether the set may become active (spec.md section 3): the split is by task (a hash of
-// task_id, so every run uses the same split and neither the new nor the active set has
-// trained on a held-out task), and each model is scored with the metric spec.md names.
+// whether the set may become active: the split is by task (a hash of task_id, so every run
+// uses the same split and neither the new nor the active set has trained on a held-out
+// task), and each model is scored with its own metric (ROC AUC and log loss, R^2 of log time
+// and log cost, accuracy, 10-NN accuracy, ROC AUC: see ModelSetMetrics).
 #include <cstdint>
 #include <span>
 #include <string_view>

@@ -1,9 +1,9 @@
 #pragma once
-// Off-policy evaluation of logged recommendations (issue 4, spec.md section 4): online mode
-// logs each answered agent with the probability the policy gave it; once the execution that
-// followed is recorded, another deterministic policy's success rate can be estimated from
-// those logs alone, by inverse propensity scoring (Horvitz-Thompson) and its self-normalised
-// variant, without ever having run that policy.
+// Off-policy evaluation of logged recommendations: online mode logs each answered agent with
+// the probability the policy gave it; once the execution that followed is recorded, another
+// deterministic policy's success rate can be estimated from those logs alone, by inverse
+// propensity scoring (Horvitz-Thompson) and its self-normalised variant, without ever having
+// run that policy.
 #include <cstddef>
 #include <span>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // The log scale on which every model sees outcome magnitudes. Times and costs are skewed
-// over orders of magnitude (bars.md's references report R^2 of log time and log cost);
+// over orders of magnitude (the scikit-learn references report R^2 of log time and log cost);
 // the floors keep a zero-second or free run finite.
 #include <algorithm>
 #include <cmath>

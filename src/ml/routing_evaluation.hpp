@@ -1,10 +1,10 @@
 #pragma once
-// Offline evaluation of routing (`agentlearn evaluate`, issue 4): replays recorded executions
-// through the code the service answers with (ModelSet::train, ModelSet::estimate,
-// rank_candidates, SuccessRules), split by task: for each held-out task the agents that ran
-// it are the candidates, the policy picks one, and the pick is scored by that agent's real
-// outcome on the task. Against it: the best single agent (chosen on the training folds),
-// a random agent, and the oracle (any agent that succeeded, the cheapest of them).
+// Offline evaluation of routing (`agentlearn evaluate`): replays recorded executions through
+// the code the service answers with (ModelSet::train, ModelSet::estimate, rank_candidates,
+// SuccessRules), split by task: for each held-out task the agents that ran it are the
+// candidates, the policy picks one, and the pick is scored by that agent's real outcome on the
+// task. Against it: the best single agent (chosen on the training folds), a random agent, and
+// the oracle (any agent that succeeded, the cheapest of them).
 #include <cstdint>
 #include <optional>
 #include <span>

@@ -1,6 +1,6 @@
 #pragma once
 // How candidates are ranked once the models have estimated them: expected utility, that is
-// P(success) minus the caller's price for predicted cost and time (spec.md section 2,
+// P(success) minus the caller's price for predicted cost and time (the request's
 // `objective`). One function, used by the service and by `agentlearn evaluate`, so what is
 // measured offline is what the service answers.
 #include <cstddef>

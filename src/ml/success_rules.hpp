@@ -1,9 +1,9 @@
 #pragma once
-// The rules (spec.md sections 3 and 4): each agent's success rate by task type, smoothed
-// toward the agent's overall rate, which is smoothed toward everyone's. Needs no training,
-// so it answers from the first recorded execution on, is what `rules` and `apprentice` modes
-// choose by, and is the fallback when no model set is active or a model fails. Updated one
-// execution at a time; not thread-safe by itself (the service guards it).
+// The rules: each agent's success rate by task type, smoothed toward the agent's overall rate,
+// which is smoothed toward everyone's. Needs no training, so it answers from the first
+// recorded execution on, is what `rules` and `apprentice` modes choose by, and is the fallback
+// when no model set is active or a model fails. Updated one execution at a time; not
+// thread-safe by itself (the service guards it).
 #include <cstddef>
 #include <map>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // The one feature builder behind the agent selector and the performance predictor, used
 // the same way in training and in serving, so the models never see features at request time
-// that differ from what they learned on (spec.md section 1, "features vs. outcomes").
+// that differ from what they learned on.
 //
 // It only reads what a recommend request carries: the task's text (through its embedding),
 // task_type, the `context` members, and the candidate agent_id. Outcomes (execution_time,
@@ -9,7 +9,7 @@
 // outcomes are statistics fitted once on the training rows: each agent's smoothed success
 // rate, mean log time and mean log cost, overall, per task_type and per categorical context
 // value, and the same per task_type and context value over all agents (how hard such tasks
-// are). This is where bars.md says the gain over one-hot agent ids lies.
+// are). The gain over one-hot agent ids (the scikit-learn reference's features) lies here.
 //
 // Unknown agents, unseen task types and values, and missing context fall back to the
 // enclosing prior (agent -> global, agent x type -> agent), never to an error.

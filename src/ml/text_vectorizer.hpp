@@ -1,7 +1,7 @@
 #pragma once
 // TF-IDF features of a text over words and adjacent-word bigrams: the task classifier's
 // input. Weighting follows scikit-learn's TfidfVectorizer(sublinear_tf=True), so results can
-// be compared with the reference numbers in bars.md:
+// be compared with scikit-learn's reference numbers (docs/models.md):
 //   tf  = 1 + ln(count in the text)        (a word said five times is not five times the evidence)
 //   idf = ln((1 + n) / (1 + df)) + 1        (smoothed: as if one extra text held every term)
 //   row = tf * idf, scaled to unit L2 norm  (long and short texts weigh the same)

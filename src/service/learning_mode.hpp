@@ -1,7 +1,7 @@
 #pragma once
-// The learning mode and exploration rate (spec.md section 4), kept in the store's settings
-// so a restart and every replica agree. Until a mode is set, the mode is `online` once a
-// model set is active and `rules` before.
+// The learning mode and exploration rate, kept in the store's settings so a restart and every
+// replica agree. Until a mode is set, the mode is `online` once a model set is active and
+// `rules` before.
 #include <mutex>
 #include <optional>
 #include <string>

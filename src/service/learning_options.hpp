@@ -1,5 +1,5 @@
 #pragma once
-// How the service learns (spec.md sections 3 and 4; the design's ml_config.yaml keys):
+// How the service learns (the design's ml_config.yaml keys):
 // when the trainer retrains, how a new model set is judged, and how recommendations explore.
 #include <chrono>
 #include <cstddef>
@@ -12,7 +12,7 @@
 
 namespace agentlearn {
 
-// Similar tasks (spec.md sections 2 and 3): the embedder and the vector index.
+// Similar tasks: the embedder and the vector index.
 struct SimilarityOptions {
   // /tasks/similar's default min_similarity (config `similarity_threshold`).
   double threshold = 0.8;

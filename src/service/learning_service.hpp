@@ -53,7 +53,7 @@ class LearningService : public LearningApi {
 
   HealthReport health() const override;
 
-  // --- learning (issue 4) ---
+  // --- learning ---
   StatusOr<RecommendAnswer> recommend(const RecommendRequest& request) const override;
   // kNotFound for an agent without executions.
   StatusOr<AgentProfile> agent_profile(const std::string& agent_id, const std::optional<RecommendRequest>& task) const override;
@@ -72,7 +72,7 @@ class LearningService : public LearningApi {
   // Writes queued recommendation-log rows now (tests).
   void flush_recommendation_log();
 
-  // --- similar tasks (issue 5) ---
+  // --- similar tasks ---
   StatusOr<SimilarAnswer> similar_tasks(const SimilarQuery& query) const override { return similar_.search(query); }
   // Brings the similar-task index up to date on the calling thread (CLI commands on a store).
   Status sync_similar_tasks() { return similar_.sync_now(); }

@@ -28,7 +28,7 @@ std::shared_ptr<const ActiveModels> ModelRegistry::active() const {
 }
 
 void ModelRegistry::publish(std::shared_ptr<const ActiveModels> next) {
-  // The figures of the set now serving, per model, for Prometheus (spec.md section 6).
+  // The figures of the set now serving, per model, for Prometheus.
   auto summary = nlohmann::json::parse(next->summary_json, nullptr, false);
   if (summary.is_object() && summary["models"].is_object()) {
     auto& accuracy = registry_.gauge("model_accuracy",

@@ -2,7 +2,7 @@
 // Which model set serves, and its history. The active set is an immutable ModelSet behind a
 // shared_ptr that is swapped in one step: a request takes its own reference at the start, so
 // it finishes on the set it began with even if a new one is activated meanwhile, and no
-// request ever sees a half-loaded set (issue 4, spec.md section 3).
+// request ever sees a half-loaded set.
 #include <cstdint>
 #include <memory>
 #include <mutex>

@@ -1,7 +1,7 @@
 #pragma once
-// The recommendation `objective` (spec.md section 2) from JSON, validated with the field to
-// blame: {"cost_weight"?, "time_weight"?, "max_cost"?, "max_time"?}, each a finite number
-// >= 0. Shared by POST /task/recommend and `agentlearn evaluate --objective`.
+// The recommendation `objective` from JSON, validated with the field to blame:
+// {"cost_weight"?, "time_weight"?, "max_cost"?, "max_time"?}, each a finite number >= 0.
+// Shared by POST /task/recommend and `agentlearn evaluate --objective`.
 #include <nlohmann/json_fwd.hpp>
 #include <string_view>
 

@@ -1,9 +1,9 @@
 #pragma once
-// Answers "which agent should take this task?" (POST /task/recommend, spec.md sections 2 and
-// 4): ranks the candidates by expected utility from the active model set, or by the rules
-// when no set is active (and says so), applies the learning mode (rules, apprentice, online
-// with epsilon-greedy exploration, exploit), explains the choice in a sentence, and logs the
-// decision with its propensity.
+// Answers "which agent should take this task?" (POST /task/recommend): ranks the candidates
+// by expected utility from the active model set, or by the rules when no set is active (and
+// says so), applies the learning mode (rules, apprentice, online with epsilon-greedy
+// exploration, exploit), explains the choice in a sentence, and logs the decision with its
+// propensity.
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
-// Similar past tasks (spec.md sections 2 and 3; issue 5): the embedder that gives every
-// stored execution with a task description its vector, and the in-memory HNSW index over
-// tasks that /tasks/similar and recommendations search.
+// Similar past tasks: the embedder that gives every stored execution with a task description
+// its vector, and the in-memory HNSW index over tasks that /tasks/similar and recommendations
+// search.
 //
 // One background thread (idle scheduling class, so ingest and serving never wait for it):
 //  - after each record it embeds the new executions (Doc2Vec of the active model set,

@@ -20,7 +20,7 @@ namespace {
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 // "v1.<n>.0_<UTC time>": the major part is the model-set format, the minor part counts the
-// sets this store has seen, the time says when training finished (spec.md section 3).
+// sets this store has seen, the time says when training finished.
 std::string version_name(size_t sequence, int64_t at_us) {
   std::time_t secs = static_cast<std::time_t>(at_us / 1'000'000);
   std::tm tm{};
@@ -298,8 +298,8 @@ Status Trainer::train(TrainingJob& job) {
   const uint64_t seed = 42;
   ml::ModelSetMetrics metrics = ml::evaluate_model_set(**set, holdout, training, seed);
 
-  // The promotion rule (spec.md section 3): the selector's held-out log loss, on the same
-  // held-out tasks, must not be worse than the active set's.
+  // The promotion rule: the selector's held-out log loss, on the same held-out tasks, must not
+  // be worse than the active set's.
   bool promote = true;
   std::string reason = active ? "" : "the first model set";
   if (active) {

@@ -1,10 +1,10 @@
 #pragma once
-// The training loop (issue 4, spec.md section 3): one background thread at low priority.
-// Every check_interval it retrains when retrain_threshold new executions arrived; a run can
-// also be asked for (POST /learning/train). A run reads a snapshot of the store, trains a
-// model set on the tasks outside the held-out split, evaluates it and the active set on the
-// held-out tasks, stores it (accepted or rejected, with its figures) and, if the promotion
-// rule allows, activates it with one swap. It also picks up sets other replicas activated.
+// The training loop: one background thread at low priority. Every check_interval it retrains
+// when retrain_threshold new executions arrived; a run can also be asked for
+// (POST /learning/train). A run reads a snapshot of the store, trains a model set on the tasks
+// outside the held-out split, evaluates it and the active set on the held-out tasks, stores it
+// (accepted or rejected, with its figures) and, if the promotion rule allows, activates it
+// with one swap. It also picks up sets other replicas activated.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // Group commit: one thread owns the store's write connection. Concurrent record requests
 // queue here; the thread takes everything pending, writes it in one transaction with one
 // fsync, and only then answers each request. This is how durable single-record ingest
-// reaches tens of thousands of records per second (bars.md: 8.5k rows/s at one row per
+// reaches tens of thousands of records per second (measured: 8.5k rows/s at one row per
 // transaction, 260k+ at hundreds).
 #include <condition_variable>
 #include <deque>

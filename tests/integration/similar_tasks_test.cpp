@@ -1,7 +1,7 @@
-// Similar tasks over real HTTP against the real binary (issue 5), on SQLite, PostgreSQL
-// without pgvector (embeddings as real[]) and, where AGENTLEARN_TEST_PGLITE_URL is set, on
-// PGlite's PostgreSQL with pgvector (source=database answered by SQL). Exact search over the
-// stored vectors is the oracle for the service's HNSW answers.
+// Similar tasks over real HTTP against the real binary, on SQLite, PostgreSQL without pgvector
+// (embeddings as real[]) and, where AGENTLEARN_TEST_PGLITE_URL is set, on PGlite's PostgreSQL
+// with pgvector (source=database answered by SQL). Exact search over the stored vectors is the
+// oracle for the service's HNSW answers.
 #include <gtest/gtest.h>
 
 #include <cctype>
