@@ -55,7 +55,7 @@ class ApiRoutes : public ::testing::Test {
     EXPECT_EQ(res.body, R"({"error":{"code":"internal","message":"internal error","request_id":")" + res.request_id +
                             R"("}})");
     EXPECT_EQ(res.body.find(FakeLearningApi::kSecret), std::string::npos);
-    auto lines = server.log().lines_with({res.request_id, route, "fake failure in " + op, FakeLearningApi::kSecret});
+    auto lines = server.log().await_lines_with({res.request_id, route, "fake failure in " + op, FakeLearningApi::kSecret});
     EXPECT_EQ(lines.size(), 1u) << "no log line with the request id, route and what() for " << route;
     for (const auto& line : lines) EXPECT_NE(line.find("error"), std::string::npos) << line;
     fake.throw_in.clear();
@@ -457,7 +457,7 @@ TEST_F(ApiRoutes, AnExceptionThatIsNotAStdExceptionIsCaughtToo) {
   ClientResponse res = server.get("/agents/performance");
   EXPECT_EQ(res.status, 500);
   EXPECT_EQ(json_of(res)["error"]["message"], "internal error");
-  EXPECT_EQ(server.log().lines_with({res.request_id, "/agents/performance", "not a std::exception"}).size(), 1u);
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "/agents/performance", "not a std::exception"}).size(), 1u);
   fake.throw_in.clear();
   EXPECT_EQ(server.get("/agents/performance").status, 200);
 }
@@ -469,7 +469,7 @@ TEST_F(ApiRoutes, AnExceptionInTheWritersCallbackIsALogged500) {
   ClientResponse res = server.post("/agent/performance", kRecord);
   EXPECT_EQ(res.status, 500) << res.body;
   EXPECT_EQ(json_of(res)["error"]["message"], "internal error");
-  EXPECT_EQ(server.log().lines_with({res.request_id, "/agent/performance"}).size(), 1u);
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "/agent/performance"}).size(), 1u);
   fake.record_outcome = FakeLearningApi::ok_outcome(1);
   EXPECT_EQ(server.post("/agent/performance", kRecord).status, 201);
 }

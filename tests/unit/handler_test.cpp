@@ -97,8 +97,9 @@ TEST_F(HandlerBoundary, AnExceptionAfterAnsweringKeepsTheAnswer) {
   ClientResponse res = server.get("/answer-then-throw");
   EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.body, R"({"first":true})");
-  EXPECT_EQ(server.log().lines_with({res.request_id, "/answer-then-throw", "thrown after answering"}).size(), 1u);
-  EXPECT_EQ(server.log().lines_with({res.request_id, "second answer was dropped"}).size(), 1u);
+  // Both lines are logged after the answer went out: wait for them.
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "/answer-then-throw", "thrown after answering"}).size(), 1u);
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "second answer was dropped"}).size(), 1u);
   ClientResponse next = server.get("/ok");
   EXPECT_EQ(next.status, 200);
   EXPECT_EQ(next.body, "{}");
@@ -108,10 +109,10 @@ TEST_F(HandlerBoundary, AnExceptionAfterHandingOffAnswers500OnceAndDropsTheLateA
   ClientResponse res = server.get("/hand-off-then-throw");
   EXPECT_EQ(res.status, 500) << res.body;
   EXPECT_EQ(json_of(res)["error"]["request_id"], res.request_id);
-  EXPECT_EQ(server.log().lines_with({res.request_id, "/hand-off-then-throw", "thrown after handing off"}).size(), 1u);
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "/hand-off-then-throw", "thrown after handing off"}).size(), 1u);
   open_gate();
   drain_blocking_pool();
-  EXPECT_EQ(server.log().lines_with({res.request_id, "second answer was dropped"}).size(), 1u);
+  EXPECT_EQ(server.log().await_lines_with({res.request_id, "second answer was dropped"}).size(), 1u);
   // The connection's next request gets its own answer, not the late one.
   ClientResponse next = server.get("/ok");
   EXPECT_EQ(next.status, 200);

@@ -10,6 +10,8 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,13 +34,16 @@ class CapturingSink : public spdlog::sinks::base_sink<std::mutex> {
   }
   // The lines holding every one of `parts`.
   std::vector<std::string> lines_with(std::initializer_list<std::string> parts) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines()) {
-      bool all = true;
-      for (const std::string& p : parts) all = all && line.find(p) != std::string::npos;
-      if (all) out.push_back(line);
-    }
-    return out;
+    std::lock_guard lock(mutex_);
+    return matching(parts);
+  }
+  // Waits until `n` lines hold every one of `parts` (a line logged after the answer went
+  // out: the test has the answer before the line exists), then returns them; what there is
+  // after a minute (a limit only against a hang).
+  std::vector<std::string> await_lines_with(std::initializer_list<std::string> parts, size_t n = 1) {
+    std::unique_lock lock(mutex_);
+    logged_.wait_for(lock, std::chrono::minutes(1), [&] { return matching(parts).size() >= n; });
+    return matching(parts);
   }
 
  protected:
@@ -46,11 +51,24 @@ class CapturingSink : public spdlog::sinks::base_sink<std::mutex> {
     spdlog::memory_buf_t buf;
     formatter_->format(msg, buf);
     lines_.emplace_back(buf.data(), buf.size());
+    logged_.notify_all();
   }
   void flush_() override {}
 
  private:
+  // Called with mutex_ held.
+  std::vector<std::string> matching(std::initializer_list<std::string> parts) const {
+    std::vector<std::string> out;
+    for (const std::string& line : lines_) {
+      bool all = true;
+      for (const std::string& p : parts) all = all && line.find(p) != std::string::npos;
+      if (all) out.push_back(line);
+    }
+    return out;
+  }
+
   std::vector<std::string> lines_;
+  std::condition_variable logged_;
 };
 
 class RouteServer {
