@@ -11,6 +11,7 @@
 #include "core/time.hpp"
 #include "http/api_routes.hpp"
 #include "http/server.hpp"
+#include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
 #include "service/demo_workload.hpp"
 #include "core/hash.hpp"
@@ -110,6 +111,7 @@ int run_serve(const ServeFlags& flags) {
     return 1;
   }
   metrics::Registry registry;
+  metrics::register_process_metrics(registry);
   GroupWriterOptions writer_options;
   writer_options.registry = &registry;
   GroupWriter writer(std::move(writer_conn).value(), writer_options);
@@ -122,6 +124,7 @@ int run_serve(const ServeFlags& flags) {
   ServiceOptions service_options;
   service_options.learning = c.learning;
   service_options.learning.models = c.models;
+  service_options.metrics_max_agents = c.metrics_max_agents;
   if (!service_options.learning.similarity.index_file_set) {
     service_options.learning.similarity.index_file = default_similarity_index_file(c.database);
   }

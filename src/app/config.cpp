@@ -226,7 +226,8 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
       "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks",
-      "background_nice", "background_idle_class", "training_threads"};
+      "background_nice", "background_idle_class", "training_threads",
+      "metrics_max_agents"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -262,6 +263,15 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     read("idle_timeout_seconds", c.idle_timeout_seconds, "a number of seconds");
     read("access_log", c.access_log, "true or false");
     read("log_level", c.log_level, "a log level");
+    if (root["metrics_max_agents"]) {
+      int64_t cap = 0;
+      read("metrics_max_agents", cap, "an integer");
+      if (st.ok() && (cap < 1 || cap > 100000)) {
+        st = Status::Invalid(fmt::format("config file '{}': metrics_max_agents must be 1 to 100000, got {}", path, cap),
+                             "metrics_max_agents");
+      }
+      if (st.ok()) c.metrics_max_agents = static_cast<size_t>(cap);
+    }
     if (!st.ok()) return st;
     if (st = apply_learning(path, root, c.learning); !st.ok()) return st;
     if (root["vector_dimensions"]) {

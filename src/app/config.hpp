@@ -29,6 +29,8 @@ struct Config {
   int idle_timeout_seconds = 60;
   bool access_log = false;
   std::string log_level = "info";
+  // Distinct agents learning_predictions_total names before counting the rest as "other".
+  size_t metrics_max_agents = 100;
   // The models' parameters: `models.<name>.parameters.<key>`, and `vector_dimensions` (the
   // embedding width, 256), as the design's ml_config.yaml names them.
   ml::ModelParams models;

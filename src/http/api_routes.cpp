@@ -11,6 +11,7 @@
 #include "http/handler.hpp"
 #include "http/media_type.hpp"
 #include "http/learning_routes.hpp"
+#include "service/ingest_refusals.hpp"
 
 namespace agentlearn::http {
 namespace {
@@ -95,11 +96,23 @@ Reply record_reply(const WriteOutcome& outcome, const RequestContext& ctx) {
   return json_response(201, std::move(body), ctx.request);
 }
 
+// Records refused before the service saw them, for executions_refused_total (an error path:
+// the family lookup it costs does not matter).
+void count_refused(ApiDeps& deps, RefusalReason reason, uint64_t records) {
+  IngestRefusals(deps.registry).add(reason, records);
+}
+
 void handle_record(ApiDeps& deps, RequestContext& ctx, Complete done) {
   const Request& req = ctx.request;
-  if (std::string mt = media_type(req); mt != "application/json") return done(unsupported_media(mt, "application/json"));
+  if (std::string mt = media_type(req); mt != "application/json") {
+    count_refused(deps, RefusalReason::kUnsupportedMediaType, 1);
+    return done(unsupported_media(mt, "application/json"));
+  }
   auto parsed = parse_execution(req.body(), now_us());
-  if (!parsed.ok()) return done(parsed.status());
+  if (!parsed.ok()) {
+    count_refused(deps, RefusalReason::kInvalid, 1);
+    return done(parsed.status());
+  }
   std::vector<Execution> records;
   records.push_back(std::move(parsed).value());
   // The request outlives the write: the connection keeps it until `done` has answered.
@@ -139,10 +152,15 @@ void handle_batch(ApiDeps& deps, RequestContext& ctx, Complete done) {
   } else if (mt == "application/x-ndjson" || mt == "application/jsonl") {
     batch = parse_batch_ndjson(req.body(), now_us(), deps.limits.max_batch_records);
   } else {
+    count_refused(deps, RefusalReason::kUnsupportedMediaType, 1);
     return done(unsupported_media(mt, "application/json or application/x-ndjson"));
   }
-  if (!batch.status.ok()) return done(batch.status);
+  if (!batch.status.ok()) {
+    count_refused(deps, RefusalReason::kInvalid, std::max<uint64_t>(1, batch.total));
+    return done(batch.status);
+  }
   if (!batch.errors.empty()) {
+    count_refused(deps, RefusalReason::kInvalid, batch.total);
     Status st = Status::Invalid(
         fmt::format("{} of {} records are invalid; nothing was stored", batch.errors.size(), batch.total));
     return done(ErrorReply{std::move(st), "invalid_batch", record_errors_json(batch.errors)});

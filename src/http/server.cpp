@@ -34,6 +34,24 @@ bool acceptable_request_id(std::string_view id) {
   return true;
 }
 
+// The method label: the methods HTTP defines, anything else "other", so a client inventing
+// methods cannot grow the metrics.
+std::string_view method_label(beast_http::verb verb) {
+  using beast_http::verb;
+  switch (verb) {
+    case verb::get: return "GET";
+    case verb::head: return "HEAD";
+    case verb::post: return "POST";
+    case verb::put: return "PUT";
+    case verb::delete_: return "DELETE";
+    case verb::connect: return "CONNECT";
+    case verb::options: return "OPTIONS";
+    case verb::trace: return "TRACE";
+    case verb::patch: return "PATCH";
+    default: return "other";
+  }
+}
+
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}", rng());
@@ -346,11 +364,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res.prepare_payload();
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const std::string_view method = sv(req.method_string());
+    // Labels are bounded: route patterns (never raw paths), a fixed set of methods, statuses.
+    const std::string_view method = method_label(req.method());
     server_.request_counter(route_label_, method, res.result_int()).inc();
     server_.latency_histogram(route_label_, method).observe(seconds);
     if (server_.options().access_log) {
-      spdlog::info("{} {} {} {} {:.3f}ms {}", request_id_, method, sv(req.target()), res.result_int(),
+      spdlog::info("{} {} {} {} {:.3f}ms {}", request_id_, sv(req.method_string()), sv(req.target()), res.result_int(),
                    seconds * 1e3, res.body().size());
     }
 

@@ -171,14 +171,15 @@ std::vector<double> checked_bounds(std::vector<double> bounds) {
   return bounds;
 }
 
-// Scrape-time gauge; it has no children, so it is not a Family.
-class CallbackGauge final : public detail::FamilyBase {
+// Scrape-time gauge or counter; it has no children, so it is not a Family.
+class CallbackMetric final : public detail::FamilyBase {
  public:
-  CallbackGauge(std::string_view name, std::string_view help, std::function<double()> read)
-      : FamilyBase(name, help, {}), read_(std::move(read)) {
-    if (!read_) throw std::invalid_argument("gauge_callback " + this->name() + ": empty function");
+  CallbackMetric(std::string_view name, std::string_view help, std::string_view type,
+                 std::function<double()> read)
+      : FamilyBase(name, help, {}), type_(type), read_(std::move(read)) {
+    if (!read_) throw std::invalid_argument("callback metric " + this->name() + ": empty function");
   }
-  std::string_view type() const override { return "gauge"; }
+  std::string_view type() const override { return type_; }
 
  private:
   void write_samples(std::string& out) const override {
@@ -192,6 +193,7 @@ class CallbackGauge final : public detail::FamilyBase {
     append_sample(out, name(), "", "", "", value);
   }
 
+  std::string_view type_;  // "gauge" or "counter", a literal
   std::function<double()> read_;
 };
 
@@ -408,7 +410,11 @@ Family<Histogram>& Registry::histogram(std::string_view name, std::string_view h
 
 void Registry::gauge_callback(std::string_view name, std::string_view help,
                               std::function<double()> read) {
-  add(std::make_unique<CallbackGauge>(name, help, std::move(read)));
+  add(std::make_unique<CallbackMetric>(name, help, "gauge", std::move(read)));
+}
+
+void Registry::counter_callback(std::string_view name, std::string_view help, std::function<double()> read) {
+  add(std::make_unique<CallbackMetric>(name, help, "counter", std::move(read)));
 }
 
 // The candidate is built (and validated) before taking the lock; if the name exists, the
@@ -427,8 +433,8 @@ detail::FamilyBase& Registry::add(std::unique_ptr<detail::FamilyBase> candidate)
       throw std::logic_error("metric " + name + " is already registered as another kind of " +
                              std::string(existing.type()));
     }
-    if (dynamic_cast<const CallbackGauge*>(&existing) != nullptr) {
-      throw std::logic_error("gauge_callback " + name + " is already registered");
+    if (dynamic_cast<const CallbackMetric*>(&existing) != nullptr) {
+      throw std::logic_error("callback metric " + name + " is already registered");
     }
     if (existing.label_names() != candidate->label_names()) {
       throw std::logic_error("metric " + name + " is already registered with other label names");

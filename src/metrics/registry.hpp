@@ -192,6 +192,8 @@ class Registry {
   // with itself; whatever it captures must outlive the registry. If it throws, the sample is
   // NaN. A second callback for the same name throws std::logic_error.
   void gauge_callback(std::string_view name, std::string_view help, std::function<double()> read);
+  // The same for a total that only grows (CPU seconds), exposed with type counter.
+  void counter_callback(std::string_view name, std::string_view help, std::function<double()> read);
 
   // The text exposition (format 0.0.4) of every family, in registration order.
   std::string expose() const;

@@ -18,13 +18,12 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       duplicates_(registry.counter("executions_duplicate_total",
                                    "Executions received again with a known execution_id and the same content")
                       .labels()),
-      refused_(registry.counter("executions_refused_total",
-                                "Executions not stored because the store was down or a conflict was found")
-                   .labels()),
+      refused_(registry),
       models_(store, registry),
       modes_(store, options.learning.exploration_rate),
       log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
-      recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry),
+      recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry,
+                   options.metrics_max_agents),
       trainer_(store, store, models_, options.learning, registry),
       similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
@@ -95,7 +94,7 @@ void LearningService::monitor_health() {
 void LearningService::record(std::vector<Execution> records, WriteCallback done) {
   const size_t n = records.size();
   if (!store_connected_->load()) {
-    refused_.inc(static_cast<double>(n));
+    refused_.add(RefusalReason::kStoreUnavailable, n);
     WriteOutcome o;
     o.status = Status::Unavailable("the store is unreachable; retry shortly");
     return done(std::move(o));
@@ -144,7 +143,7 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
       if (n - dups) recorded_.inc(static_cast<double>(n - dups));
       if (dups) duplicates_.inc(static_cast<double>(dups));
     } else {
-      refused_.inc(static_cast<double>(n));
+      refused_.add(outcome.conflicts.empty() ? refusal_reason_of(outcome.status) : RefusalReason::kConflict, n);
       // Maybe the store is down, maybe a replica raced us: let the health thread ping now.
       if (outcome.status.code() == StatusCode::kUnavailable) {
         {
@@ -157,7 +156,7 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
     (*shared_done)(std::move(outcome));
   });
   if (!st.ok()) {  // the queue is full: overloaded, not down
-    refused_.inc(static_cast<double>(n));
+    refused_.add(RefusalReason::kOverloaded, n);
     WriteOutcome o;
     o.status = st;
     (*shared_done)(std::move(o));

@@ -16,6 +16,7 @@
 #include "metrics/registry.hpp"
 #include "service/agent_rules.hpp"
 #include "service/agent_stats.hpp"
+#include "service/ingest_refusals.hpp"
 #include "service/learning_api.hpp"
 #include "service/learning_mode.hpp"
 #include "service/learning_options.hpp"
@@ -36,6 +37,8 @@ struct ServiceOptions {
   bool start_trainer = true;
   // Log answered recommendations (a CLI command answering one need not).
   bool log_recommendations = true;
+  // Distinct agents the metrics name before counting the rest as "other" (metrics_max_agents).
+  size_t metrics_max_agents = 100;
 };
 
 class LearningService : public LearningApi {
@@ -91,7 +94,7 @@ class LearningService : public LearningApi {
   std::shared_ptr<std::atomic<bool>> store_connected_;
   metrics::Counter& recorded_;
   metrics::Counter& duplicates_;
-  metrics::Counter& refused_;
+  IngestRefusals refused_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+#include <map>
+
 #include "core/time.hpp"
 
 namespace agentlearn {
@@ -27,18 +30,43 @@ std::shared_ptr<const ActiveModels> ModelRegistry::active() const {
   return active_;
 }
 
-void ModelRegistry::publish(std::shared_ptr<const ActiveModels> next) {
-  // The figures of the set now serving, per model, for Prometheus.
+namespace {
+// Per model, the figure a summary gives (`accuracy`), where it is a number.
+std::map<std::string, double> figures_of(const std::string& summary_json) {
+  std::map<std::string, double> out;
+  auto summary = nlohmann::json::parse(summary_json, nullptr, false);
+  if (!summary.is_object() || !summary["models"].is_object()) return out;
+  for (const auto& [name, m] : summary["models"].items()) {
+    if (m.is_object() && m.contains("accuracy") && m["accuracy"].is_number()) out[name] = m["accuracy"].get<double>();
+  }
+  return out;
+}
+}  // namespace
+
+void ModelRegistry::publish(std::shared_ptr<const ActiveModels> next, std::optional<std::string> previous_summary) {
+  // The figures of the set now serving, per model, for Prometheus; beside them the figures of
+  // the set it replaced, so an alert can see a drop (NaN where there is none to compare).
+  if (!previous_summary) {
+    std::lock_guard lock(mu_);
+    if (active_) previous_summary = active_->summary_json;
+  }
+  const std::map<std::string, double> previous = previous_summary ? figures_of(*previous_summary)
+                                                                  : std::map<std::string, double>{};
   auto summary = nlohmann::json::parse(next->summary_json, nullptr, false);
   if (summary.is_object() && summary["models"].is_object()) {
     auto& accuracy = registry_.gauge("model_accuracy",
                                      "Held-out figure of each active model: ROC AUC or accuracy (R^2 of log time "
                                      "for the performance_predictor)",
                                      {"model_name"});
+    auto& before = registry_.gauge("model_accuracy_previous",
+                                   "model_accuracy of the model set active before the current one (NaN if none)",
+                                   {"model_name"});
     auto& below = registry_.gauge("model_below_target", "1 when the active model is below model_accuracy_target",
                                   {"model_name"});
     for (const auto& [name, m] : summary["models"].items()) {
       if (m.contains("accuracy") && m["accuracy"].is_number()) accuracy.labels({name}).set(m["accuracy"].get<double>());
+      auto it = previous.find(name);
+      before.labels({name}).set(it != previous.end() ? it->second : std::numeric_limits<double>::quiet_NaN());
       below.labels({name}).set(m.value("below_target", false) ? 1 : 0);
     }
   }
@@ -68,7 +96,18 @@ StatusOr<bool> ModelRegistry::sync_from_store() {
   if (!loaded.ok()) return loaded.status();
   auto a = std::const_pointer_cast<ActiveModels>(*loaded);
   a->activated_us = last.activated_us;
-  publish(std::move(a));
+  // After a restart nothing served before: the previous set is the one the history names
+  // before the last (its summary from the listing, which carries no blobs).
+  std::optional<std::string> previous;
+  if (!active() && history->size() >= 2) {
+    const std::string& before = (*history)[history->size() - 2].version;
+    if (auto sets = store_.list_model_sets(); sets.ok()) {
+      for (const auto& r : *sets) {
+        if (r.version == before) previous = r.summary_json;
+      }
+    }
+  }
+  publish(std::move(a), std::move(previous));
   spdlog::info("model set {} is active ({})", last.version, last.reason);
   return true;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,7 +44,9 @@ class ModelRegistry {
                           std::string_view reason);
 
  private:
-  void publish(std::shared_ptr<const ActiveModels> next);
+  // Swaps `next` in and sets its gauges. `previous_summary`: the summary of the set served
+  // before it, when that is not the one serving now (after a restart).
+  void publish(std::shared_ptr<const ActiveModels> next, std::optional<std::string> previous_summary = std::nullopt);
   StatusOr<std::shared_ptr<const ActiveModels>> load(const ModelSetRecord& record);
 
   ModelStore& store_;

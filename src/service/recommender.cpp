@@ -50,7 +50,8 @@ std::string new_recommendation_id() {
 }
 
 Recommender::Recommender(const AgentRules& rules, const ModelRegistry& models, const ModeSwitch& modes,
-                         RecommendationLog* log, size_t plausible_agents, metrics::Registry& registry)
+                         RecommendationLog* log, size_t plausible_agents, metrics::Registry& registry,
+                         size_t max_agent_labels)
     : rules_(rules),
       models_(models),
       modes_(modes),
@@ -60,6 +61,7 @@ Recommender::Recommender(const AgentRules& rules, const ModelRegistry& models, c
                                     "Recommendations answered, by recommended agent and by what ranked it "
                                     "(agent_selector or rules)",
                                     {"agent", "model"})),
+      agent_labels_(max_agent_labels),
       apprentice_decisions_(
           registry.counter("apprentice_decisions_total", "Recommendations answered in apprentice mode").labels()),
       apprentice_agreements_(registry
@@ -69,6 +71,14 @@ Recommender::Recommender(const AgentRules& rules, const ModelRegistry& models, c
       explorations_(registry.counter("recommendation_explorations_total",
                                      "Online-mode recommendations that explored another plausible agent")
                         .labels()) {}
+
+void Recommender::count_prediction(std::string_view agent, bool known_agent, bool by_models) const {
+  // Agents named only in requests, and agents past the cap, are counted as "other": clients
+  // must not be able to grow the metric's label set without bound.
+  predictions_
+      .labels({known_agent ? agent_labels_.admit(agent) : metrics::kOtherLabel, by_models ? "agent_selector" : "rules"})
+      .inc();
+}
 
 StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) const {
   const std::shared_ptr<const ActiveModels> active = models_.active();  // this request's set
@@ -171,12 +181,7 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
     out.alternative_agents.push_back(out.candidates[i].agent_id);
   }
   out.confidence = std::clamp(primary.success_probability, 0.0, 1.0);
-  // Agents named only in requests are counted as "other": clients must not be able to grow
-  // the metric's label set without bound.
-  predictions_
-      .labels({known[ranked.front().index] ? std::string_view(out.primary_agent) : "other",
-               use_models ? "agent_selector" : "rules"})
-      .inc();
+  count_prediction(out.primary_agent, known[ranked.front().index], use_models);
 
   // The sentence: what chose, on what evidence.
   const double rules_rate = by_rules[ranked.front().index].success_probability;

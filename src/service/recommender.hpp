@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "metrics/label_cap.hpp"
 #include "metrics/registry.hpp"
 #include "ml/routing_policy.hpp"
 #include "service/agent_rules.hpp"
@@ -62,8 +63,10 @@ struct RecommendAnswer {
 
 class Recommender {
  public:
+  // `max_agent_labels`: distinct agents learning_predictions_total names before it counts
+  // the rest as "other".
   Recommender(const AgentRules& rules, const ModelRegistry& models, const ModeSwitch& modes, RecommendationLog* log,
-              size_t plausible_agents, metrics::Registry& registry);
+              size_t plausible_agents, metrics::Registry& registry, size_t max_agent_labels = 100);
 
   // kConflict when no agent is known and none is named.
   StatusOr<RecommendAnswer> recommend(const RecommendRequest& request) const;
@@ -73,8 +76,12 @@ class Recommender {
   const ModelRegistry& models_;
   const ModeSwitch& modes_;
   RecommendationLog* log_;
+  // The one place learning_predictions_total is counted: once per answered recommendation.
+  void count_prediction(std::string_view agent, bool known_agent, bool by_models) const;
+
   size_t plausible_;
   metrics::Family<metrics::Counter>& predictions_;
+  mutable metrics::LabelCap agent_labels_;
   metrics::Counter& apprentice_decisions_;
   metrics::Counter& apprentice_agreements_;
   metrics::Counter& explorations_;

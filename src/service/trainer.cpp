@@ -107,12 +107,24 @@ Trainer::Trainer(ExecutionStore& executions, ModelStore& model_sets, ModelRegist
       model_store_(model_sets),
       models_(models),
       options_(options),
-      runs_(registry.counter("model_training_runs_total", "Training runs by outcome (promoted, rejected, failed)",
-                             {"outcome"})),
+      runs_(registry.counter("training_runs_total", "Training runs by result (promoted, rejected, failed)",
+                             {"result"})),
       duration_(registry
                     .histogram("model_training_duration_seconds", "Duration of a whole training run", {},
                                metrics::exponential_buckets(0.25, 2, 14))
-                    .labels()) {}
+                    .labels()),
+      last_success_(registry
+                        .gauge("training_last_success_timestamp_seconds",
+                               "When the last training run that ended without error finished (0: none yet)")
+                        .labels()),
+      due_(registry
+               .gauge("training_due",
+                      "1 while enough new executions wait for the trainer to retrain (retrain_threshold since the "
+                      "active set's snapshot, or min_training_executions and no set); 0 otherwise")
+               .labels()) {
+  // Every result from the start, at 0: an alert on increase() sees the first failure.
+  for (const char* result : {"promoted", "rejected", "failed"}) runs_.labels({result});
+}
 
 Trainer::~Trainer() { stop(); }
 
@@ -157,6 +169,9 @@ std::optional<uint64_t> Trainer::newest_snapshot() const {
   auto sets = model_store_.list_model_sets();
   if (!sets.ok()) return std::nullopt;
   if (sets->empty()) return 0;
+  // A restarted server's last success is the newest set it finds (the gauge is shared, so
+  // this is not state of this object).
+  if (last_success_.value() == 0) last_success_.set(static_cast<double>(sets->front().created_us) / 1e6);
   auto summary = nlohmann::json::parse(sets->front().summary_json, nullptr, false);
   return summary.is_object() ? summary.value("snapshot_executions", uint64_t{0}) : 0;
 }
@@ -214,8 +229,9 @@ void Trainer::loop() {
         auto active = models_.active();
         const uint64_t base = *trained_snapshot_;
         const uint64_t fresh = executions_ > base ? executions_ - base : 0;
-        if (executions_ >= options_.min_training_executions &&
-            (!active || fresh >= options_.retrain_threshold) && (!last_ || last_->status != "failed" ||
+        const bool due = executions_ >= options_.min_training_executions && (!active || fresh >= options_.retrain_threshold);
+        due_.set(due ? 1 : 0);
+        if (due && (!last_ || last_->status != "failed" ||
                                                                  executions_ >= last_failed_at_ + options_.retrain_threshold)) {
           TrainingJob job;
           job.id = fmt::format("train-{}-{}", now_us() / 1'000'000, next_job_++);
@@ -239,6 +255,11 @@ void Trainer::loop() {
       lock.lock();
       current_.reset();
       last_ = done;
+      if (done.status != "failed" && trained_snapshot_) {
+        // Still due only if executions beyond the threshold arrived during the run.
+        const uint64_t fresh = executions_ > *trained_snapshot_ ? executions_ - *trained_snapshot_ : 0;
+        due_.set(fresh >= options_.retrain_threshold ? 1 : 0);
+      }
       if (done.status == "failed") last_failed_at_ = executions_;
       std::vector<JobCallback> callbacks;
       callbacks.swap(waiting_);
@@ -268,6 +289,7 @@ TrainingJob Trainer::run_now(TrainingJob job) {
   } else {
     job.status = "succeeded";
     runs_.labels({job.promoted ? "promoted" : "rejected"}).inc();
+    last_success_.set(static_cast<double>(job.finished_us) / 1e6);
   }
   return job;
 }

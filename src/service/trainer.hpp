@@ -89,6 +89,8 @@ class Trainer {
   LearningOptions options_;
   metrics::Family<metrics::Counter>& runs_;
   metrics::Histogram& duration_;
+  metrics::Gauge& last_success_;  // Unix seconds of the last run that ended without error
+  metrics::Gauge& due_;           // 1 while the retraining rule says a run is due
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

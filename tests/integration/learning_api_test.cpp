@@ -211,7 +211,7 @@ TEST_P(LearningApiTest, RulesAnswerUntilModelsExistThenTheLoopRetrainsAndTheReco
   // Prometheus sees the active models' figures, the training runs and the predictions.
   const std::string metrics = call(verb::get, "/metrics").body;
   for (const char* needle : {"model_accuracy{model_name=\"agent_selector\"}", "model_below_target{model_name=",
-                             "model_training_duration_seconds_count", "model_training_runs_total{outcome=\"promoted\"}",
+                             "model_training_duration_seconds_count", "training_runs_total{result=\"promoted\"}",
                              "learning_predictions_total{agent=\"generalist\",model=\"agent_selector\"}"}) {
     EXPECT_NE(metrics.find(needle), std::string::npos) << needle;
   }
