@@ -118,6 +118,7 @@ class RouteServer {
 
   CapturingSink& log() { return *log_; }
   metrics::Registry& registry() { return registry_; }
+  uint16_t port() const { return server_->port(); }
 
   boost::asio::thread_pool blocking{1};
   boost::asio::thread_pool compute{1};
