@@ -504,3 +504,19 @@ TEST_F(ConfigTest, BackgroundPriorityAndTrainingThreads) {
 
 }  // namespace
 }  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+TEST_F(ConfigTest, MetricsMaxAgents) {
+  EXPECT_EQ(load_ok("").metrics_max_agents, 100u);
+  EXPECT_EQ(load_ok(write("metrics_max_agents: 7\n")).metrics_max_agents, 7u);
+  EXPECT_EQ(load_ok(write("metrics_max_agents: 100000\n")).metrics_max_agents, 100000u);
+  for (const char* bad : {"metrics_max_agents: 0\n", "metrics_max_agents: -3\n", "metrics_max_agents: lots\n",
+                          "metrics_max_agents: 100001\n", "metrics_max_agents: 2.5\n"}) {
+    load_error(write(bad), {}, {}, "metrics_max_agents");
+  }
+}
+
+}  // namespace
+}  // namespace agentlearn
