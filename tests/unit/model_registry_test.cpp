@@ -4,6 +4,7 @@
 #include "service/model_registry.hpp"
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include "fake_stores.hpp"
 #include "metrics/registry.hpp"
@@ -121,6 +122,46 @@ TEST_F(ModelRegistryTest, AHistoryNamingASetThatIsNotStoredIsAnError) {
   ASSERT_FALSE(changed.ok());
   EXPECT_EQ(changed.status().code(), StatusCode::kInternal);
   EXPECT_EQ(models_.active(), nullptr);
+}
+
+}  // namespace
+}  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+ModelSetRecord record_with(const std::string& version, double selector, double classifier) {
+  ModelSetRecord r = record(version);
+  r.summary_json = fmt::format(
+      R"({{"models":{{"agent_selector":{{"accuracy":{},"below_target":true}},"task_classifier":{{"accuracy":{}}}}}}})",
+      selector, classifier);
+  return r;
+}
+
+TEST_F(ModelRegistryTest, ThePreviousSetsFiguresAreExportedBesideTheActiveOnes) {
+  store_.sets = {record_with("v1", 0.74, 0.55), record_with("v2", 0.75, 0.50)};
+  ASSERT_TRUE(models_.activate("v1", "first").ok());
+  // No set before the first: NaN, which no comparison in an alert matches.
+  EXPECT_NE(metrics_.expose().find("model_accuracy_previous{model_name=\"agent_selector\"} NaN\n"), std::string::npos)
+      << metrics_.expose();
+  ASSERT_TRUE(models_.activate("v2", "promoted").ok());
+  std::string text = metrics_.expose();
+  EXPECT_NE(text.find("model_accuracy{model_name=\"task_classifier\"} 0.5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("model_accuracy_previous{model_name=\"task_classifier\"} 0.55\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("model_accuracy_previous{model_name=\"agent_selector\"} 0.74\n"), std::string::npos) << text;
+
+  // A restarted server (a new registry over the same store) finds the previous set in the history.
+  metrics::Registry fresh_metrics;
+  ModelRegistry restarted(store_, fresh_metrics);
+  ASSERT_TRUE(restarted.sync_from_store().ok());
+  text = fresh_metrics.expose();
+  EXPECT_NE(text.find("model_accuracy_previous{model_name=\"task_classifier\"} 0.55\n"), std::string::npos) << text;
+
+  // A rollback to v1: the previous is now v2.
+  ASSERT_TRUE(models_.activate("v1", "rollback").ok());
+  text = metrics_.expose();
+  EXPECT_NE(text.find("model_accuracy_previous{model_name=\"task_classifier\"} 0.5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("model_accuracy{model_name=\"task_classifier\"} 0.55\n"), std::string::npos) << text;
 }
 
 }  // namespace
