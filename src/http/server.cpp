@@ -36,9 +36,9 @@ bool acceptable_request_id(std::string_view id) {
 
 // The method label: the methods HTTP defines, anything else "other", so a client inventing
 // methods cannot grow the metrics.
-std::string_view method_label(beast_http::verb verb) {
+std::string_view method_label(beast_http::verb v) {
   using beast_http::verb;
-  switch (verb) {
+  switch (v) {
     case verb::get: return "GET";
     case verb::head: return "HEAD";
     case verb::post: return "POST";

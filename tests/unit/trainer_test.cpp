@@ -45,6 +45,10 @@ TEST_F(TrainerTest, TooLittleDataIsAFailedRunThatStoresNothing) {
   EXPECT_NE(job.reason.find("not enough data"), std::string::npos) << job.reason;
   EXPECT_TRUE(sets_.sets.empty());
   EXPECT_EQ(models_.active(), nullptr);
+  const std::string text = metrics_.expose();
+  EXPECT_NE(text.find("training_runs_total{result=\"failed\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("training_runs_total{result=\"promoted\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("training_last_success_timestamp_seconds 0\n"), std::string::npos) << "a failure is no success";
 }
 
 TEST_F(TrainerTest, TheFirstSetIsStoredPromotedAndServes) {
@@ -66,6 +70,13 @@ TEST_F(TrainerTest, TheFirstSetIsStoredPromotedAndServes) {
   EXPECT_TRUE(summary["promotion"]["compared_with"].is_null());
   // The held-out tasks are not trained on: the training rows are the rest.
   EXPECT_LT(summary.value("training_executions", 180), 180) << job.summary_json;
+  // Counted, and the time of the success exported (the job's finish, in seconds).
+  const std::string text = metrics_.expose();
+  EXPECT_NE(text.find("training_runs_total{result=\"promoted\"} 1\n"), std::string::npos) << text;
+  const std::string name = "\ntraining_last_success_timestamp_seconds ";
+  const size_t at = text.find(name);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + name.size())), static_cast<double>(job.finished_us) / 1e6, 1e-3);
 }
 
 TEST_F(TrainerTest, TheNextSetIsComparedWithTheActiveOneAndTheRecordSaysHow) {
