@@ -85,7 +85,8 @@ for block in "${blocks[@]}"; do
   fi
   head -c 600 "$block.out"; echo
   # The member names the README shows as output must be in the real output.
-  for key in $(grep -E '^\s*#' "$block" | grep -oE '"[a-z_]+":' | tr -d '":' | sort -u); do
+  # Output lines are comments that begin with JSON ({, [ or ") or continue one (2+ spaces).
+  for key in $(grep -E '^\s*# ?[{["]|^\s*#\s{2,}' "$block" | grep -oE '"[a-z_]+":' | tr -d '":' | sort -u); do
     if ! grep -q "\"$key\"" "$block.out"; then
       echo "FAIL: the README shows \"$key\" after the block at $where, but the output has none"; failed=1
     fi
