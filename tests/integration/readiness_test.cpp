@@ -112,6 +112,11 @@ TEST_F(Readiness, AFullDiskIsNotReadyAndFreeingItIsReadyAgain) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_NE(metrics->body.find("\nstore_writable 0"), std::string::npos);
 
+  // A write now is refused, not acknowledged: nothing is stored (the id below shows it).
+  auto refused = c.request(verb::post, "/agent/performance", kRecord);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_GE(refused->status, 500) << refused->body;
+
   // Space again: ready again, and an execution is stored.
   if (tmpfs) {
     ASSERT_TRUE(std::filesystem::remove(filler));
@@ -124,6 +129,7 @@ TEST_F(Readiness, AFullDiskIsNotReadyAndFreeingItIsReadyAgain) {
   auto rec = c.request(verb::post, "/agent/performance", kRecord);
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->status, 201) << rec->body;
+  EXPECT_EQ(json::parse(rec->body, nullptr, false).value("id", 0), 1) << "the refused write was stored: " << rec->body;
   EXPECT_TRUE(server.running());
   server.kill9();
   if (tmpfs) ::umount(dir.c_str());
