@@ -5,7 +5,9 @@
 namespace agentlearn {
 
 void add_client_options(CLI::App& cmd, ClientOptions& o) {
-  cmd.add_option("--url", o.url, "Server to talk to")->capture_default_str();
+  cmd.add_option("--url", o.url, "Server to talk to (default: $AGENTLEARN_URL, else this)")
+      ->envname("AGENTLEARN_URL")
+      ->capture_default_str();
   cmd.add_option("--token", o.token, "API token (default: $AGENTLEARN_TOKEN)");
   cmd.add_option("--db", o.db,
                  "Work on this store directly instead of a server: sqlite:PATH or postgresql://...");

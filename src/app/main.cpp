@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "app/cmd_backup.hpp"
 #include "app/cmd_evaluate.hpp"
 #include "app/cmd_evaluate_models.hpp"
 #include "app/cmd_import.hpp"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   agentlearn::register_status_command(app);
   agentlearn::register_evaluate_command(app);
   agentlearn::register_evaluate_models_command(app);
+  agentlearn::register_backup_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

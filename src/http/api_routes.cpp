@@ -11,6 +11,7 @@
 #include "http/handler.hpp"
 #include "http/media_type.hpp"
 #include "http/learning_routes.hpp"
+#include "http/root_route.hpp"
 #include "service/ingest_refusals.hpp"
 
 namespace agentlearn::http {
@@ -69,15 +70,48 @@ Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
                  "\"embeddings_computed\":{},\"last_build_seconds\":{:.3f},\"last_build_source\":\"{}\"}}",
                  sim.indexed_tasks, sim.memory_bytes, sim.embedded_through_id, sim.embedded_total,
                  sim.last_build_seconds, sim.last_build_source);
+  std::string write_error = "null";
+  if (!h.store_writable) {
+    write_error.clear();
+    append_json_string(write_error, h.store_write_error);
+  }
   std::string body = fmt::format(
       "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":{},\"database\":\"{}\",\"backend\":\"{}\","
+      "\"store_writable\":{},\"store_write_error\":{},"
       "\"vector_storage\":\"{}\",\"uptime_seconds\":{:.3f},\"model_set\":{},\"models_loaded\":{},"
       "\"similar_tasks\":{}}}",
-      h.store_connected ? "healthy" : "degraded", AGENTLEARN_VERSION, h.models ? "true" : "false",
-      h.store_connected ? "connected" : "disconnected", h.backend, to_string(h.vector_storage), h.uptime_seconds,
-      set, models, similar);
+      h.store_connected && h.store_writable ? "healthy" : "degraded", AGENTLEARN_VERSION,
+      h.models ? "true" : "false", h.store_connected ? "connected" : "disconnected", h.backend, h.store_writable,
+      write_error, to_string(h.vector_storage), h.uptime_seconds, set, models, similar);
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
+  res.set(beast_http::field::cache_control, "no-store");
+  return res;
+}
+
+// Readiness, for orchestrators' probes: 200 only when the store answers, the last write
+// probe succeeded and, if the store holds a model set, the models are loaded; else 503
+// naming what is missing. Liveness is /health.
+Reply handle_ready(ApiDeps& deps, RequestContext& ctx) {
+  HealthReport h = deps.service.health();
+  const bool ready = h.ready();
+  std::string reasons = "[";
+  auto reason = [&](std::string_view text) {
+    if (reasons.size() > 1) reasons += ',';
+    append_json_string(reasons, text);
+  };
+  if (!h.store_connected) reason("the store is unreachable");
+  if (!h.store_writable) reason("the store is not writable: " + h.store_write_error);
+  if (h.model_set_stored && !h.models) reason("a model set is stored but none is loaded yet");
+  reasons += ']';
+  std::string body = fmt::format(
+      "{{\"ready\":{},\"store_connected\":{},\"store_writable\":{},\"model_set_stored\":{},"
+      "\"models_loaded\":{},\"write_probe_age_seconds\":{},\"reasons\":{}}}",
+      ready, h.store_connected, h.store_writable, h.model_set_stored, h.models != nullptr,
+      h.write_probe_age_seconds < 0 ? std::string("null") : fmt::format("{:.3f}", h.write_probe_age_seconds),
+      reasons);
+  Response res = json_response(ready ? 200 : 503, std::move(body), ctx.request);
+  if (!ready) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");
   return res;
 }
@@ -269,6 +303,7 @@ Router build_api_router(ApiDeps deps_in) {
   auto deps = std::make_shared<ApiDeps>(deps_in);
   Router r;
   r.add(verb::get, "/health", bind_sync(deps, handle_health), {.role = Role::kNone});
+  r.add(verb::get, "/health/ready", bind_sync(deps, handle_ready), {.role = Role::kNone});
   r.add_async(verb::post, "/agent/performance", bind_async(deps, handle_record), {.role = Role::kIngest});
   r.add_async(verb::post, "/agent/performance/batch", bind_async(deps, handle_batch),
               {.role = Role::kIngest, .body_limit = deps->limits.batch_body_limit});
@@ -276,6 +311,7 @@ Router build_api_router(ApiDeps deps_in) {
   r.add(verb::get, "/metrics", bind_sync(deps, handle_metrics), {.role = Role::kRead});
   add_learning_routes(r, deps);
   r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
+  add_root_route(r);
   return r;
 }
 

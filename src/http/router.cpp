@@ -87,7 +87,14 @@ std::optional<RouteMatch> Router::match(beast_http::verb method, std::string_vie
     }
     if (!matched) continue;
     out.allowed.emplace_back(beast_http::to_string(r.method));
-    if (r.method == method && !out.route) {
+    // Every GET route answers HEAD too (the same status and headers, no body: the server
+    // drops the body), unless a route declares HEAD itself.
+    if (r.method == beast_http::verb::get) out.allowed.emplace_back("HEAD");
+    const bool head_by_get = method == beast_http::verb::head && r.method == beast_http::verb::get;
+    if (r.method == method && (!out.route || out.route->method != method)) {
+      out.route = &r;
+      out.path_params = std::move(params);
+    } else if (head_by_get && !out.route) {
       out.route = &r;
       out.path_params = std::move(params);
     }

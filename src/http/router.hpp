@@ -1,6 +1,7 @@
 #pragma once
 // Maps (method, path) to a handler. Patterns are literal segments and `{name}` captures:
 // "/agent/{agent_id}/recommendations". A path that exists with another method is a 405.
+// HEAD is answered by a path's GET route (the server sends its status and headers only).
 #include <optional>
 #include <string>
 #include <string_view>

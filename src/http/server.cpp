@@ -373,6 +373,8 @@ class Session : public std::enable_shared_from_this<Session> {
                    seconds * 1e3, res.body().size());
     }
 
+    // HEAD: the GET route's status and headers (Content-Length included), without the body.
+    if (req.method() == beast_http::verb::head) res.body().clear();
     response_ = std::move(res);
     beast_http::async_write(stream_, response_, beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }

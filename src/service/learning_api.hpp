@@ -23,6 +23,17 @@ namespace agentlearn {
 
 struct HealthReport {
   bool store_connected = false;
+  // The write probe (Store::probe_write on the health thread, every write_probe_interval):
+  // false until the first probe succeeded, and after one failed (a full disk, a read-only
+  // file); `store_write_error` says why.
+  bool store_writable = false;
+  std::string store_write_error;
+  double write_probe_age_seconds = -1;  // since the last probe ended; -1: none yet
+  // The store's activation history names a model set (so the models must be loaded to be
+  // ready); false for a store that never had one, which is ready on the rules.
+  bool model_set_stored = false;
+  // Readiness (GET /health/ready): connected, writable, and models loaded if any are stored.
+  bool ready() const { return store_connected && store_writable && (!model_set_stored || models != nullptr); }
   const char* backend = "";
   double uptime_seconds = 0;
   std::shared_ptr<const ActiveModels> models;  // null: no model set active (rules only)

@@ -31,6 +31,9 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });
+  auto writable = store_writable_;
+  registry.gauge_callback("store_writable", "1 when the last write probe of the store succeeded, 0 when not",
+                          [writable] { return writable->load() ? 1.0 : 0.0; });
   auto started = started_;
   registry.gauge_callback("process_uptime_seconds", "Seconds since the service started", [started] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -79,16 +82,40 @@ LearningService::~LearningService() {
 
 void LearningService::monitor_health() {
   std::unique_lock lock(mu_);
+  auto next_probe = std::chrono::steady_clock::now();
   while (!stopping_) {
     lock.unlock();
     Status st = store_.ping();
     bool was = store_connected_->exchange(st.ok());
     if (was && !st.ok()) spdlog::error("store is unreachable: {}", st.message());
     if (!was && st.ok()) spdlog::info("store is reachable again");
+    if (std::chrono::steady_clock::now() >= next_probe) {
+      probe_store_writes();
+      next_probe = std::chrono::steady_clock::now() + options_.write_probe_interval;
+    }
     lock.lock();
     cv_.wait_for(lock, options_.health_interval, [&] { return stopping_ || ping_now_; });
     ping_now_ = false;
   }
+}
+
+void LearningService::probe_store_writes() {
+  Status st = store_.probe_write();
+  bool stored = false;
+  if (auto history = store_.activations(); history.ok()) {
+    stored = !history->empty();
+  } else {
+    stored = true;  // unknown: do not call a store ready whose models cannot be checked
+  }
+  const bool was = store_writable_->exchange(st.ok());
+  if (was && !st.ok()) spdlog::error("store is not writable: {}", st.message());
+  if (!was && st.ok() && probe_.done) spdlog::info("store is writable again");
+  std::lock_guard lock(probe_mu_);
+  probe_.writable = st.ok();
+  probe_.error = st.ok() ? std::string() : st.message();
+  probe_.model_set_stored = stored;
+  probe_.at = std::chrono::steady_clock::now();
+  probe_.done = true;
 }
 
 void LearningService::record(std::vector<Execution> records, WriteCallback done) {
@@ -181,6 +208,15 @@ HealthReport LearningService::health() const {
   h.vector_storage = store_.vector_storage();
   h.similarity = similar_.status();
   h.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  {
+    std::lock_guard lock(probe_mu_);
+    h.store_writable = probe_.writable;
+    h.store_write_error = probe_.error;
+    h.model_set_stored = probe_.model_set_stored;
+    if (probe_.done) {
+      h.write_probe_age_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_.at).count();
+    }
+  }
   return h;
 }
 

@@ -32,6 +32,8 @@ namespace agentlearn {
 
 struct ServiceOptions {
   std::chrono::milliseconds health_interval{1000};  // how often the store is pinged
+  // How often the health thread writes to the store (Store::probe_write) for readiness.
+  std::chrono::milliseconds write_probe_interval{5000};
   LearningOptions learning;
   // Start the trainer's thread (the server does; a CLI command working on a store does not).
   bool start_trainer = true;
@@ -92,6 +94,18 @@ class LearningService : public LearningApi {
   std::chrono::steady_clock::time_point started_;
   // Shared with the metrics callback, which may outlive this object.
   std::shared_ptr<std::atomic<bool>> store_connected_;
+  // The last write probe's outcome (written by the health thread, read by health()).
+  struct WriteProbe {
+    bool writable = false;
+    bool model_set_stored = false;
+    std::string error = "not probed yet";
+    std::chrono::steady_clock::time_point at{};
+    bool done = false;
+  };
+  void probe_store_writes();
+  mutable std::mutex probe_mu_;
+  WriteProbe probe_;
+  std::shared_ptr<std::atomic<bool>> store_writable_ = std::make_shared<std::atomic<bool>>(false);
   metrics::Counter& recorded_;
   metrics::Counter& duplicates_;
   IngestRefusals refused_;

@@ -24,6 +24,18 @@ StatusOr<std::unique_ptr<Store>> open_sqlite(std::string_view path) {
 
 }  // namespace
 
+std::optional<std::string> sqlite_file_of(std::string_view url) {
+  if (url == "sqlite::memory:") return std::nullopt;
+  if (starts_with(url, "sqlite://")) return std::string(url.substr(9));
+  if (starts_with(url, "sqlite:")) return std::string(url.substr(7));
+  if (ends_with(url, ".db") && url.find("://") == std::string_view::npos) return std::string(url);
+  return std::nullopt;
+}
+
+bool is_postgres_url(std::string_view url) {
+  return starts_with(url, "postgresql://") || starts_with(url, "postgres://");
+}
+
 StatusOr<std::unique_ptr<Store>> open_store(std::string_view url) {
   if (url == "sqlite::memory:") {
     auto store = SqliteStore::open_memory();

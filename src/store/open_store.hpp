@@ -1,6 +1,8 @@
 #pragma once
 // The store factory: a URL names the backend, as `--db` and AGENTLEARN_DB take it.
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/status.hpp"
@@ -16,5 +18,11 @@ namespace agentlearn {
 // means to change the schema. PostgreSQL does not connect here, so a server can start while
 // its database is still down.
 StatusOr<std::unique_ptr<Store>> open_store(std::string_view url);
+
+// The file a SQLite URL names (sqlite:PATH, sqlite://PATH, a bare *.db path); nullopt for
+// any other URL (and for sqlite::memory:, which has no file).
+std::optional<std::string> sqlite_file_of(std::string_view url);
+// True for postgresql:// and postgres:// URLs.
+bool is_postgres_url(std::string_view url);
 
 }  // namespace agentlearn

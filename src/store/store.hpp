@@ -33,7 +33,15 @@ class Store : public ExecutionStore,
   virtual Status migrate() = 0;
   // A cheap round trip proving the store answers now; kUnavailable when it does not.
   virtual Status ping() = 0;
+  // A small real write, proving the store can store now (the readiness probe): a one-row
+  // upsert of the `store.write_probe` setting, and for SQLite also 64 KiB written, synced and
+  // removed beside the database file, so that a full disk shows even while SQLite still has
+  // free pages. kUnavailable (or the write's error) when it cannot.
+  virtual Status probe_write() = 0;
 };
+
+// The setting probe_write() keeps (its value: the time of the last probe, microseconds).
+inline constexpr const char* kWriteProbeSetting = "store.write_probe";
 
 // The overriding declarations of every member of Store but backend() and vector_storage()
 // (which each backend defines inline), for the body of a backend class: the one list of them,
@@ -41,6 +49,7 @@ class Store : public ExecutionStore,
 #define AGENTLEARN_STORE_OVERRIDES                  \
   Status migrate() override;                        \
   Status ping() override;                           \
+  Status probe_write() override;                    \
   AGENTLEARN_EXECUTION_STORE_OVERRIDES              \
   AGENTLEARN_MODEL_STORE_OVERRIDES                  \
   AGENTLEARN_EMBEDDING_STORE_OVERRIDES              \

@@ -71,6 +71,8 @@ class FakeLearningApi : public LearningApi {
   static HealthReport healthy() {
     HealthReport h;
     h.store_connected = true;
+    h.store_writable = true;
+    h.write_probe_age_seconds = 0.5;
     h.backend = "fake";
     h.uptime_seconds = 1.5;
     return h;

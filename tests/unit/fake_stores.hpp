@@ -195,6 +195,12 @@ class FakeStore : public Store {
   const char* backend() const override { return "fake"; }
   Status migrate() override { return Status::Ok(); }
   Status ping() override { return executions.down ? store_down() : Status::Ok(); }
+  // A store that answers but cannot write (a full disk): ping() succeeds, probe_write() fails.
+  bool full = false;
+  Status probe_write() override {
+    if (executions.down) return store_down();
+    return full ? Status::Unavailable("fake store: no space left") : Status::Ok();
+  }
   // Every aggregate goes down together, as one database would.
   void set_down(bool down) { executions.down = models.down = settings.down = log.down = down; }
 

@@ -62,7 +62,7 @@ TEST_F(RouterTest, LiteralRoutes) {
   ASSERT_TRUE(m.route);
   EXPECT_EQ(m.route->pattern, "/health");
   EXPECT_TRUE(m.path_params.empty());
-  EXPECT_EQ(m.allowed, std::vector<std::string>{"GET"});
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"GET", "HEAD"}));
 }
 
 TEST_F(RouterTest, LiteralRoutesAreExact) {
@@ -116,7 +116,7 @@ TEST_F(RouterTest, WrongMethodListsAllowedMethods) {
   EXPECT_FALSE(m.route);
   std::vector<std::string> allowed = m.allowed;
   std::sort(allowed.begin(), allowed.end());
-  EXPECT_EQ(allowed, (std::vector<std::string>{"GET", "POST"}));
+  EXPECT_EQ(allowed, (std::vector<std::string>{"GET", "HEAD", "POST"}));
 
   m = *router.match(verb::get, "/agent/performance");
   EXPECT_FALSE(m.route);
@@ -124,7 +124,7 @@ TEST_F(RouterTest, WrongMethodListsAllowedMethods) {
 
   m = *router.match(verb::post, "/agent/x/recommendations");
   EXPECT_FALSE(m.route);
-  EXPECT_EQ(m.allowed, std::vector<std::string>{"GET"});
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"GET", "HEAD"}));
 }
 
 TEST_F(RouterTest, SameOrAnotherMethodOnOnePath) {
@@ -132,7 +132,20 @@ TEST_F(RouterTest, SameOrAnotherMethodOnOnePath) {
   EXPECT_EQ(run(verb::post, "/learning/mode"), "set-mode");
   RouteMatch m = *router.match(verb::post, "/learning/mode");
   ASSERT_TRUE(m.route);
-  EXPECT_EQ(m.allowed.size(), 2u);
+  EXPECT_EQ(m.allowed.size(), 3u);  // GET, HEAD (by the GET route), POST
+}
+
+TEST_F(RouterTest, HeadIsAnsweredByTheGetRoute) {
+  EXPECT_EQ(run(verb::head, "/health"), "health");
+  EXPECT_EQ(run(verb::head, "/learning/mode"), "get-mode");
+  RouteMatch m = *router.match(verb::head, "/agent/a%2Fb/recommendations");
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.route->method, verb::get);
+  EXPECT_EQ(m.path_params[0].second, "a/b");
+  // A path with no GET route has no HEAD either: 405 listing what it has.
+  m = *router.match(verb::head, "/agent/performance");
+  EXPECT_FALSE(m.route);
+  EXPECT_EQ(m.allowed, std::vector<std::string>{"POST"});
 }
 
 TEST_F(RouterTest, UnknownPathIsNotA405) {

@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_store.hpp"
 
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -92,6 +93,13 @@ Status PostgresStore::ping() {
     ping_conn_->drop();
   }
   return Status::Ok();  // unreachable
+}
+
+Status PostgresStore::probe_write() {
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return put_setting(kWriteProbeSetting, std::to_string(now));
 }
 
 Status PostgresStore::query(const char* sql, std::initializer_list<const char*> params,

@@ -1,8 +1,15 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -93,6 +100,36 @@ Status SqliteStore::ping() {
   rc = sqlite3_step(s.get());
   if (rc != SQLITE_ROW) return sqlite_status(control_, rc, "ping");
   return Status::Ok();
+}
+
+Status SqliteStore::probe_write() {
+  if (!uri_) {
+    // A fresh file of 64 KiB: SQLite reuses free pages and its WAL, so a full disk could
+    // still take a one-row write; new blocks it cannot.
+    const std::string probe = path_ + ".write-probe";
+    int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::Unavailable("sqlite: cannot create " + probe + ": " + std::strerror(errno));
+    static const std::vector<char> kBlock(64 * 1024, 'p');
+    size_t done = 0;
+    int err = 0;
+    while (done < kBlock.size()) {
+      ssize_t n = ::write(fd, kBlock.data() + done, kBlock.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err = n < 0 ? errno : ENOSPC;
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+    ::close(fd);
+    ::unlink(probe.c_str());
+    if (err != 0) return Status::Unavailable("sqlite: cannot write to " + probe + ": " + std::strerror(err));
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return put_setting(kWriteProbeSetting, std::to_string(now));
 }
 
 StatusOr<SqliteStore::ReaderLease> SqliteStore::acquire_reader() {
