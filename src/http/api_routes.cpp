@@ -6,6 +6,7 @@
 
 #include "core/execution_json.hpp"
 #include "core/time.hpp"
+#include "http/dashboard_routes.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/errors.hpp"
 #include "http/handler.hpp"
@@ -258,6 +259,7 @@ Router build_api_router(ApiDeps deps_in) {
   r.add(verb::get, "/metrics", bind_sync(deps, handle_metrics), {.role = Role::kRead});
   add_learning_routes(r, deps);
   r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
+  add_dashboard_routes(r);
   return r;
 }
 
