@@ -10,7 +10,7 @@ const KINDS = [
   { id: 'c-success', key: 'success_rate', fmt: (v) => pct(v, 0), range: [0, 1] },
   { id: 'c-p95', key: 'p95_time', fmt: (v) => num(v) },
   { id: 'c-executions', key: 'executions', fmt: (v) => int(v), bars: true },
-  { id: 'c-cost', key: 'cost_usd', fmt: (v) => usd(v) },
+  { id: 'c-cost', key: 'cost_usd', fmt: (v) => usd(v), axis: (v) => (v === null ? '' : '$' + num(v, v < 10 ? 2 : 0)) },
 ];
 
 const plots = new Map();
@@ -55,7 +55,7 @@ function options(kind, width, agentId) {
       label: agentId,
       stroke: ONE,
       width: 2,
-      dash: [6, 4],
+      dash: kind.bars ? undefined : [6, 4],
       paths: kind.bars ? uPlot.paths.bars({ size: [0.4, 20] }) : undefined,
       fill: kind.bars ? 'rgba(181,71,11,0.35)' : undefined,
       points: { show: false },
@@ -71,7 +71,7 @@ function options(kind, width, agentId) {
     scales: { x: { time: true }, y: kind.range ? { range: kind.range } : { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.05 : 1] } },
     axes: [
       { stroke: '#444', grid: { stroke: '#e6e6e6' }, ticks: { stroke: '#ccc' } },
-      { stroke: '#444', grid: { stroke: '#e6e6e6' }, ticks: { stroke: '#ccc' }, size: 56, values: (u, vals) => vals.map(kind.fmt) },
+      { stroke: '#444', grid: { stroke: '#e6e6e6' }, ticks: { stroke: '#ccc' }, size: 56, values: (u, vals) => vals.map(kind.axis || kind.fmt) },
     ],
   };
 }
