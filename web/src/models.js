@@ -2,7 +2,7 @@
 // stored set (active marked, rejected with the reason, rollback for admins), training state
 // and the features each model relies on most.
 import { el, $, fill, pairs } from './dom.js';
-import { pct, int, fixed, when, NA } from './format.js';
+import { pct, int, fixed, when, usd, NA } from './format.js';
 
 function bar(label, rate, note, kind) {
   const meter = el('span', { class: 'bar-fill' + (kind ? ' ' + kind : '') });
@@ -10,7 +10,7 @@ function bar(label, rate, note, kind) {
   return el(
     'div',
     { class: 'bar-row' },
-    el('span', { class: 'bar-label' }, label, note ? el('span', { class: 'muted' }, ' ', note) : null),
+    el('span', { class: 'bar-label' }, label, note ? el('span', { class: 'muted small' }, ' (', note, ')') : null),
     el('span', { class: 'bar-track', 'aria-hidden': 'true' }, meter),
     el('span', { class: 'bar-value' }, rate === null || rate === undefined ? NA : pct(rate)),
   );
@@ -26,27 +26,32 @@ export function renderRouting(status) {
     fill(node, el('p', { class: 'muted' }, `Held-out routing quality: ${NA} for model set ${active.version} (this server does not report it).`));
   } else {
     const r = active.routing;
+    const cost = (k) => (r.mean_cost_usd && r.mean_cost_usd[k] !== null && r.mean_cost_usd[k] !== undefined ? usd(r.mean_cost_usd[k]) + ' a task' : null);
+    const note = (...parts) => parts.filter(Boolean).join(', ') || null;
     fill(
       node,
       el('p', { class: 'muted' }, `Model set ${active.version}, ${int(r.tasks)} held-out tasks.`),
       el(
         'div',
         { class: 'bars' },
-        bar('Routed by the models', r.routed, null, 'main'),
-        bar('Best single agent', r.best_single, r.best_single_agent ? `(${r.best_single_agent})` : null),
-        bar('Rules', r.rules),
-        bar('Oracle', r.oracle, '(best agent per task)', 'ceiling'),
-        r.random !== undefined ? bar('Random agent', r.random) : null,
+        bar('Routed by the models', r.routed, note(cost('routed')), 'main'),
+        bar('Best single agent', r.best_single, note(r.best_single_agent, cost('best_single'))),
+        bar('Rules', r.rules, note(cost('rules'))),
+        bar('Oracle', r.oracle, note('best agent per task', cost('oracle')), 'ceiling'),
+        r.random !== undefined ? bar('Random agent', r.random, note(cost('random'))) : null,
       ),
     );
   }
   const o = status.online;
-  if (!o) {
+  if (o === undefined) {
     pairs($('online'), [['Online estimate', NA + ' (this server does not report it)']]);
+  } else if (o === null) {
+    pairs($('online'), [['Online estimate', NA + ' (no model set is active)']]);
   } else {
     pairs($('online'), [
       ['Recommendations logged', int(o.logged)],
       ['Followed', o.followed === null || o.followed === undefined ? NA : `${int(o.followed)} (${o.follow_rate === null ? NA : pct(o.follow_rate)})`],
+      ['Success rate of the logged runs', o.logged_success_rate === null || o.logged_success_rate === undefined ? NA : pct(o.logged_success_rate)],
       ['Success rate, IPS estimate', o.ips_success_rate === null || o.ips_success_rate === undefined ? NA : pct(o.ips_success_rate)],
       ['Success rate, self-normalised', o.snips_success_rate === null || o.snips_success_rate === undefined ? NA : pct(o.snips_success_rate)],
       ['Model set', o.model_set || NA],
@@ -130,9 +135,14 @@ export function renderImportance(status) {
     fill(node, el('p', { class: 'muted' }, 'No model set is active yet.'));
     return;
   }
+  const entries = [];
+  for (const m of models) {
+    entries.push({ name: m.name + (m.name === 'performance_predictor' && m.feature_importance_cost !== undefined ? ' (time)' : ''), feature_importance: m.feature_importance });
+    if (m.feature_importance_cost !== undefined) entries.push({ name: m.name + ' (cost)', feature_importance: m.feature_importance_cost });
+  }
   fill(
     node,
-    models.map((m) => {
+    entries.map((m) => {
       const fi = m.feature_importance;
       let body;
       if (fi === undefined) body = el('p', { class: 'muted' }, `Feature importance: ${NA} (this server does not report it).`);
