@@ -67,6 +67,13 @@ export function renderLeaderboard(entries) {
 }
 
 export function setupLeaderboard() {
+  $('sort-form').addEventListener('submit', (ev) => ev.preventDefault());
+  $('sort-select').addEventListener('change', () => {
+    const [key, dir] = $('sort-select').value.split(':');
+    sortKey = key;
+    sortDir = Number(dir);
+    draw();
+  });
   for (const th of $('leaderboard').querySelectorAll('th[data-key]')) {
     th.querySelector('button').addEventListener('click', () => {
       const key = th.dataset.key;
