@@ -182,6 +182,27 @@ async function main() {
     check(mode.json.mode === 'apprentice' && mode.json.configured_mode === 'apprentice', 'an admin changes the mode', mode.json);
     await page.waitForFunction(() => /apprentice/.test(document.querySelector('#mode-now').textContent));
 
+    // A second model set: the first becomes an accepted set an admin can roll back to.
+    const second = await api(server.url, '/learning/train', { token: ADMIN, method: 'POST', body: { wait: true } });
+    check(second.status === 200 && second.json.status === 'succeeded', 'a second model set is trained', second.text);
+    const before = (await api(server.url, '/models/status', { token: ADMIN })).json;
+    const accepted = before.model_sets.find((m) => m.status === 'accepted');
+    const rejected = before.model_sets.find((m) => m.status === 'rejected');
+    // A filter change reloads every panel.
+    await page.selectOption('#range', '365');
+    await page.selectOption('#range', 'all');
+    await page.waitForFunction((n) => document.querySelectorAll('#model-sets li.set').length === n, before.model_sets.length);
+    check(await page.$eval('#model-sets li.set.active .version', (n) => n.textContent) === before.active_model_set, 'the active set is marked');
+    if (accepted) {
+      await page.click(`button[data-version="${accepted.version}"]`);
+      await page.waitForFunction(() => /is active/.test(document.querySelector('#rollback-status').textContent));
+      const after = (await api(server.url, '/models/status', { token: ADMIN })).json;
+      check(after.active_model_set === accepted.version, 'an admin rolls back to the accepted set', after.active_model_set);
+    } else {
+      const reason = await page.$eval('#model-sets li.set.rejected .reason', (n) => n.textContent);
+      check(rejected && reason.includes(rejected.reason), 'a rejected set shows why', reason);
+    }
+
     // Accessibility and layout at a desktop and a phone width.
     await page.evaluate(axeSource());
     for (const width of [1280, 390]) {
