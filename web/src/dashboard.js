@@ -24,9 +24,14 @@ const state = {
 
 function rangeParams() {
   const range = $('range').value;
-  const until = new Date();
-  const p = { until: until.toISOString().slice(0, 19) + 'Z' };
-  p.since = range === 'all' ? '0' : new Date(until.getTime() - Number(range) * 86400000).toISOString().slice(0, 19) + 'Z';
+  const p = {};
+  // All time sends no range: the server then covers the first to the last stored run, so the
+  // series spans the data rather than the years before it.
+  if (range !== 'all') {
+    const until = new Date();
+    p.until = until.toISOString().slice(0, 19) + 'Z';
+    p.since = new Date(until.getTime() - Number(range) * 86400000).toISOString().slice(0, 19) + 'Z';
+  }
   const type = $('task-type').value;
   if (type) p.task_type = type;
   return p;
