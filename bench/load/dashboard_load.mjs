@@ -25,11 +25,12 @@ try {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120000 });
     const t = await page.evaluate(() => {
       const mark = performance.getEntriesByName('data-ready')[0];
-      const res = performance.getEntriesByType('resource').map((r) => [new URL(r.name).pathname, Math.round(r.responseEnd - r.startTime)]);
-      return { ready: mark.startTime, resources: res };
+      const res = performance.getEntriesByType('resource').map((r) => [new URL(r.name).pathname, Math.round(r.startTime), Math.round(r.responseEnd - r.startTime)]);
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { ready: mark.startTime, html: Math.round(nav.responseEnd), dcl: Math.round(nav.domContentLoadedEventEnd), resources: res };
     });
     times.push(t.ready);
-    console.log(`load ${i + 1}: ${t.ready.toFixed(0)} ms  ` + t.resources.map(([p, d]) => `${p} ${d} ms`).join(', '));
+    console.log(`load ${i + 1}: ${t.ready.toFixed(0)} ms (page received ${t.html} ms, DOMContentLoaded ${t.dcl} ms; requests: path @start +duration) ` + t.resources.map(([p, st, d]) => `${p} @${st} +${d}`).join(', '));
     await context.close();
   }
 } finally {

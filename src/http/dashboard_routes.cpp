@@ -66,6 +66,12 @@ Reply handle_script(RequestContext& ctx) {
   return serve_asset(kScript, etag, ctx);
 }
 
+Reply handle_boot(RequestContext& ctx) {
+  static constexpr Asset kBoot{"dashboard-boot.js", "text/javascript; charset=utf-8"};
+  static const std::string etag = asset_etag(kBoot.name);
+  return serve_asset(kBoot, etag, ctx);
+}
+
 Reply handle_style(RequestContext& ctx) {
   static constexpr Asset kStyle{"dashboard.css", "text/css; charset=utf-8"};
   static const std::string etag = asset_etag(kStyle.name);
@@ -86,6 +92,7 @@ void add_dashboard_routes(Router& router) {
   // The page and its assets hold no data, so they are open; every request the page makes
   // for data carries the token.
   router.add(verb::get, "/dashboard", handle_page, {.role = Role::kNone});
+  router.add(verb::get, "/dashboard/boot.js", handle_boot, {.role = Role::kNone});
   router.add(verb::get, "/dashboard/dashboard.js", handle_script, {.role = Role::kNone});
   router.add(verb::get, "/dashboard/dashboard.css", handle_style, {.role = Role::kNone});
   router.add(verb::get, "/dashboard/admin-check", handle_admin_check, {.role = Role::kAdmin});

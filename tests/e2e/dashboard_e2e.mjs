@@ -87,7 +87,7 @@ async function main() {
     check(rec.status === 201, 'the XSS agent is recorded', rec.text);
 
     // The page and its assets: content types and a strict policy.
-    for (const [path, type] of [['/dashboard', 'text/html'], ['/dashboard/dashboard.js', 'text/javascript'], ['/dashboard/dashboard.css', 'text/css']]) {
+    for (const [path, type] of [['/dashboard', 'text/html'], ['/dashboard/boot.js', 'text/javascript'], ['/dashboard/dashboard.js', 'text/javascript'], ['/dashboard/dashboard.css', 'text/css']]) {
       const r = await api(server.url, path);
       check(r.status === 200 && (r.headers.get('content-type') || '').startsWith(type), `GET ${path} is ${type} without a token`, r.status + ' ' + r.headers.get('content-type'));
       const csp = r.headers.get('content-security-policy') || '';

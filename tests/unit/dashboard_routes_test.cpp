@@ -47,6 +47,7 @@ class DashboardRoutes : public ::testing::Test {
 TEST_F(DashboardRoutes, PageAndAssetsAreServedWithTheirTypes) {
   for (auto [path, type] : {std::pair{"/dashboard", "text/html; charset=utf-8"},
                             std::pair{"/dashboard/dashboard.js", "text/javascript; charset=utf-8"},
+                            std::pair{"/dashboard/boot.js", "text/javascript; charset=utf-8"},
                             std::pair{"/dashboard/dashboard.css", "text/css; charset=utf-8"}}) {
     http::Response res = get(path);
     EXPECT_EQ(res.result_int(), 200u) << path;
@@ -64,6 +65,7 @@ TEST_F(DashboardRoutes, PageAndAssetsAreServedWithTheirTypes) {
 
 TEST_F(DashboardRoutes, TheEmbeddedBytesAreServed) {
   for (auto [path, name] : {std::pair{"/dashboard", "dashboard.html"}, std::pair{"/dashboard/dashboard.js", "dashboard.js"},
+                            std::pair{"/dashboard/boot.js", "dashboard-boot.js"},
                             std::pair{"/dashboard/dashboard.css", "dashboard.css"}}) {
     auto embedded = embedded_asset(name);
     ASSERT_TRUE(embedded) << name << " is not embedded";
@@ -74,6 +76,7 @@ TEST_F(DashboardRoutes, TheEmbeddedBytesAreServed) {
 TEST_F(DashboardRoutes, ThePageHasNoInlineScriptOrHandler) {
   const std::string html = get("/dashboard").body();
   EXPECT_NE(html.find("<script src=\"/dashboard/dashboard.js\""), std::string::npos);
+  EXPECT_NE(html.find("<script src=\"/dashboard/boot.js\""), std::string::npos);
   EXPECT_FALSE(std::regex_search(html, std::regex(R"(<script(?![^>]*\bsrc=)[^>]*>)", std::regex::icase)))
       << "the page must have no inline script";
   EXPECT_FALSE(std::regex_search(html, std::regex(R"(\son[a-z]+\s*=)", std::regex::icase)))

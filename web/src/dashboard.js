@@ -239,6 +239,7 @@ function setupToken() {
 }
 
 function main() {
+  window.agentlearnStarted = true;
   document.body.setAttribute('aria-busy', 'true');
   setupToken();
   setupLeaderboard();
