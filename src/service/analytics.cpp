@@ -159,9 +159,21 @@ Status run_plan(AnalyticsStore& store, const Plan& plan, std::vector<Sink>& sink
   return Status::Ok();
 }
 
+// Lookups by string_view without building a string per cell.
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+};
+
 // Per-agent figures over a plan, for /agents/performance and the leaderboard.
 struct AgentSink {
-  std::unordered_map<std::string, Acc> agents;
+  std::unordered_map<std::string, Acc, NameHash, std::equal_to<>> agents;
+
+  Acc& at(std::string_view id) {
+    auto it = agents.find(id);
+    if (it == agents.end()) it = agents.emplace(std::string(id), Acc{}).first;
+    return it->second;
+  }
 
   Sink make(const Plan& plan, const ExecutionFilter& f) {
     Sink s;
@@ -169,9 +181,9 @@ struct AgentSink {
     s.agent = f.agent_id;
     s.task_type = f.task_type;
     s.buckets = decompose(plan.aligned_from, plan.aligned_to);
-    s.on_cell = [this](const CellRow& c) { return agents[std::string(c.agent)].add_cell(c); };
+    s.on_cell = [this](const CellRow& c) { return at(c.agent).add_cell(c); };
     const bool exact = plan.all_rows;
-    s.on_row = [this, exact](const EdgeRow& r) { agents[std::string(r.agent_id)].add_row(r, exact); };
+    s.on_row = [this, exact](const EdgeRow& r) { at(r.agent_id).add_row(r, exact); };
     return s;
   }
 

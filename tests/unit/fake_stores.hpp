@@ -199,11 +199,14 @@ class FakeAnalyticsStore : public AnalyticsStore {
                     const std::function<void(const CellRow&)>& fn) override {
     if (rows_.down) return store_down();
     ++cell_reads;
-    analytics::CellDeltas deltas;
-    for (const auto& r : rows_.rows) deltas.add(r.execution);
+    if (cells_for_ != rows_.rows.size()) {  // rows were added: recompute every cell
+      deltas_.clear();
+      for (const auto& r : rows_.rows) deltas_.add(r.execution);
+      cells_for_ = rows_.rows.size();
+    }
     std::string sketch;
     for (const auto& b : buckets) {
-      for (const auto& [k, d] : deltas.cells()) {
+      for (const auto& [k, d] : deltas_.cells()) {
         if (k.level != b.level || k.bucket != b.bucket || k.scope != scope) continue;
         if ((agent && k.agent != *agent) || (ttype && k.ttype != *ttype)) continue;
         sketch = d.sketch.encode();
@@ -249,6 +252,8 @@ class FakeAnalyticsStore : public AnalyticsStore {
 
  private:
   FakeExecutionStore& rows_;
+  analytics::CellDeltas deltas_;
+  size_t cells_for_ = SIZE_MAX;
 };
 
 // The whole Store over the fakes above (embeddings: none kept), for the service as a whole.
