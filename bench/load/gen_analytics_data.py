@@ -3,7 +3,7 @@
 ~12 task types, timestamps spread over DAYS days ending at END (Unix seconds), log-normal
 execution times, a cost on most runs. Fixed seed: the same store every time.
   gen_analytics_data.py N OUT.jsonl [DAYS] [END]"""
-import json, math, random, sys
+import datetime, json, math, random, sys
 
 n = int(sys.argv[1])
 out = sys.argv[2]
@@ -26,7 +26,7 @@ with open(out, "w") as f:
             "task_type": types[t],
             "execution_time": round(math.exp(rng.gauss(3.5, 1.0)), 3),
             "success": rng.random() < skill[a],
-            "timestamp": ts,
+            "timestamp": datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "metrics": {"cost_usd": round(rng.random() * 0.8, 5)} if rng.random() < 0.9 else {},
         }
         f.write(json.dumps(rec, separators=(",", ":")) + "\n")
