@@ -6,6 +6,7 @@
 
 #include "core/execution_json.hpp"
 #include "core/time.hpp"
+#include "http/dashboard_routes.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/errors.hpp"
 #include "http/handler.hpp"
@@ -13,6 +14,8 @@
 #include "http/learning_routes.hpp"
 #include "http/root_route.hpp"
 #include "service/ingest_refusals.hpp"
+#include "http/analytics_json.hpp"
+#include "http/analytics_routes.hpp"
 
 namespace agentlearn::http {
 namespace {
@@ -204,7 +207,9 @@ void handle_batch(ApiDeps& deps, RequestContext& ctx, Complete done) {
   });
 }
 
-// since/until/task_type/agent_id, as GET /agents/performance and later analytics take them.
+}  // namespace
+
+// since/until/task_type/agent_id, as GET /agents/performance and GET /analytics/dashboard take them.
 StatusOr<ExecutionFilter> read_filter(const RequestContext& ctx) {
   ExecutionFilter f;
   for (const char* name : {"since", "until"}) {
@@ -231,6 +236,8 @@ StatusOr<ExecutionFilter> read_filter(const RequestContext& ctx) {
   return f;
 }
 
+namespace {
+
 void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Complete done) {
   auto filter = read_filter(ctx);
   if (!filter.ok()) return done(filter.status());
@@ -242,16 +249,10 @@ void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Complete done
     for (const AgentPerformance& a : report->agents) {
       if (!first) body += ',';
       first = false;
-      body += "{\"agent_id\":";
-      append_json_string(body, a.agent_id);
-      body += fmt::format(
-          ",\"executions\":{},\"successes\":{},\"success_rate\":{},\"execution_time\":{{\"mean\":{},\"p50\":{},"
-          "\"p95\":{},\"p99\":{}}},\"mean_cost_usd\":",
-          a.executions, a.successes, a.success_rate, a.time_mean, a.time_p50, a.time_p95, a.time_p99);
-      append_nullable(body, a.mean_cost_usd);
-      body += fmt::format(",\"last_seen\":\"{}\",\"anomalies\":{}}}", format_rfc3339(a.last_seen_us), a.anomalies);
+      append_agent_performance(body, a);
     }
-    body += fmt::format("],\"total_executions\":{},\"filters\":{{", report->total_executions);
+    body += fmt::format("],\"total_executions\":{},\"percentiles\":\"{}\",\"filters\":{{", report->total_executions,
+                        percentiles_name(report->exact_percentiles));
     // Every filter is echoed; one not given is null.
     auto add = [&](const char* name, const std::optional<std::string>& value, bool last) {
       append_json_string(body, name);
@@ -310,8 +311,10 @@ Router build_api_router(ApiDeps deps_in) {
   r.add_async(verb::get, "/agents/performance", bind_async(deps, handle_agents_performance), {.role = Role::kRead});
   r.add(verb::get, "/metrics", bind_sync(deps, handle_metrics), {.role = Role::kRead});
   add_learning_routes(r, deps);
+  add_analytics_routes(r, deps);
   r.add(verb::get, "/openapi.json", handle_openapi, {.role = Role::kRead});
   add_root_route(r);
+  add_dashboard_routes(r);
   return r;
 }
 

@@ -28,6 +28,9 @@ struct ApiDeps {
 
 Router build_api_router(ApiDeps deps);
 
+// since/until/task_type/agent_id from the query string; 400 naming the field when malformed.
+StatusOr<ExecutionFilter> read_filter(const RequestContext& ctx);
+
 // A route function over the shared dependencies, as the router takes it.
 SyncHandler bind_sync(std::shared_ptr<ApiDeps> deps, Reply (*fn)(ApiDeps&, RequestContext&));
 Handler bind_async(std::shared_ptr<ApiDeps> deps, void (*fn)(ApiDeps&, RequestContext&, Complete));

@@ -10,6 +10,7 @@
 #include "core/execution.hpp"
 #include "core/status.hpp"
 #include "service/agent_stats.hpp"
+#include "service/analytics.hpp"
 #include "service/learning_mode.hpp"
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
@@ -70,6 +71,13 @@ struct ModelsStatus {
 struct AgentsPerformanceReport {
   std::vector<AgentPerformance> agents;
   uint64_t total_executions = 0;
+  bool exact_percentiles = true;  // false: from the latency sketches (docs/analytics.md)
+};
+
+// GET /analytics/dashboard: the figures of a range, and its most recent anomalies.
+struct DashboardReport {
+  DashboardFigures figures;
+  std::vector<StoredRow> recent_anomalies;  // newest first
 };
 
 class LearningApi {
@@ -97,6 +105,8 @@ class LearningApi {
   virtual StatusOr<ModeSetting> set_mode(std::optional<LearningMode> mode, std::optional<double> exploration_rate) = 0;
   virtual const LearningOptions& learning_options() const = 0;
   virtual StatusOr<SimilarAnswer> similar_tasks(const SimilarQuery& query) const = 0;
+  // since and until must be set (the route applies the default range).
+  virtual StatusOr<DashboardReport> dashboard(const DashboardQuery& query) = 0;
 };
 
 }  // namespace agentlearn

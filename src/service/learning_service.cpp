@@ -27,7 +27,8 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       trainer_(store, store, models_, options.learning, registry),
       similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
-                     .labels()) {
+                     .labels()),
+      analytics_(store) {
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });
@@ -191,12 +192,13 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
 }
 
 StatusOr<AgentsPerformanceReport> LearningService::agents_performance(const ExecutionFilter& filter) {
-  AgentStatsAccumulator acc;
-  Status st = store_.scan_stats(filter, [&](const StatsRow& row) { acc.add(row); });
-  if (!st.ok()) return st;
+  // From the analytics cells (service/analytics.hpp), not a scan of the executions.
+  auto figures = analytics_.performance(filter);
+  if (!figures.ok()) return figures.status();
   AgentsPerformanceReport report;
-  report.total_executions = acc.total();
-  report.agents = acc.finish();
+  report.total_executions = figures->total_executions;
+  report.agents = std::move(figures->agents);
+  report.exact_percentiles = figures->exact_percentiles;
   return report;
 }
 

@@ -55,6 +55,8 @@ class LearningService : public LearningApi {
   void record(std::vector<Execution> records, WriteCallback done) override;
 
   StatusOr<AgentsPerformanceReport> agents_performance(const ExecutionFilter& filter) override;
+  // Defined in service/dashboard.cpp.
+  StatusOr<DashboardReport> dashboard(const DashboardQuery& query) override;
 
   HealthReport health() const override;
 
@@ -123,6 +125,7 @@ class LearningService : public LearningApi {
   Trainer trainer_;
   SimilarTasks similar_;  // after models_: stopped and destroyed before it
   metrics::Counter& anomalies_;
+  Analytics analytics_;
 };
 
 }  // namespace agentlearn

@@ -9,9 +9,8 @@
 //   EmbeddingStore          task embeddings and the similar-task queries
 //   SettingStore            small shared settings (the learning mode)
 //   RecommendationLogStore  the recommendation log and its joined outcomes
-//
-// Analytics aggregates (per-agent tallies kept by the store instead of scanned) are to
-// become one more narrow interface beside these.
+//   AnalyticsStore          analytics cells (per agent x task type x time bucket tallies)
+#include "store/analytics_store.hpp"
 #include "store/embedding_store.hpp"
 #include "store/execution_store.hpp"
 #include "store/model_store.hpp"
@@ -24,7 +23,8 @@ class Store : public ExecutionStore,
               public ModelStore,
               public EmbeddingStore,
               public SettingStore,
-              public RecommendationLogStore {
+              public RecommendationLogStore,
+              public AnalyticsStore {
  public:
   ~Store() override = default;
   // "sqlite" or "postgresql", as /health reports it.
@@ -54,6 +54,7 @@ inline constexpr const char* kWriteProbeSetting = "store.write_probe";
   AGENTLEARN_MODEL_STORE_OVERRIDES                  \
   AGENTLEARN_EMBEDDING_STORE_OVERRIDES              \
   AGENTLEARN_SETTING_STORE_OVERRIDES                \
-  AGENTLEARN_RECOMMENDATION_LOG_STORE_OVERRIDES
+  AGENTLEARN_RECOMMENDATION_LOG_STORE_OVERRIDES     \
+  AGENTLEARN_ANALYTICS_STORE_OVERRIDES
 
 }  // namespace agentlearn

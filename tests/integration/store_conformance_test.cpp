@@ -385,7 +385,8 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   writer_.reset();
   store_.reset();
   // Back to the schema as migration 1 left it (as a store of an early release has it).
-  for (const char* sql : {"DROP TABLE embeddings", "DELETE FROM schema_migrations WHERE version = 3",
+  for (const char* sql : {"DROP TABLE analytics_cells", "DELETE FROM schema_migrations WHERE version = 4",
+                          "DROP TABLE embeddings", "DELETE FROM schema_migrations WHERE version = 3",
                           "DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
                           "DROP TABLE model_sets", "DROP TABLE model_activations", "DROP TABLE settings",
                           "DROP TABLE recommendation_log", "DELETE FROM schema_migrations WHERE version = 2"}) {
@@ -398,7 +399,10 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "4");
+  // Migration 4 backfilled the analytics cells: both executions, at every level.
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+            std::to_string(2 * analytics::kLevels));
   std::string new_indexes = "('executions_anomaly_idx', 'executions_recommendation_idx')";
   EXPECT_EQ(admin_sql(is_pg() ? "SELECT count(*) FROM pg_indexes WHERE indexname IN " + new_indexes
                               : "SELECT count(*) FROM sqlite_master WHERE name IN " + new_indexes),

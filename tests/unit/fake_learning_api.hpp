@@ -19,6 +19,7 @@ class FakeLearningApi : public LearningApi {
   // --- answers ---
   WriteOutcome record_outcome = ok_outcome(1);
   StatusOr<AgentsPerformanceReport> agents = AgentsPerformanceReport{};
+  StatusOr<DashboardReport> dashboard_report = DashboardReport{};
   HealthReport health_report = healthy();
   StatusOr<RecommendAnswer> recommend_answer = RecommendAnswer{};
   StatusOr<AgentProfile> profile = AgentProfile{};
@@ -41,6 +42,7 @@ class FakeLearningApi : public LearningApi {
     std::vector<std::string> ops;  // every operation, in order
     std::vector<Execution> records;
     ExecutionFilter filter;
+    DashboardQuery dashboard;
     RecommendRequest recommend;
     std::string agent_id;
     std::optional<RecommendRequest> profile_task;
@@ -91,6 +93,13 @@ class FakeLearningApi : public LearningApi {
   StatusOr<AgentsPerformanceReport> agents_performance(const ExecutionFilter& filter) override {
     enter("agents_performance", [&](Calls& c) { c.filter = filter; });
     return agents;
+  }
+  StatusOr<DashboardReport> dashboard(const DashboardQuery& query) override {
+    enter("dashboard", [&](Calls& c) {
+      c.filter = query.filter;
+      c.dashboard = query;
+    });
+    return dashboard_report;
   }
   HealthReport health() const override {
     enter("health", [](Calls&) {});

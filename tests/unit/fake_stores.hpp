@@ -189,6 +189,73 @@ class FakeStoreWriter : public StoreWriter {
   std::vector<Execution> staged_;
 };
 
+// Analytics cells computed on each read from a FakeExecutionStore's rows (what a backend's
+// writer keeps up to date), so the service's range planning can be tested without a database.
+class FakeAnalyticsStore : public AnalyticsStore {
+ public:
+  explicit FakeAnalyticsStore(FakeExecutionStore& rows) : rows_(rows) {}
+  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
+                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                    const std::function<void(const CellRow&)>& fn) override {
+    if (rows_.down) return store_down();
+    ++cell_reads;
+    if (cells_for_ != rows_.rows.size()) {  // rows were added: recompute every cell
+      deltas_.clear();
+      for (const auto& r : rows_.rows) deltas_.add(r.execution);
+      cells_for_ = rows_.rows.size();
+    }
+    std::string sketch;
+    for (const auto& b : buckets) {
+      for (const auto& [k, d] : deltas_.cells()) {
+        if (k.level != b.level || k.bucket != b.bucket || k.scope != scope) continue;
+        if ((agent && k.agent != *agent) || (ttype && k.ttype != *ttype)) continue;
+        sketch = d.sketch.encode();
+        fn(CellRow{k.level, k.bucket, k.agent, k.ttype, d.tally, sketch});
+      }
+    }
+    return Status::Ok();
+  }
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+    if (rows_.down) return store_down();
+    ++edge_scans;
+    for (const auto& r : rows_.rows) {
+      const Execution& e = r.execution;
+      if (e.timestamp_us < since_us || e.timestamp_us >= until_us) continue;
+      EdgeRow row;
+      row.agent_id = e.agent_id;
+      if (e.task_type) row.task_type = *e.task_type;
+      row.execution_time = e.execution_time;
+      row.success = e.success;
+      row.timestamp_us = e.timestamp_us;
+      row.cost_usd = e.cost_usd;
+      row.anomaly = e.anomaly.value_or(false);
+      fn(row);
+    }
+    return Status::Ok();
+  }
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
+    if (rows_.down) return store_down();
+    std::optional<std::pair<int64_t, int64_t>> out;
+    for (const auto& r : rows_.rows) {
+      const int64_t ts = r.execution.timestamp_us;
+      if (!out) {
+        out.emplace(ts, ts);
+      } else {
+        out->first = std::min(out->first, ts);
+        out->second = std::max(out->second, ts);
+      }
+    }
+    return out;
+  }
+  int cell_reads = 0;
+  int edge_scans = 0;
+
+ private:
+  FakeExecutionStore& rows_;
+  analytics::CellDeltas deltas_;
+  size_t cells_for_ = SIZE_MAX;
+};
+
 // The whole Store over the fakes above (embeddings: none kept), for the service as a whole.
 class FakeStore : public Store {
  public:
@@ -246,11 +313,23 @@ class FakeStore : public Store {
   StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float>, std::string_view, size_t) override {
     return Status::Invalid("no pgvector in the fake store", "source");
   }
+  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
+                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                    const std::function<void(const CellRow&)>& fn) override {
+    return analytics.read_cells(scope, buckets, agent, ttype, fn);
+  }
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+    return analytics.scan_edge(since_us, until_us, fn);
+  }
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
+    return analytics.timestamp_bounds();
+  }
 
   FakeExecutionStore executions;
   FakeModelStore models;
   FakeSettingStore settings;
   FakeRecommendationLogStore log;
+  FakeAnalyticsStore analytics{executions};
 };
 
 }  // namespace agentlearn::testing

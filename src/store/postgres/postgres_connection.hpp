@@ -152,6 +152,11 @@ Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* c
                    size_t fetch_rows, bool& delivered,
                    const std::function<void(const PGresult*, int)>& on_row);
 
+// Analytics cells (postgres_analytics.cpp): the writer's update of a group's cells (under an
+// advisory transaction lock) and migration 4's backfill.
+Status upsert_cells(PGconn* c, const analytics::CellDeltas& deltas);
+Status backfill_cells(PGconn* c);
+
 // Runs a statement that returns no rows, with text parameters (nullptr is NULL).
 template <size_t N>
 Status run(PGconn* c, const char* sql, const char* const (&params)[N], std::string_view what) {

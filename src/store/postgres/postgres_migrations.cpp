@@ -19,6 +19,7 @@ struct Migration {
 };
 
 Status create_embeddings(PGconn* c);  // migration 3, below
+Status create_analytics_cells(PGconn* c);  // migration 4, below
 
 constexpr Migration kMigrations[] = {
     {1, R"sql(
@@ -88,6 +89,8 @@ CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
     // Task embeddings: pgvector's vector(256) with an HNSW index where the extension can be
     // created, else real[] (searched in the service); see create_embeddings().
     {3, nullptr, create_embeddings},
+    // Analytics cells (docs/analytics.md), filled from the executions already stored.
+    {4, nullptr, create_analytics_cells},
 };
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).
@@ -127,6 +130,33 @@ Status create_embeddings(PGconn* c) {
     table += "CREATE INDEX embeddings_hnsw_idx ON embeddings USING hnsw (embedding vector_cosine_ops);\n";
   }
   return exec_script(c, table, "migration 3");
+}
+
+// Migration 4: the cells (sqlite_migrations.cpp describes the columns), then the backfill.
+Status create_analytics_cells(PGconn* c) {
+  if (Status st = exec_script(c, R"sql(
+CREATE TABLE analytics_cells (
+  level INTEGER NOT NULL,
+  bucket BIGINT NOT NULL,
+  scope INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  ttype TEXT NOT NULL,
+  executions BIGINT NOT NULL,
+  successes BIGINT NOT NULL,
+  anomalies BIGINT NOT NULL,
+  cost_n BIGINT NOT NULL,
+  time_sum DOUBLE PRECISION NOT NULL,
+  cost_sum DOUBLE PRECISION NOT NULL,
+  min_ts BIGINT NOT NULL,
+  max_ts BIGINT NOT NULL,
+  sketch BYTEA NOT NULL,
+  PRIMARY KEY (level, bucket, scope, agent, ttype)
+);
+)sql", "migration 4");
+      !st.ok()) {
+    return st;
+  }
+  return backfill_cells(c);
 }
 
 }  // namespace

@@ -188,10 +188,16 @@ class PgWriter final : public StoreWriter {
     if (Status st = usable(); !st.ok()) return st;
     // PGlite runs each protocol message on its own, so COPY FROM STDIN meets the end of its
     // input at once (and the failed COPY left the server answering nobody): unnest() only.
-    if (rows.size() > options_.copy_threshold && !conn_.pglite()) {
-      return insert_copy(rows, received_us, ids_out);
-    }
-    return insert_unnest(rows, received_us, ids_out);
+    Status st = rows.size() > options_.copy_threshold && !conn_.pglite()
+                    ? insert_copy(rows, received_us, ids_out)
+                    : insert_unnest(rows, received_us, ids_out);
+    if (!st.ok()) return st;
+    // The analytics cells, in the same transaction (postgres_analytics.cpp).
+    cells_.clear();
+    for (const Execution* e : rows) cells_.add(*e);
+    st = upsert_cells(conn_.get(), cells_);
+    if (!st.ok()) ids_out.clear();
+    return st;
   }
 
  private:
@@ -309,6 +315,7 @@ class PgWriter final : public StoreWriter {
   std::string buf_;
   ArrayBuilder array_;
   ArrayBuilder cols_[16];
+  analytics::CellDeltas cells_;
 };
 
 }  // namespace

@@ -98,6 +98,7 @@ StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteO
                         "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-" +
                         std::to_string(options.cache_kib) + ";";
   if (Status st = exec(db.get(), pragmas.c_str(), "configure connection"); !st.ok()) return st;
+  if (Status st = register_analytics_functions(db.get()); !st.ok()) return st;
   return db;
 }
 

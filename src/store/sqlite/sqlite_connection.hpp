@@ -46,6 +46,13 @@ StatusOr<StmtPtr> prepare(sqlite3* db, std::string_view sql);
 // Opens a connection configured for the store (durability, cache size, busy timeout).
 StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteOptions& options);
 
+// Analytics cells (sqlite_analytics.cpp): the SQL functions every connection gets
+// (agentlearn_sketch_merge), the writer's upsert, and migration 4's backfill.
+Status register_analytics_functions(sqlite3* db);
+extern const char* const kUpsertCellSql;
+Status upsert_cells(sqlite3* db, sqlite3_stmt* upsert, const analytics::CellDeltas& deltas);
+Status backfill_cells(sqlite3* db);
+
 // Resets a statement when the scope ends, so a half-read SELECT never keeps its read
 // transaction (and the WAL snapshot) open, and bindings never leak into the next use.
 class StmtScope {

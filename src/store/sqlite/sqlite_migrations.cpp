@@ -15,6 +15,7 @@ namespace {
 struct Migration {
   int version;
   const char* sql;
+  Status (*apply)(sqlite3*) = nullptr;  // run after `sql`, in the same transaction
 };
 
 constexpr Migration kMigrations[] = {
@@ -102,6 +103,29 @@ CREATE TABLE embeddings (
 -- of a version (the cached index file's check) without reading the vectors.
 CREATE INDEX embeddings_task_idx ON embeddings (task_key, version);
 )sql"},
+    {4, R"sql(
+-- Analytics cells (docs/analytics.md): per level, time bucket, scope (0 agent x task type,
+-- 1 agent, 2 task type, 3 everything) and key, the tallies and the latency sketch of the
+-- executions in it. Clustered by (level, bucket) so that a group's upserts of the current
+-- buckets land on a few pages, and a read finds one bucket's cells of one scope together.
+CREATE TABLE analytics_cells (
+  level INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  scope INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  ttype TEXT NOT NULL,
+  executions INTEGER NOT NULL,
+  successes INTEGER NOT NULL,
+  anomalies INTEGER NOT NULL,
+  cost_n INTEGER NOT NULL,
+  time_sum REAL NOT NULL,
+  cost_sum REAL NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  sketch BLOB NOT NULL,
+  PRIMARY KEY (level, bucket, scope, agent, ttype)
+) WITHOUT ROWID;
+)sql", backfill_cells},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {
@@ -136,6 +160,9 @@ Status SqliteStore::migrate() {
     if (!applied.ok()) return applied.status();
     if (*applied) continue;  // guard rolls back the empty transaction
     if (Status st = exec(db, m.sql, "migration " + std::to_string(m.version)); !st.ok()) return st;
+    if (m.apply != nullptr) {
+      if (Status st = m.apply(db); !st.ok()) return st;
+    }
     {
       auto ins = prepare(db, "INSERT INTO schema_migrations (version) VALUES (?1)");
       if (!ins.ok()) return ins.status();

@@ -37,6 +37,7 @@ class SqliteWriter final : public StoreWriter {
         {&w->rollback_, "ROLLBACK"},
         {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
         {&w->insert_, kInsertSql},
+        {&w->upsert_cell_, kUpsertCellSql},
     };
     for (auto& s : stmts) {
       auto p = prepare(raw, s.sql);
@@ -57,6 +58,7 @@ class SqliteWriter final : public StoreWriter {
     rollback_.reset();
     find_.reset();
     insert_.reset();
+    upsert_cell_.reset();
   }
 
   Status begin() override {
@@ -127,7 +129,10 @@ class SqliteWriter final : public StoreWriter {
       if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "insert execution");
       ids_out.push_back(sqlite3_last_insert_rowid(db_.get()));
     }
-    return Status::Ok();
+    // The analytics cells, in the same transaction: one upsert per distinct cell.
+    cells_.clear();
+    for (const Execution* e : rows) cells_.add(*e);
+    return upsert_cells(db_.get(), upsert_cell_.get(), cells_);
   }
 
  private:
@@ -141,7 +146,8 @@ class SqliteWriter final : public StoreWriter {
   }
 
   DbPtr db_;
-  StmtPtr begin_, commit_, rollback_, find_, insert_;
+  StmtPtr begin_, commit_, rollback_, find_, insert_, upsert_cell_;
+  analytics::CellDeltas cells_;
 };
 
 }  // namespace

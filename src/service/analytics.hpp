@@ -1,0 +1,75 @@
+#pragma once
+// Analytics answered from the store's cells (docs/analytics.md): GET /agents/performance and
+// GET /analytics/dashboard. A range [since, until) is read as the whole 5-minute buckets it
+// covers, decomposed into the fewest aligned cells of the nested levels, plus the executions
+// of the partial buckets at its two ends (only those rows, through the timestamp index). An
+// end bucket whose cell shows all its rows inside the range (by its min/max timestamp) is
+// read as a cell instead. Counts, sums, last-seen and anomaly counts equal a full scan;
+// percentiles are exact when the range holds at most `exact_limit` executions (then the
+// rows are read), else from the merged latency sketches (relative error <= 1%).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "service/agent_stats.hpp"
+#include "store/analytics_store.hpp"
+#include "store/execution_store.hpp"
+
+namespace agentlearn {
+
+struct AnalyticsOptions {
+  uint64_t exact_limit = 4096;
+};
+
+struct PerformanceFigures {
+  std::vector<AgentPerformance> agents;  // by agent id
+  uint64_t total_executions = 0;
+  bool exact_percentiles = true;
+};
+
+struct SeriesPoint {
+  int64_t start_us = 0;
+  uint64_t executions = 0;
+  uint64_t successes = 0;
+  std::optional<double> p95_time;  // null without executions
+  double cost_usd = 0;
+};
+
+struct DashboardQuery {
+  ExecutionFilter filter;  // since/until set by the caller
+  std::optional<std::string> series_agent;
+  int buckets = 48;  // target number of series points
+};
+
+struct DashboardFigures {
+  bool exact_percentiles = true;
+  std::vector<AgentPerformance> leaderboard;  // best success rate first
+  uint64_t executions = 0, successes = 0, anomalies = 0;
+  double cost_usd = 0;
+  int64_t bucket_seconds = 0;
+  std::vector<SeriesPoint> series;
+  std::optional<std::vector<SeriesPoint>> agent_series;
+  std::vector<std::pair<std::string, uint64_t>> task_types;  // most executions first
+};
+
+// The stored level width (seconds) a series of [since, until) uses: the narrowest giving at
+// most `buckets` points (the widest level when none does).
+int64_t series_bucket_seconds(int64_t since_us, int64_t until_us, int buckets);
+
+class Analytics {
+ public:
+  explicit Analytics(AnalyticsStore& store, AnalyticsOptions options = {}) : store_(store), options_(options) {}
+
+  // Absent since/until mean the first/last stored execution.
+  StatusOr<PerformanceFigures> performance(const ExecutionFilter& filter);
+  // since and until must be set.
+  StatusOr<DashboardFigures> dashboard(const DashboardQuery& query);
+
+ private:
+  AnalyticsStore& store_;
+  AnalyticsOptions options_;
+};
+
+}  // namespace agentlearn

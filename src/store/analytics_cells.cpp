@@ -1,0 +1,100 @@
+#include "store/analytics_cells.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+
+namespace agentlearn::analytics {
+
+std::string type_key(const std::optional<std::string>& task_type) {
+  return task_type ? type_key_of(*task_type) : std::string();
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::vector<BucketRef> decompose(int64_t start_us, int64_t end_us) {
+  std::vector<BucketRef> out;
+  int64_t cur = start_us;
+  while (cur < end_us) {
+    int level = 0;
+    for (int l = kLevels - 1; l > 0; --l) {
+      const int64_t w = level_width_us(l);
+      if (floor_div(cur, w) * w == cur && end_us - cur >= w) {
+        level = l;
+        break;
+      }
+    }
+    const int64_t w = level_width_us(level);
+    out.push_back({level, floor_div(cur, w)});
+    cur += w;
+  }
+  return out;
+}
+
+void CellTally::add(double execution_time, bool success, std::optional<double> cost, int64_t ts, bool anomaly) {
+  ++executions;
+  successes += success ? 1 : 0;
+  anomalies += anomaly ? 1 : 0;
+  time_sum += execution_time;
+  if (cost) {
+    ++cost_n;
+    cost_sum += *cost;
+  }
+  min_ts = std::min(min_ts, ts);
+  max_ts = std::max(max_ts, ts);
+}
+
+void CellTally::merge(const CellTally& o) {
+  executions += o.executions;
+  successes += o.successes;
+  anomalies += o.anomalies;
+  cost_n += o.cost_n;
+  time_sum += o.time_sum;
+  cost_sum += o.cost_sum;
+  min_ts = std::min(min_ts, o.min_ts);
+  max_ts = std::max(max_ts, o.max_ts);
+}
+
+size_t CellKeyHash::operator()(const CellKey& k) const noexcept {
+  size_t h = std::hash<int64_t>()(k.bucket * 8 + k.level) ^ (static_cast<size_t>(k.scope) << 56);
+  h ^= std::hash<std::string_view>()(k.agent) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= std::hash<std::string_view>()(k.ttype) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+void CellDeltas::add(std::string_view agent, const std::optional<std::string>& task_type, double execution_time,
+                     bool success, std::optional<double> cost, int64_t ts, bool anomaly) {
+  const std::string tk = type_key(task_type);
+  for (int level = 0; level < kLevels; ++level) {
+    const int64_t bucket = floor_div(ts, level_width_us(level));
+    for (Scope scope : {Scope::kAgentType, Scope::kAgent, Scope::kType, Scope::kAll}) {
+      CellKey key{level, bucket, scope, "", ""};
+      if (scope == Scope::kAgentType || scope == Scope::kAgent) key.agent.assign(agent);
+      if (scope == Scope::kAgentType || scope == Scope::kType) key.ttype = tk;
+      CellDelta& d = cells_[std::move(key)];
+      d.tally.add(execution_time, success, cost, ts, anomaly);
+      d.sketch.add(execution_time);
+    }
+  }
+}
+
+void CellDeltas::add(const Execution& e) {
+  add(e.agent_id, e.task_type, e.execution_time, e.success, e.cost_usd, e.timestamp_us, e.anomaly.value_or(false));
+}
+
+std::vector<const std::pair<const CellKey, CellDelta>*> CellDeltas::sorted() const {
+  std::vector<const std::pair<const CellKey, CellDelta>*> out;
+  out.reserve(cells_.size());
+  for (const auto& kv : cells_) out.push_back(&kv);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) {
+    return std::tie(a->first.level, a->first.bucket, a->first.scope, a->first.agent, a->first.ttype) <
+           std::tie(b->first.level, b->first.bucket, b->first.scope, b->first.agent, b->first.ttype);
+  });
+  return out;
+}
+
+}  // namespace agentlearn::analytics

@@ -1,0 +1,63 @@
+#pragma once
+// Analytics aggregates as the store keeps them (store/analytics_cells.hpp says what a cell
+// is). The backends' group writers add every inserted execution to its cells in the same
+// transaction, so every reader, in this process or another replica, sees cells and
+// executions agree. Reads are thread-safe.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/status.hpp"
+#include "store/analytics_cells.hpp"
+
+namespace agentlearn {
+
+// One stored cell as read back; views are valid only during the callback.
+struct CellRow {
+  int level = 0;
+  int64_t bucket = 0;
+  std::string_view agent;
+  std::string_view ttype;
+  analytics::CellTally tally;
+  std::string_view sketch;  // LatencySketch::encode()
+};
+
+// What the analytics edges read of one execution; views are valid only during the callback.
+struct EdgeRow {
+  std::string_view agent_id;
+  std::optional<std::string_view> task_type;
+  double execution_time = 0;
+  bool success = false;
+  int64_t timestamp_us = 0;
+  std::optional<double> cost_usd;
+  bool anomaly = false;
+};
+
+class AnalyticsStore {
+ public:
+  virtual ~AnalyticsStore() = default;
+  // The cells of `scope` in the given buckets, only those of `agent` and/or `ttype` (a
+  // type_key()) when given, in no particular order.
+  virtual Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
+                            const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                            const std::function<void(const CellRow&)>& fn) = 0;
+  // The executions with since_us <= timestamp_us < until_us (the partial buckets at a
+  // range's ends), through the timestamp index.
+  virtual Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) = 0;
+  // The smallest and largest stored timestamp_us, or nullopt when there are no executions.
+  virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
+};
+
+#define AGENTLEARN_ANALYTICS_STORE_OVERRIDES                                                          \
+  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,            \
+                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype, \
+                    const std::function<void(const CellRow&)>& fn) override;                          \
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) \
+      override;                                                                                       \
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override;
+
+}  // namespace agentlearn

@@ -1,0 +1,269 @@
+// PostgreSQL: the analytics cells. The writer adds each group's executions to them in its
+// transaction (upsert_cells): under one advisory transaction lock, so that concurrent
+// replicas take turns, it reads the group's cells, merges in memory and writes each back
+// with INSERT ... ON CONFLICT. Reads fetch every bucket of a query in one statement.
+#include <string>
+#include <vector>
+
+#include "store/postgres/postgres_connection.hpp"
+#include "store/postgres/postgres_text_format.hpp"
+#include "store/row_codec.hpp"
+
+namespace agentlearn {
+
+using namespace pg_impl;
+using analytics::BucketRef;
+using analytics::CellDelta;
+using analytics::CellDeltas;
+using analytics::CellKey;
+using analytics::Scope;
+
+namespace pg_impl {
+
+namespace {
+
+// Serialises the cell updates of every writer on the database ("agentlea" + 1). Held from
+// the update to the commit; readers never take it.
+constexpr const char* kCellLockSql = "SELECT pg_advisory_xact_lock(7018141399158171234)";
+
+constexpr const char* kExistingSql =
+    "SELECT k.ord, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, c.cost_sum, c.min_ts, c.max_ts, "
+    "encode(c.sketch, 'hex') "
+    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
+    "  AS k(level, bucket, scope, agent, ttype, ord) "
+    "JOIN analytics_cells c ON c.level = k.level AND c.bucket = k.bucket AND c.scope = k.scope "
+    "  AND c.agent = k.agent AND c.ttype = k.ttype";
+
+constexpr const char* kUpsertSql =
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, "
+    "  time_sum, cost_sum, min_ts, max_ts, sketch) "
+    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, "
+    "  min_ts, max_ts, decode(sketch, 'hex') "
+    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], "
+    "  $9::int8[], $10::float8[], $11::float8[], $12::int8[], $13::int8[], $14::text[]) "
+    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, "
+    "       min_ts, max_ts, sketch) "
+    "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
+    "executions = excluded.executions, successes = excluded.successes, anomalies = excluded.anomalies, "
+    "cost_n = excluded.cost_n, time_sum = excluded.time_sum, cost_sum = excluded.cost_sum, "
+    "min_ts = excluded.min_ts, max_ts = excluded.max_ts, sketch = excluded.sketch";
+
+// Cells per statement: bounds the array literals (a 20,000-record group touches up to
+// 480,000 cells).
+constexpr size_t kChunk = 4096;
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void append_hex(std::string& out, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `hex` as bytes into `out`; false when it is not hex.
+bool decode_hex(std::string_view hex, std::string& out) {
+  out.clear();
+  if (hex.size() % 2 != 0) return false;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int a = hex_digit(hex[i]), b = hex_digit(hex[i + 1]);
+    if (a < 0 || b < 0) return false;
+    out += static_cast<char>(a * 16 + b);
+  }
+  return true;
+}
+
+void read_tally(const PGresult* r, int i, int first, analytics::CellTally& t) {
+  t.executions = static_cast<uint64_t>(value_int(r, i, first));
+  t.successes = static_cast<uint64_t>(value_int(r, i, first + 1));
+  t.anomalies = static_cast<uint64_t>(value_int(r, i, first + 2));
+  t.cost_n = static_cast<uint64_t>(value_int(r, i, first + 3));
+  t.time_sum = value_double(r, i, first + 4);
+  t.cost_sum = value_double(r, i, first + 5);
+  t.min_ts = value_int(r, i, first + 6);
+  t.max_ts = value_int(r, i, first + 7);
+}
+
+Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelta>* const> cells) {
+  ArrayBuilder keys[5];
+  for (auto& k : keys) k.clear();
+  for (const auto* kv : cells) {
+    keys[0].int64(kv->first.level);
+    keys[1].int64(kv->first.bucket);
+    keys[2].int64(static_cast<int>(kv->first.scope));
+    keys[3].text(kv->first.agent);
+    keys[4].text(kv->first.ttype);
+  }
+  const char* key_params[5];
+  for (int i = 0; i < 5; ++i) key_params[i] = keys[i].finish();
+  // What is stored already, merged into a copy of the deltas.
+  std::vector<CellDelta> merged(cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) merged[i] = cells[i]->second;
+  {
+    Result r(PQexecParams(c, kExistingSql, 5, nullptr, key_params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "read analytics cells");
+    std::string bytes;
+    for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
+      const auto at = static_cast<size_t>(value_int(r.get(), i, 0) - 1);
+      if (at >= merged.size()) return Status::Internal("postgresql: analytics cell out of range");
+      analytics::CellTally t;
+      read_tally(r.get(), i, 1, t);
+      merged[at].tally.merge(t);
+      if (!decode_hex(value_view(r.get(), i, 9), bytes)) return Status::Internal("postgresql: sketch is not hex");
+      if (Status st = merged[at].sketch.merge_encoded(bytes); !st.ok()) return st;
+    }
+  }
+  ArrayBuilder vals[9];
+  for (auto& v : vals) v.clear();
+  std::string sketches = "{";
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const auto& t = merged[i].tally;
+    vals[0].int64(static_cast<int64_t>(t.executions));
+    vals[1].int64(static_cast<int64_t>(t.successes));
+    vals[2].int64(static_cast<int64_t>(t.anomalies));
+    vals[3].int64(static_cast<int64_t>(t.cost_n));
+    vals[4].dbl(t.time_sum);
+    vals[5].dbl(t.cost_sum);
+    vals[6].int64(t.min_ts);
+    vals[7].int64(t.max_ts);
+    if (i > 0) sketches += ',';
+    append_hex(sketches, merged[i].sketch.encode());  // hex needs no quoting
+  }
+  sketches += '}';
+  const char* params[14];
+  for (int i = 0; i < 5; ++i) params[i] = key_params[i];
+  for (int i = 0; i < 8; ++i) params[5 + i] = vals[i].finish();
+  params[13] = sketches.c_str();
+  Result r(PQexecParams(c, kUpsertSql, 14, nullptr, params, nullptr, nullptr, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "write analytics cells");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
+  if (deltas.empty()) return Status::Ok();
+  if (Status st = exec_script(c, kCellLockSql, "lock analytics cells"); !st.ok()) return st;
+  auto sorted = deltas.sorted();
+  for (size_t at = 0; at < sorted.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, sorted.size() - at);
+    if (Status st = upsert_chunk(c, std::span(sorted).subspan(at, n)); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status backfill_cells(PGconn* c) {
+  Result bounds(PQexec(c, "SELECT min(timestamp_us), max(timestamp_us) FROM executions"));
+  if (!result_ok(bounds.get())) return pg_status(c, bounds.get(), "backfill: bounds");
+  if (is_null(bounds.get(), 0, 0)) return Status::Ok();
+  const int64_t lo = value_int(bounds.get(), 0, 0);
+  const int64_t hi = value_int(bounds.get(), 0, 1);
+  // One widest bucket at a time (see the SQLite backfill).
+  const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
+  CellDeltas deltas;
+  std::optional<std::string> type;
+  for (int64_t b = analytics::floor_div(lo, w); b <= analytics::floor_div(hi, w); ++b) {
+    std::string from = std::to_string(b * w), to = std::to_string((b + 1) * w);
+    const char* params[] = {from.c_str(), to.c_str()};
+    Result r(PQexecParams(c,
+                          "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+                          "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
+                          2, nullptr, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "backfill: scan executions");
+    for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
+      PgRow row{r.get(), i};
+      if (row.null(1)) {
+        type.reset();
+      } else {
+        type.emplace(row.text(1));
+      }
+      deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
+                 !row.null(6) && row.boolean(6));
+    }
+    if (Status st = upsert_cells(c, deltas); !st.ok()) return st;
+    deltas.clear();
+  }
+  return Status::Ok();
+}
+
+}  // namespace pg_impl
+
+Status PostgresStore::read_cells(Scope scope, std::span<const BucketRef> buckets,
+                                 const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                                 const std::function<void(const CellRow&)>& fn) {
+  if (buckets.empty()) return Status::Ok();
+  if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype))) return Status::Ok();  // nothing stored matches
+  ArrayBuilder levels, ids;
+  levels.clear();
+  ids.clear();
+  for (const BucketRef& b : buckets) {
+    levels.int64(b.level);
+    ids.int64(b.bucket);
+  }
+  std::string scope_text = std::to_string(static_cast<int>(scope));
+  CellRow cell;
+  std::string bytes;
+  Status decode_error;
+  Status st = query(
+      "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, "
+      "c.cost_sum, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
+      "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
+      "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
+      "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
+      {levels.finish(), ids.finish(), scope_text.c_str(), agent ? agent->c_str() : nullptr,
+       ttype ? ttype->c_str() : nullptr},
+      "read analytics cells", [&](const PGresult* r, int i) {
+        cell.level = static_cast<int>(value_int(r, i, 0));
+        cell.bucket = value_int(r, i, 1);
+        cell.agent = value_view(r, i, 2);
+        cell.ttype = value_view(r, i, 3);
+        read_tally(r, i, 4, cell.tally);
+        if (!decode_hex(value_view(r, i, 12), bytes)) {
+          decode_error = Status::Internal("postgresql: sketch is not hex");
+          return;
+        }
+        cell.sketch = bytes;
+        fn(cell);
+      });
+  if (!st.ok()) return st;
+  return decode_error;
+}
+
+Status PostgresStore::scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) {
+  std::string from = std::to_string(since_us), to = std::to_string(until_us);
+  EdgeRow e;
+  return query(
+      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
+      {from.c_str(), to.c_str()}, "scan analytics edge", [&](const PGresult* r, int i) {
+        PgRow row{r, i};
+        e.agent_id = row.text(0);
+        e.task_type = row.null(1) ? std::nullopt : std::optional<std::string_view>(row.text(1));
+        e.execution_time = row.real(2);
+        e.success = row.boolean(3);
+        e.timestamp_us = row.int64(4);
+        e.cost_usd = store_codec::opt_real(row, 5);
+        e.anomaly = !row.null(6) && row.boolean(6);
+        fn(e);
+      });
+}
+
+StatusOr<std::optional<std::pair<int64_t, int64_t>>> PostgresStore::timestamp_bounds() {
+  std::optional<std::pair<int64_t, int64_t>> out;
+  Status st = query("SELECT min(timestamp_us), max(timestamp_us) FROM executions", {}, "timestamp bounds",
+                    [&](const PGresult* r, int i) {
+                      if (!is_null(r, i, 0)) out.emplace(value_int(r, i, 0), value_int(r, i, 1));
+                    });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace agentlearn

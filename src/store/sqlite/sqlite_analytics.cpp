@@ -1,0 +1,206 @@
+// SQLite: the analytics cells. The writer adds each group's executions to them in its
+// transaction (upsert_cells, one upsert per distinct cell, sketches merged by a function this
+// file registers on every connection); reads look cells up by primary key, bucket by bucket.
+#include <string>
+
+#include "store/row_codec.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+
+namespace agentlearn {
+
+using namespace sqlite_impl;
+using analytics::BucketRef;
+using analytics::CellDeltas;
+using analytics::Scope;
+
+namespace sqlite_impl {
+
+namespace {
+
+// agentlearn_sketch_merge(a, b): the encoded sum of two encoded sketches.
+void sketch_merge_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  LatencySketch s;
+  for (int i = 0; i < argc; ++i) {
+    const void* p = sqlite3_value_blob(argv[i]);
+    const int n = sqlite3_value_bytes(argv[i]);
+    if (p == nullptr || n == 0) continue;
+    if (!s.merge_encoded({static_cast<const char*>(p), static_cast<size_t>(n)}).ok()) {
+      sqlite3_result_error(ctx, "agentlearn_sketch_merge: corrupt sketch", -1);
+      return;
+    }
+  }
+  std::string out = s.encode();
+  sqlite3_result_blob(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+Status register_analytics_functions(sqlite3* db) {
+  int rc = sqlite3_create_function_v2(db, "agentlearn_sketch_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      nullptr, sketch_merge_fn, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_status(db, rc, "register agentlearn_sketch_merge");
+  return Status::Ok();
+}
+
+const char* const kUpsertCellSql =
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
+    "cost_n, time_sum, cost_sum, min_ts, max_ts, sketch) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
+    "executions = executions + excluded.executions, successes = successes + excluded.successes, "
+    "anomalies = anomalies + excluded.anomalies, cost_n = cost_n + excluded.cost_n, "
+    "time_sum = time_sum + excluded.time_sum, cost_sum = cost_sum + excluded.cost_sum, "
+    "min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts), "
+    "sketch = agentlearn_sketch_merge(sketch, excluded.sketch)";
+
+Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
+  std::string sketch;
+  for (const auto* kv : deltas.sorted()) {
+    const auto& [k, d] = *kv;
+    StmtScope scope(s, /*clear=*/false);
+    sketch = d.sketch.encode();
+    sqlite3_bind_int(s, 1, k.level);
+    sqlite3_bind_int64(s, 2, k.bucket);
+    sqlite3_bind_int(s, 3, static_cast<int>(k.scope));
+    bind_text(s, 4, k.agent);
+    bind_text(s, 5, k.ttype);
+    sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(d.tally.executions));
+    sqlite3_bind_int64(s, 7, static_cast<sqlite3_int64>(d.tally.successes));
+    sqlite3_bind_int64(s, 8, static_cast<sqlite3_int64>(d.tally.anomalies));
+    sqlite3_bind_int64(s, 9, static_cast<sqlite3_int64>(d.tally.cost_n));
+    sqlite3_bind_double(s, 10, d.tally.time_sum);
+    sqlite3_bind_double(s, 11, d.tally.cost_sum);
+    sqlite3_bind_int64(s, 12, d.tally.min_ts);
+    sqlite3_bind_int64(s, 13, d.tally.max_ts);
+    sqlite3_bind_blob(s, 14, sketch.data(), static_cast<int>(sketch.size()), SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return sqlite_status(db, rc, "update analytics cells");
+  }
+  return Status::Ok();
+}
+
+Status backfill_cells(sqlite3* db) {
+  auto bounds = prepare(db, "SELECT min(timestamp_us), max(timestamp_us) FROM executions");
+  if (!bounds.ok()) return bounds.status();
+  int rc = sqlite3_step(bounds->get());
+  if (rc != SQLITE_ROW) return sqlite_status(db, rc, "backfill: bounds");
+  if (sqlite3_column_type(bounds->get(), 0) == SQLITE_NULL) return Status::Ok();  // no executions
+  const int64_t lo = sqlite3_column_int64(bounds->get(), 0);
+  const int64_t hi = sqlite3_column_int64(bounds->get(), 1);
+  auto scan = prepare(db,
+                      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+                      "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2");
+  if (!scan.ok()) return scan.status();
+  auto upsert = prepare(db, kUpsertCellSql);
+  if (!upsert.ok()) return upsert.status();
+  // One widest bucket at a time: every level's buckets nest inside it, so its cells are
+  // complete when its rows are read, and memory holds one window's cells.
+  const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
+  CellDeltas deltas;
+  std::optional<std::string> type;
+  for (int64_t b = analytics::floor_div(lo, w); b <= analytics::floor_div(hi, w); ++b) {
+    sqlite3_stmt* s = scan->get();
+    {
+      StmtScope scope(s);
+      sqlite3_bind_int64(s, 1, b * w);
+      sqlite3_bind_int64(s, 2, (b + 1) * w);
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        SqliteRow row{s};
+        if (row.null(1)) {
+          type.reset();
+        } else {
+          type.emplace(row.text(1));
+        }
+        deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
+                   !row.null(6) && row.boolean(6));
+      }
+      if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
+    }
+    if (Status st = upsert_cells(db, upsert->get(), deltas); !st.ok()) return st;
+    deltas.clear();
+  }
+  return Status::Ok();
+}
+
+}  // namespace sqlite_impl
+
+Status SqliteStore::read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
+                               const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) {
+  if (buckets.empty()) return Status::Ok();
+  std::string sql =
+      "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts, sketch "
+      "FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
+  if (agent) sql += " AND agent = ?4";
+  if (ttype) sql += " AND ttype = ?5";
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  auto st = (*lease)->stmt(sql);
+  if (!st.ok()) return st.status();
+  sqlite3_stmt* s = *st;
+  CellRow cell;
+  for (const BucketRef& b : buckets) {
+    StmtScope reset(s, /*clear=*/false);
+    sqlite3_bind_int(s, 1, b.level);
+    sqlite3_bind_int64(s, 2, b.bucket);
+    sqlite3_bind_int(s, 3, static_cast<int>(scope));
+    if (agent) bind_text(s, 4, *agent);
+    if (ttype) bind_text(s, 5, *ttype);
+    int rc;
+    cell.level = b.level;
+    cell.bucket = b.bucket;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      SqliteRow row{s};
+      cell.agent = row.text(0);
+      cell.ttype = row.text(1);
+      auto& t = cell.tally;
+      t.executions = static_cast<uint64_t>(row.int64(2));
+      t.successes = static_cast<uint64_t>(row.int64(3));
+      t.anomalies = static_cast<uint64_t>(row.int64(4));
+      t.cost_n = static_cast<uint64_t>(row.int64(5));
+      t.time_sum = row.real(6);
+      t.cost_sum = row.real(7);
+      t.min_ts = row.int64(8);
+      t.max_ts = row.int64(9);
+      cell.sketch = row.blob(10);
+      fn(cell);
+    }
+    if (rc != SQLITE_DONE) return sqlite_status((*lease)->db.get(), rc, "read analytics cells");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) {
+  EdgeRow e;
+  return query(
+      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+      "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2",
+      "scan analytics edge",
+      [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, since_us);
+        sqlite3_bind_int64(s, 2, until_us);
+      },
+      [&](sqlite3_stmt* s) {
+        SqliteRow row{s};
+        e.agent_id = row.text(0);
+        e.task_type = row.null(1) ? std::nullopt : std::optional<std::string_view>(row.text(1));
+        e.execution_time = row.real(2);
+        e.success = row.boolean(3);
+        e.timestamp_us = row.int64(4);
+        e.cost_usd = store_codec::opt_real(row, 5);
+        e.anomaly = !row.null(6) && row.boolean(6);
+        fn(e);
+      });
+}
+
+StatusOr<std::optional<std::pair<int64_t, int64_t>>> SqliteStore::timestamp_bounds() {
+  std::optional<std::pair<int64_t, int64_t>> out;
+  Status st = query(
+      "SELECT min(timestamp_us), max(timestamp_us) FROM executions", "timestamp bounds", [](sqlite3_stmt*) {},
+      [&](sqlite3_stmt* s) {
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL) out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace agentlearn

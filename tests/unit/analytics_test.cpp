@@ -1,0 +1,139 @@
+// The analytics range planning over cells (service/analytics.cpp), on a fake store whose
+// cells are computed from its rows: decomposition into aligned buckets, and every figure
+// against a full scan on random, unaligned filters, with percentiles exact and sketched.
+#include "service/analytics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../support/analytics_oracle.hpp"
+#include "fake_stores.hpp"
+
+namespace agentlearn {
+namespace {
+
+using namespace analytics;
+using testing::FakeAnalyticsStore;
+using testing::FakeExecutionStore;
+
+constexpr int64_t kHourUs = 3600LL * 1'000'000;
+// 2026-01-05T00:00:00Z, a Monday: not aligned to a week (weeks start on Thursdays, from the epoch).
+constexpr int64_t kT0 = 1767571200LL * 1'000'000;
+
+TEST(AnalyticsDecompose, CoversTheRangeWithAlignedBuckets) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    const int64_t a = kT0 + static_cast<int64_t>(rng() % 20000) * kFinestUs - 5000 * kFinestUs;
+    const int64_t b = a + static_cast<int64_t>(rng() % 40000) * kFinestUs;
+    auto parts = decompose(a, b);
+    int64_t cur = a;
+    for (const BucketRef& p : parts) {
+      const int64_t w = level_width_us(p.level);
+      ASSERT_EQ(p.bucket * w, cur);
+      cur += w;
+    }
+    ASSERT_EQ(cur, b);
+    // At most (ratio - 1) buckets of each level on each side, plus the widest in between.
+    size_t bound = 2 * (11 + 5 + 3 + 6 + 3) + static_cast<size_t>((b - a) / level_width_us(kLevels - 1)) + 1;
+    EXPECT_LE(parts.size(), bound);
+  }
+  EXPECT_TRUE(decompose(kT0, kT0).empty());
+  auto day = decompose(kT0, kT0 + 24 * kHourUs);  // a whole UTC day is one cell
+  ASSERT_EQ(day.size(), 1u);
+  EXPECT_EQ(day[0].level, 3);
+}
+
+TEST(AnalyticsSeries, PicksTheNarrowestStoredWidth) {
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 24 * kHourUs, 48), 3600);
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 7 * 24 * kHourUs, 48), 6 * 3600);
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 90 * 24 * kHourUs, 48), 7 * 86400);
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + kHourUs, 48), 300);
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 10000LL * 24 * kHourUs, 48), 28 * 86400);  // the widest
+}
+
+class AnalyticsScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (auto& e : testing::analytics_workload(3000, 11, kT0, 20 * 24 * kHourUs)) rows_.add(e);
+    all_ = testing::all_executions(rows_);
+  }
+  FakeExecutionStore rows_;
+  FakeAnalyticsStore cells_{rows_};
+  std::vector<Execution> all_;
+};
+
+TEST_F(AnalyticsScanTest, SketchedFiguresMatchAScanOnRandomFilters) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 60; ++i) {
+    testing::check_filter(cells_, all_, testing::random_filter(rng, kT0, 20 * 24 * kHourUs), /*exact_limit=*/10);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(AnalyticsScanTest, SmallRangesAreExact) {
+  std::mt19937_64 rng(6);
+  for (int i = 0; i < 40; ++i) {
+    ExecutionFilter f = testing::random_filter(rng, kT0, 20 * 24 * kHourUs);
+    testing::check_filter(cells_, all_, f, /*exact_limit=*/1'000'000);
+    if (HasFatalFailure()) return;
+  }
+  Analytics a(cells_, AnalyticsOptions{1'000'000});
+  auto p = a.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->exact_percentiles);
+  Analytics b(cells_, AnalyticsOptions{10});
+  p = b.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->exact_percentiles);
+}
+
+TEST_F(AnalyticsScanTest, AlignedRangesReadNoRows) {
+  Analytics a(cells_, AnalyticsOptions{10});
+  ExecutionFilter f;
+  f.since_us = kT0 + kHourUs;
+  f.until_us = kT0 + 10 * 24 * kHourUs + 5 * kFinestUs;
+  auto p = a.performance(f);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(cells_.edge_scans, 0);
+  // An unaligned end reads only its partial bucket's rows (or none, when the bucket's cell
+  // shows all of them inside the range).
+  f.until_us = *f.until_us + 7'000'000;
+  p = a.performance(f);
+  ASSERT_TRUE(p.ok());
+  EXPECT_LE(cells_.edge_scans, 1);
+  testing::check_filter(cells_, all_, f, 10);
+}
+
+TEST_F(AnalyticsScanTest, EmptyAndInvertedRanges) {
+  Analytics a(cells_, AnalyticsOptions{10});
+  ExecutionFilter f;
+  f.since_us = kT0 - 100 * kHourUs;
+  f.until_us = kT0 - 50 * kHourUs;
+  auto p = a.performance(f);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->agents.empty());
+  f.until_us = f.since_us;
+  p = a.performance(f);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->agents.empty());
+  FakeExecutionStore none;
+  FakeAnalyticsStore empty(none);
+  Analytics e(empty);
+  p = e.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->total_executions, 0u);
+}
+
+TEST_F(AnalyticsScanTest, StoreFailuresAreReturned) {
+  rows_.down = true;
+  Analytics a(cells_, AnalyticsOptions{10});
+  EXPECT_EQ(a.performance({}).status().code(), StatusCode::kUnavailable);
+  DashboardQuery q;
+  q.filter.since_us = kT0;
+  q.filter.until_us = kT0 + kHourUs;
+  EXPECT_EQ(a.dashboard(q).status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace agentlearn
