@@ -9,9 +9,9 @@
 # Prints, per figure, the median of N runs: requests/s, p99, and for the server its CPU time
 # per record (utime + stime from /proc/PID/stat, which other work on a shared machine
 # disturbs less than requests/s), group commits per second and the mean group size (from
-# the server's store_write_group_records histogram), fsyncs per second (every fsync and
-# fdatasync of the server, counted by strace with a seccomp filter, so only those calls
-# stop) and the load average before each run. --binary serves with another build (a
+# the server's store_write_group_records histogram), fsyncs per second, their mean duration
+# and the share that were the WAL's (every fsync and fdatasync of the server, traced by
+# strace with a seccomp filter, so only those calls stop) and the load average before each run. --binary serves with another build (a
 # previous release) for a before/after in one sitting. Load goes to 127.0.0.1 only; every
 # process started here is stopped at the end.
 set -euo pipefail
@@ -40,7 +40,7 @@ printf 'log_level: warn\ncheck_interval: 86400\n' > "$work/learning.yaml"
 
 # The server, under strace: only fsync and fdatasync stop it (seccomp-bpf), each one a line.
 port=$(free_port)
-strace -f --seccomp-bpf -qq -e trace=fsync,fdatasync -e signal=none -ttt -o "$work/fsync.log" \
+strace -f --seccomp-bpf -qq -e trace=fsync,fdatasync -e signal=none -y -T -o "$work/fsync.log" \
   "$binary" serve --db "sqlite:$work/models.db" --port "$port" --config "$work/learning.yaml" >"$work/models.log" 2>&1 &
 tracer=$!
 pids+=("$tracer")
@@ -62,6 +62,14 @@ groups() {
     END {printf "%d %d\n", c, s}'
 }
 fsyncs() { grep -c 'sync(' "$work/fsync.log" || true; }
+# fsync_stats FROM TO: of the fsync lines FROM+1..TO, "mean_ms wal_share" (time each call took,
+# and the fraction that were the WAL's: the others are checkpoints and the index files).
+fsync_stats() {
+  (($2 > $1)) || { echo "0 0"; return; }
+  grep 'sync(' "$work/fsync.log" | sed -n "$(($1 + 1)),$2p" | awk '
+    { n++; if ($0 ~ /-wal>/) w++; if (match($0, /<[0-9.]+>$/)) t += substr($0, RSTART + 1, RLENGTH - 2) }
+    END { printf "%.2f %.2f\n", n ? t / n * 1e3 : 0, n ? w / n : 0 }'
+}
 
 fn=$(mktemp "$work/runs.XXXXXX") fi=$(mktemp "$work/runs.XXXXXX")
 nginx_start
@@ -75,7 +83,7 @@ for _ in $(seq "$runs"); do
   r=$(wrk_once -t2 -c32 -d"${duration}s" --latency -s bench/load/record_scored.lua "$url/")
   t1=$(date +%s.%N) c1=$(cpu_ticks "$pid") f1=$(fsyncs)
   read -r g1 n1 < <(groups)
-  echo "$r $load $t0 $t1 $((c1 - c0)) $((g1 - g0)) $((n1 - n0)) $((f1 - f0))" >>"$fi"
+  echo "$r $load $t0 $t1 $((c1 - c0)) $((g1 - g0)) $((n1 - n0)) $((f1 - f0)) $(fsync_stats "$f0" "$f1")" >>"$fi"
 done
 nginx_stop
 
@@ -86,12 +94,13 @@ awk -v tck="$(getconf CLK_TCK)" -v fn="$fn" '
   FILENAME == fn { n++; nr[n] = $1; np[n] = $3; nl[n] = $6; next }
   { m++; d = $8 - $7; ir[m] = $1; ip[m] = $3; il[m] = $6; non += $4
     cpu[m] = $9 / tck * 1e3 / ($5 > 0 ? $5 : 1); cps[m] = $10 / d; gs[m] = ($10 > 0 ? $11 / $10 : 0); fps[m] = $12 / d
-    rat[m] = $1 / nr[m] }
+    rat[m] = $1 / nr[m]; fms[m] = $13; fw[m] = $14 }
   END {
     printf "\n| %-44s | %9s | %7s | %6s | %12s | %9s | %10s | %9s | %8s |\n", "what", "req/s", "p99 ms", "ratio", "CPU ms/record", "commits/s", "mean group", "fsyncs/s", "load avg"
     printf "| %-44s | %9s | %7s | %6s | %12s | %9s | %10s | %9s | %8s |\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
     printf "| %-44s | %9.0f | %7.2f | %6s | %12s | %9s | %10s | %9s | %8s |\n", "nginx return 200 (ceiling), -t2 -c32", med(nr, n), med(np, n), "1", "-", "-", "-", "-", med(nl, n)
     printf "| %-44s | %9.0f | %7.2f | %6.3f | %12.4f | %9.0f | %10.1f | %9.0f | %8s |\n", "POST /agent/performance, models, -t2 -c32", med(ir, m), med(ip, m), med(rat, m), med(cpu, m), med(cps, m), med(gs, m), med(fps, m), med(il, m)
-    printf "\nratio: each ingest run over the nginx run just before it (median of %d pairs); non-2xx answers to ingest: %d\n", m, non
+    printf "\nfsyncs of the ingest runs: %.2f ms each (median of the per-run means), %.0f%% of them on the WAL (the rest: checkpoints, index files)\n", med(fms, m), med(fw, m) * 100
+    printf "ratio: each ingest run over the nginx run just before it (median of %d pairs); non-2xx answers to ingest: %d\n", m, non
   }' "$fn" "$fi"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
