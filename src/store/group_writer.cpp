@@ -150,7 +150,7 @@ void GroupWriter::run() {
     side = {};
     const auto ended = clock::now();
     std::lock_guard lock(mu_);
-    linger_target = std::min(options_.max_group_records, queued_records_ + written);
+    linger_target = written == 0 ? 0 : std::min(options_.max_group_records, queued_at_commit_ + written);
     // In floating point: a huge fraction (tests) must not overflow the clock's integer ticks.
     const std::chrono::duration<double> linger = std::min<std::chrono::duration<double>>(
         std::chrono::duration<double>(ended - started) * options_.linger_fraction, options_.max_linger);
@@ -184,6 +184,7 @@ void GroupWriter::write_group(std::vector<Pending> group, std::vector<SideWrite>
   if (group.empty()) return;  // embeddings alone: answered above
   {
     std::lock_guard lock(mu_);
+    queued_at_commit_ = queued_records_;  // before any answer frees a client
     ++stats_.groups;
     if (st.ok()) {
       stats_.records += records;

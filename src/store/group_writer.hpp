@@ -124,6 +124,9 @@ class GroupWriter {
   // A submission wakes the writer once this many records are queued (1 while it waits for
   // work, the linger target while it lingers, never while it writes).
   size_t wake_at_ = 1;
+  // Records queued when the last group's commit ended, before its answers went out: those
+  // that arrive later may be its clients coming back.
+  size_t queued_at_commit_ = 0;
   bool stopping_ = false;
   GroupWriterStats stats_;
   metrics::Histogram* group_records_ = nullptr;

@@ -419,6 +419,8 @@ TEST_F(SqliteStoreTest, WriterSavesEmbeddingsInItsTransaction) {
   ASSERT_TRUE(vectors->save_embeddings(rows).ok());
   ASSERT_TRUE(writer_->commit().ok());
   reopen();
+  vectors = dynamic_cast<EmbeddingWriter*>(writer_.get());  // the new writer's
+  ASSERT_NE(vectors, nullptr);
   auto got = embedded();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[stored[0]], (std::vector<float>{0.5f, 0.5f, 0.5f}));

@@ -1,6 +1,7 @@
 // The group writer's connection: one transaction per group, the idempotency lookup and the
 // insert (and the embedder's vectors), on statements prepared once; WAL checkpoints on a
 // connection and a thread of their own.
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -55,14 +56,22 @@ class Checkpointer {
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   // sqlite3_wal_hook: runs on the writer's thread after each commit.
+  // `wal_pages` counts every frame in the WAL, copied back or not: a WAL that a busy writer
+  // keeps from restarting stays past the threshold, and waking on that alone would start a
+  // checkpoint (two more fsyncs: the WAL's and the database's) after every commit. What
+  // counts is what the last checkpoint left behind.
   static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages) {
     auto* c = static_cast<Checkpointer*>(self);
+    int backfilled = c->backfilled_.load(std::memory_order_relaxed);
+    if (wal_pages < backfilled) backfilled = 0;  // the WAL restarted from its beginning since
     if (wal_pages >= kInlinePages) {
       int log = 0, done = 0;
-      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK) {
+        c->backfilled_.store(done, std::memory_order_relaxed);
+      }
       return SQLITE_OK;
     }
-    if (wal_pages >= kStartPages) c->wake();
+    if (wal_pages - backfilled >= kStartPages) c->wake();
     return SQLITE_OK;
   }
 
@@ -89,6 +98,7 @@ class Checkpointer {
       lock.unlock();
       int log = 0, done = 0;
       int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc == SQLITE_OK) backfilled_.store(done, std::memory_order_relaxed);
       // BUSY: another checkpoint is under way (the writer's inline one); the next commit
       // wakes this thread again.
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -104,6 +114,7 @@ class Checkpointer {
   std::condition_variable cv_;
   bool wanted_ = false;
   bool stopping_ = false;
+  std::atomic<int> backfilled_{0};  // WAL frames the last checkpoint copied back
   uint64_t runs_ = 0;
   std::thread thread_;
 };
