@@ -137,5 +137,5 @@ summary() {
 }
 files=("$work/now.runs")
 [[ -z $before ]] || files+=("$work/before.runs")
-summary "${files[@]}" | sed "s|POST /agent/performance, now.runs|POST /agent/performance, $binary|; s|POST /agent/performance, before.runs|POST /agent/performance, $before (before)|"
+summary "${files[@]}" | sed "s|, now.runs   |, this build|; s|, before.runs|, before     |"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
