@@ -47,6 +47,11 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
     spdlog::warn("cannot load the active model set: {}", synced.status().message());
   }
   if (Status st = modes_.load(); !st.ok()) spdlog::warn("cannot read the learning mode: {}", st.message());
+  // The embedder's vectors ride in the group writer's transactions where its connection can
+  // write them: no commit (and no fsync) of their own beside the ingest's.
+  if (writer_.writes_embeddings()) {
+    similar_.set_sink([this](std::span<const EmbeddingRecord> rows) { return writer_.save_embeddings(rows); });
+  }
   if (options_.start_trainer) {
     trainer_.start();
     similar_.start();

@@ -199,7 +199,7 @@ StatusOr<int64_t> SimilarTasks::embed_pending(Generation& gen, int64_t after_id)
     });
     if (!st.ok()) return st;
     if (page.empty()) return through;
-    if (Status saved = store_.save_embeddings(page); !saved.ok()) return saved;
+    if (Status saved = sink_ ? sink_(page) : store_.save_embeddings(page); !saved.ok()) return saved;
     forget_runs(page);
     embedded_.inc(static_cast<double>(page.size()));
     for (const EmbeddingRecord& r : page) {

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -82,6 +83,12 @@ class SimilarTasks {
   SimilarTasks(const SimilarTasks&) = delete;
   SimilarTasks& operator=(const SimilarTasks&) = delete;
 
+  // Where embedded pages are stored: by default the store's save_embeddings (a transaction
+  // and an fsync of its own); the service hands in the group writer's, so the vectors ride
+  // in the ingest transactions. Set before start().
+  using EmbeddingSink = std::function<Status(std::span<const EmbeddingRecord>)>;
+  void set_sink(EmbeddingSink sink) { sink_ = std::move(sink); }
+
   void start();
   // Stops the thread and saves the index file. Idempotent.
   void stop();
@@ -121,6 +128,7 @@ class SimilarTasks {
   void publish_gauges();
 
   EmbeddingStore& store_;
+  EmbeddingSink sink_;  // empty: store_.save_embeddings
   const ModelRegistry& models_;
   SimilarityOptions options_;
 

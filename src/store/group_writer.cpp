@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 #include <string_view>
 #include <unordered_map>
 
@@ -12,7 +14,7 @@
 namespace agentlearn {
 
 GroupWriter::GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions options)
-    : writer_(std::move(writer)), options_(options) {
+    : writer_(std::move(writer)), embeddings_(dynamic_cast<EmbeddingWriter*>(writer_.get())), options_(options) {
   if (options_.registry) {
     group_records_ = &options_.registry
                           ->histogram("store_write_group_records", "Records written per group commit", {},
@@ -38,9 +40,24 @@ Status GroupWriter::submit(std::vector<Execution> records, WriteCallback done) {
     }
     queued_records_ += records.size();
     queue_.push_back({std::move(records), std::move(done)});
+    if (queued_records_ < wake_at_) return Status::Ok();  // the writer looks when it is ready
   }
   cv_.notify_one();
   return Status::Ok();
+}
+
+Status GroupWriter::save_embeddings(std::span<const EmbeddingRecord> rows) {
+  if (rows.empty()) return Status::Ok();
+  if (!embeddings_) return Status::Internal("this store's writer does not write embeddings");
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Unavailable("the store writer is shutting down");
+    side_.push_back({rows, [promise](Status st) { promise->set_value(std::move(st)); }});
+  }
+  cv_.notify_one();
+  return future.get();
 }
 
 void GroupWriter::stop() {
@@ -92,16 +109,30 @@ void GroupWriter::set_completion_executor(CompletionExecutor executor) {
 
 GroupWriterStats GroupWriter::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  GroupWriterStats s = stats_;
+  s.embedding_batches_waiting = side_.size();
+  return s;
 }
 
 void GroupWriter::run() {
+  using clock = std::chrono::steady_clock;
   std::vector<Pending> group;
+  std::vector<SideWrite> side;
+  size_t linger_target = 0;     // records worth waiting for before the next group
+  clock::time_point linger_until;
   for (;;) {
+    size_t written = 0;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has been written
+      wake_at_ = 1;
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !side_.empty(); });
+      if (queue_.empty() && side_.empty()) return;  // stopping, and everything queued has been written
+      if (!stopping_ && queued_records_ < linger_target && clock::now() < linger_until) {
+        wake_at_ = linger_target;
+        cv_.wait_until(lock, linger_until, [&] { return stopping_ || queued_records_ >= linger_target; });
+      }
+      wake_at_ = std::numeric_limits<size_t>::max();
+      side.swap(side_);
       size_t records = 0;
       // Take whole requests until the group is big enough; the first is always taken.
       while (!queue_.empty() &&
@@ -111,27 +142,49 @@ void GroupWriter::run() {
         queue_.pop_front();
       }
       queued_records_ -= records;
+      written = records;
     }
-    write_group(std::move(group));
+    const auto started = clock::now();
+    write_group(std::move(group), std::move(side));
     group = {};
+    side = {};
+    const auto ended = clock::now();
+    std::lock_guard lock(mu_);
+    linger_target = written == 0 ? 0 : std::min(options_.max_group_records, queued_at_commit_ + written);
+    // In floating point: a huge fraction (tests) must not overflow the clock's integer ticks.
+    const std::chrono::duration<double> linger = std::min<std::chrono::duration<double>>(
+        std::chrono::duration<double>(ended - started) * options_.linger_fraction, options_.max_linger);
+    linger_until = ended + std::chrono::duration_cast<clock::duration>(linger);
   }
 }
 
-void GroupWriter::write_group(std::vector<Pending> group) {
+void GroupWriter::write_group(std::vector<Pending> group, std::vector<SideWrite> side) {
   std::vector<WriteOutcome> outcomes;
   const auto started = std::chrono::steady_clock::now();
-  Status st = try_write_group(group, outcomes);
+  Status side_status;
+  Status st = try_write_group(group, outcomes, side, &side_status);
+  if (!side_status.ok()) {
+    // The embeddings failed, not the executions: write these without them.
+    spdlog::warn("store write of {} embedding batch(es) failed: {}", side.size(), side_status.message());
+    for (auto& s : side) s.done(side_status);
+    side.clear();
+    st = try_write_group(group, outcomes, side, &side_status);
+  }
   // Another process may have inserted one of our execution_ids between our lookup and our
   // insert (replicas on one PostgreSQL). The lookup in a second attempt sees it.
-  if (st.code() == StatusCode::kConflict) st = try_write_group(group, outcomes);
+  if (st.code() == StatusCode::kConflict) st = try_write_group(group, outcomes, side, &side_status);
+  // The embedder waits on these; it is not an I/O thread, so they are answered here.
+  for (auto& s : side) s.done(st.ok() ? side_status : st);
   size_t records = 0;
   for (auto& p : group) records += p.records.size();
-  if (group_records_) {
+  if (group_records_ && !group.empty()) {
     group_records_->observe(static_cast<double>(records));
     group_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
+  if (group.empty()) return;  // embeddings alone: answered above
   {
     std::lock_guard lock(mu_);
+    queued_at_commit_ = queued_records_;  // before any answer frees a client
     ++stats_.groups;
     if (st.ok()) {
       stats_.records += records;
@@ -155,7 +208,9 @@ void GroupWriter::write_group(std::vector<Pending> group) {
   done_cv_.notify_one();
 }
 
-Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes) {
+Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<WriteOutcome>& outcomes,
+                                    const std::vector<SideWrite>& side, Status* side_failed) {
+  *side_failed = Status::Ok();
   outcomes.assign(group.size(), WriteOutcome{});
   if (Status st = writer_->begin(); !st.ok()) return st;
 
@@ -237,6 +292,13 @@ Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<Wri
   if (!to_insert.empty()) {
     if (Status st = writer_->insert(to_insert, now_us(), new_ids); !st.ok()) {
       writer_->rollback();
+      return st;
+    }
+  }
+  for (const SideWrite& s : side) {
+    if (Status st = embeddings_->save_embeddings(s.rows); !st.ok()) {
+      writer_->rollback();
+      *side_failed = st;
       return st;
     }
   }

@@ -1,7 +1,8 @@
 // GroupWriter over a fake StoreWriter (an in-memory transactional table defined here):
 // group commit really groups, duplicates and conflicts are resolved per request, failures
 // reach every request of the group and leave nothing half-applied, a racing insert is
-// retried once, the queue is bounded, and stop() flushes.
+// retried once, the queue is bounded, and stop() flushes; the embedder's vectors ride in the
+// next group's transaction and fail alone.
 #include "store/group_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "../support/eventually.hpp"
 
 namespace agentlearn {
 namespace {
@@ -37,7 +40,11 @@ struct FakeState {
   bool in_tx = false;
   std::vector<std::pair<int64_t, std::string>> staged_copy;  // id, execution_id
 
-  int begins = 0, finds = 0, inserts = 0, commits = 0, rollbacks = 0;
+  int begins = 0, finds = 0, inserts = 0, commits = 0, rollbacks = 0, embedding_saves = 0;
+  // Committed embeddings (execution id -> version) and those of the open transaction.
+  std::map<int64_t, std::string> embeddings;
+  std::vector<std::pair<int64_t, std::string>> staged_embeddings;
+  std::deque<Status> embedding_results;
   std::vector<std::string> violations;  // protocol misuse seen by the fake
 
   // Results to return instead of doing the work, one per call, in order.
@@ -88,7 +95,7 @@ struct FakeState {
   }
 };
 
-class FakeWriter : public StoreWriter {
+class FakeWriter : public StoreWriter, public EmbeddingWriter {
  public:
   explicit FakeWriter(std::shared_ptr<FakeState> s) : s_(std::move(s)) {}
 
@@ -120,6 +127,8 @@ class FakeWriter : public StoreWriter {
       s_->rows[id] = {execution_id, staged_hash_[id]};
       if (!execution_id.empty()) s_->by_execution_id[execution_id] = id;
     }
+    for (auto& [id, version] : s_->staged_embeddings) s_->embeddings[id] = version;
+    s_->staged_embeddings.clear();
     s_->staged_copy.clear();
     staged_hash_.clear();
     s_->in_tx = false;
@@ -130,6 +139,7 @@ class FakeWriter : public StoreWriter {
     std::lock_guard lock(s_->mu);
     ++s_->rollbacks;
     s_->staged_copy.clear();
+    s_->staged_embeddings.clear();
     staged_hash_.clear();
     s_->in_tx = false;
   }
@@ -173,6 +183,14 @@ class FakeWriter : public StoreWriter {
     }
     if (Status st = pop(s_->insert_results); !st.ok()) return st;
     return Status::Ok();
+  }
+
+  Status save_embeddings(std::span<const EmbeddingRecord> rows) override {
+    std::lock_guard lock(s_->mu);
+    ++s_->embedding_saves;
+    if (!s_->in_tx) s_->violations.push_back("save_embeddings outside a transaction");
+    for (const EmbeddingRecord& r : rows) s_->staged_embeddings.emplace_back(r.id, r.version);
+    return pop(s_->embedding_results);
   }
 
  private:
@@ -558,6 +576,56 @@ TEST_F(GroupWriterTest, ASecondConflictFromInsertGivesUp) {
   EXPECT_TRUE(state_->rows.empty());
 }
 
+// --- lingering for the clients a commit frees -------------------------------------------------
+
+TEST_F(GroupWriterTest, RequestsFreedByACommitJoinTheNextGroup) {
+  // A linger far longer than the test may take: the writer must stop waiting as soon as the
+  // records it waits for are queued, or get() below gives up.
+  start({.linger_fraction = 1e9, .max_linger = std::chrono::minutes(10)});
+  hold_writer();
+  auto queued = submit(recs({{"queued", "h"}}));  // arrives during the held commit
+  release_writer();  // the holder's client has its answer...
+  // ...and comes back: its record joins the one that queued meanwhile.
+  auto returning = submit(recs({{"returning", "h"}}));
+  EXPECT_TRUE(get(queued).status.ok());
+  EXPECT_TRUE(get(returning).status.ok());
+  EXPECT_EQ(state_->commit_count(), 2) << "the held commit, then one group of both";
+  EXPECT_EQ(state_->row_count(), 3u);
+}
+
+TEST_F(GroupWriterTest, WithoutLingerTheNextGroupGoesAtOnce) {
+  start({.linger_fraction = 0});
+  hold_writer();
+  auto queued = submit(recs({{"queued", "h"}}));
+  release_writer();
+  EXPECT_TRUE(get(queued).status.ok());
+  auto later = submit(recs({{"later", "h"}}));
+  EXPECT_TRUE(get(later).status.ok());
+  EXPECT_EQ(state_->commit_count(), 3);
+}
+
+TEST_F(GroupWriterTest, OneClientAtATimeNeverWaits) {
+  // Sequential requests: each commit frees one client, whose next record is all the writer
+  // waits for. Ten of them under a ten-minute linger finish within get()'s limits.
+  start({.linger_fraction = 1e9, .max_linger = std::chrono::minutes(10)});
+  for (int i = 0; i < 10; ++i) {
+    WriteOutcome o = write(recs({{("seq" + std::to_string(i)).c_str(), "h"}}));
+    ASSERT_TRUE(o.status.ok()) << o.status.message();
+  }
+  EXPECT_EQ(state_->commit_count(), 10);
+}
+
+TEST_F(GroupWriterTest, StopEndsALinger) {
+  start({.linger_fraction = 1e9, .max_linger = std::chrono::minutes(10)});
+  hold_writer();
+  auto queued = submit(recs({{"queued", "h"}}));
+  release_writer();
+  // The writer now waits for a second record that never comes; stop() writes what is queued.
+  writer_->stop();
+  ASSERT_EQ(queued.wait_for(0s), std::future_status::ready);
+  EXPECT_TRUE(queued.get().status.ok());
+}
+
 // --- the queue and shutdown -----------------------------------------------------------------
 
 TEST_F(GroupWriterTest, FullQueueRefusesWithUnavailable) {
@@ -620,6 +688,123 @@ TEST_F(GroupWriterTest, DestructorFlushes) {
   writer_.reset();
   EXPECT_EQ(answered.load(), 50);
   EXPECT_EQ(state_->row_count(), 50u);
+}
+
+// --- the embedder's vectors ------------------------------------------------------------------
+
+std::vector<EmbeddingRecord> vectors(std::initializer_list<int64_t> ids) {
+  std::vector<EmbeddingRecord> out;
+  for (int64_t id : ids) {
+    EmbeddingRecord& r = out.emplace_back();
+    r.id = id;
+    r.task_id = "task";
+    r.version = "v1";
+    r.vector = {1, 0};
+  }
+  return out;
+}
+
+class GroupWriterEmbeddingsTest : public GroupWriterTest {
+ protected:
+  // save_embeddings on a thread of its own (it blocks until committed), returned once the
+  // writer holds it for its next transaction.
+  std::future<Status> save_queued(std::vector<EmbeddingRecord> rows) {
+    auto f = std::async(std::launch::async, [this, rows = std::move(rows)] { return writer_->save_embeddings(rows); });
+    EXPECT_TRUE(testing::eventually([&] { return writer_->stats().embedding_batches_waiting == 1; }));
+    return f;
+  }
+  static Status get_status(std::future<Status>& f) {
+    if (f.wait_for(10s) != std::future_status::ready) return Status::Internal("no answer within 10 s");
+    return f.get();
+  }
+};
+
+TEST_F(GroupWriterEmbeddingsTest, VectorsRideInTheNextGroupsTransaction) {
+  start();
+  int64_t stored = state_->put("old", "h");
+  hold_writer();
+  auto group = submit(recs({{"a", "ha"}, {"b", "hb"}}));
+  auto saved = save_queued(vectors({stored}));
+  release_writer();
+  WriteOutcome o = get(group);
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  Status st = get_status(saved);
+  EXPECT_TRUE(st.ok()) << st.message();
+  std::lock_guard lock(state_->mu);
+  EXPECT_EQ(state_->commits, 2) << "the held commit, then one for the records and the vectors";
+  EXPECT_EQ(state_->rows.size(), 4u);
+  ASSERT_EQ(state_->embeddings.size(), 1u);
+  EXPECT_EQ(state_->embeddings.at(stored), "v1");
+  EXPECT_EQ(writer_->stats().groups, 2u);
+}
+
+TEST_F(GroupWriterEmbeddingsTest, VectorsAloneHaveATransactionOfTheirOwn) {
+  start();
+  int64_t a = state_->put("a", "h"), b = state_->put("b", "h");
+  Status st = writer_->save_embeddings(vectors({a, b}));
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::lock_guard lock(state_->mu);
+  EXPECT_EQ(state_->commits, 1);
+  EXPECT_EQ(state_->embeddings.size(), 2u);
+  EXPECT_EQ(writer_->stats().groups, 0u) << "no group of executions was written";
+  EXPECT_EQ(writer_->stats().failures, 0u);
+}
+
+TEST_F(GroupWriterEmbeddingsTest, FailingVectorsFailAloneAndTheRecordsAreStored) {
+  start();
+  int64_t stored = state_->put("old", "h");
+  hold_writer();
+  auto group = submit(recs({{"a", "ha"}}));
+  auto saved = save_queued(vectors({stored}));
+  {
+    std::lock_guard lock(state_->mu);
+    state_->embedding_results.push_back(Status::Internal("injected vector failure"));
+  }
+  release_writer();
+  WriteOutcome o = get(group);
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  Status st = get_status(saved);
+  EXPECT_EQ(st.code(), StatusCode::kInternal);
+  EXPECT_EQ(st.message(), "injected vector failure");
+  std::lock_guard lock(state_->mu);
+  EXPECT_EQ(state_->by_execution_id.count("a"), 1u) << "the record was stored without the vectors";
+  EXPECT_TRUE(state_->embeddings.empty()) << "nothing of the failed vectors was applied";
+  EXPECT_EQ(state_->rollbacks, 1);
+  EXPECT_EQ(writer_->stats().failures, 0u);
+}
+
+TEST_F(GroupWriterEmbeddingsTest, AFailedGroupFailsItsVectorsToo) {
+  start();
+  int64_t stored = state_->put("old", "h");
+  hold_writer();
+  auto group = submit(recs({{"a", "ha"}}));
+  auto saved = save_queued(vectors({stored}));
+  {
+    std::lock_guard lock(state_->mu);
+    state_->commit_results.push_back(Status::Unavailable("injected commit failure"));
+  }
+  release_writer();
+  EXPECT_EQ(get(group).status.code(), StatusCode::kUnavailable);
+  Status st = get_status(saved);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  std::lock_guard lock(state_->mu);
+  EXPECT_EQ(state_->by_execution_id.count("a"), 0u);
+  EXPECT_TRUE(state_->embeddings.empty());
+}
+
+TEST_F(GroupWriterEmbeddingsTest, StopWritesQueuedVectorsAndLaterOnesAreRefused) {
+  start();
+  int64_t stored = state_->put("old", "h");
+  hold_writer();
+  auto saved = save_queued(vectors({stored}));
+  std::thread stopper([this] { writer_->stop(); });
+  release_writer();
+  stopper.join();
+  ASSERT_EQ(saved.wait_for(0s), std::future_status::ready) << "answered before stop() returned";
+  EXPECT_TRUE(saved.get().ok());
+  EXPECT_EQ(writer_->save_embeddings(vectors({stored})).code(), StatusCode::kUnavailable);
+  std::lock_guard lock(state_->mu);
+  EXPECT_EQ(state_->embeddings.size(), 1u);
 }
 
 }  // namespace

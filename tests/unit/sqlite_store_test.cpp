@@ -1,6 +1,8 @@
 // SqliteStore on a temporary file: schema, round trips of every field, lookups, filters,
-// paging, transactions, durability across reopen and kill -9, and the open_store factory.
+// paging, transactions, durability across reopen and kill -9, the writer's embeddings and its
+// checkpoints, and the open_store factory.
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/embedding_writer.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -17,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../support/eventually.hpp"
 
 #include "store/open_store.hpp"
 
@@ -374,6 +378,82 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveKill9) {
   auto r = store_->find_execution("exec-1000");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(SqliteStoreTest, WriterSavesEmbeddingsInItsTransaction) {
+  auto* vectors = dynamic_cast<EmbeddingWriter*>(writer_.get());
+  ASSERT_NE(vectors, nullptr) << "the SQLite writer stores embeddings in its transaction";
+  auto vector_of = [](int64_t id, float x) {
+    EmbeddingRecord r;
+    r.id = id;
+    r.task_id = "task-" + std::to_string(id);
+    r.task_key = task_key(r.task_id);
+    r.version = "emb-1";
+    r.vector = {x, 1.0f - x, 0.5f};
+    return r;
+  };
+  auto embedded = [&] {
+    std::map<int64_t, std::vector<float>> out;
+    Status st = store_->scan_embeddings("emb-1", 0, 0, [&](const EmbeddingRecord& r) { out[r.id] = r.vector; });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return out;
+  };
+  auto stored = insert({make_execution(1)});
+  // Rolled back with the transaction's executions.
+  Execution fresh = make_execution(2);
+  std::vector<const Execution*> ptrs = {&fresh};
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 7, ids).ok());
+  std::vector<EmbeddingRecord> rows = {vector_of(stored[0], 0.25f), vector_of(ids[0], 0.75f)};
+  ASSERT_TRUE(vectors->save_embeddings(rows).ok());
+  writer_->rollback();
+  EXPECT_EQ(count(), 1);
+  EXPECT_TRUE(embedded().empty());
+  // Committed with them; a second save of the same id replaces its vector.
+  ASSERT_TRUE(writer_->begin().ok());
+  ASSERT_TRUE(writer_->insert(ptrs, 7, ids).ok());
+  rows = {vector_of(stored[0], 0.25f), vector_of(ids[0], 0.75f)};
+  ASSERT_TRUE(vectors->save_embeddings(rows).ok());
+  rows = {vector_of(stored[0], 0.5f)};
+  ASSERT_TRUE(vectors->save_embeddings(rows).ok());
+  ASSERT_TRUE(writer_->commit().ok());
+  reopen();
+  vectors = dynamic_cast<EmbeddingWriter*>(writer_.get());  // the new writer's
+  ASSERT_NE(vectors, nullptr);
+  auto got = embedded();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[stored[0]], (std::vector<float>{0.5f, 0.5f, 0.5f}));
+  EXPECT_EQ(got[ids[0]], (std::vector<float>{0.75f, 0.25f, 0.5f}));
+  // A vector for no stored execution is refused, naming the field.
+  ASSERT_TRUE(writer_->begin().ok());
+  rows = {vector_of(999999, 0.1f)};
+  Status st = vectors->save_embeddings(rows);
+  EXPECT_FALSE(st.ok());
+  writer_->rollback();
+  EXPECT_EQ(embedded().size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, CheckpointsRunOffTheWriterAndKeepEveryCommit) {
+  // Commits past SQLite's 1,000-page checkpoint threshold: the pages reach the database file
+  // through the writer's checkpoint thread (the commits themselves only append to the WAL).
+  const auto db_bytes = [&] { return std::filesystem::file_size(path_); };
+  const auto before = db_bytes();
+  int64_t written = 0;
+  std::string big(2000, 'x');
+  for (int group = 0; group < 25; ++group) {  // about 10 MB of rows
+    std::vector<Execution> rows;
+    for (int i = 0; i < 200; ++i) {
+      Execution e = make_execution(static_cast<int>(written++));
+      e.task_description = big;
+      rows.push_back(std::move(e));
+    }
+    insert(rows);
+  }
+  EXPECT_TRUE(testing::eventually([&] { return db_bytes() > before + 2u * 1024 * 1024; }))
+      << "the database file stayed at " << db_bytes() << " bytes";
+  reopen();
+  EXPECT_EQ(count(), written);
 }
 
 TEST_F(SqliteStoreTest, ReadersSeeCommitsFromTheWriter) {

@@ -108,6 +108,12 @@ inline std::string_view column_view(sqlite3_stmt* s, int i) {
   return {p, static_cast<size_t>(sqlite3_column_bytes(s, i))};
 }
 
+// Inserts or replaces one execution's embedding (the store's save_embeddings and the group
+// writer's); bind_embedding sets its parameters, the vector's bytes in place (they must
+// outlive the step).
+extern const char* const kSaveEmbeddingSql;
+void bind_embedding(sqlite3_stmt* s, const EmbeddingRecord& r);
+
 // A result row as store/row_codec.hpp reads it.
 struct SqliteRow {
   sqlite3_stmt* s;

@@ -11,11 +11,6 @@ using namespace store_codec;
 
 namespace {
 
-constexpr const char* kSaveSql =
-    "INSERT INTO embeddings (id, task_key, version, vector) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (id) DO UPDATE SET task_key = excluded.task_key, "
-    "version = excluded.version, vector = excluded.vector";
-
 // Pages: ?1 after_id, ?2 version, ?3 limit (bind_page()).
 constexpr const char* kScanSql =
     "SELECT m.id, m.task_key, m.vector, e.task_id FROM embeddings AS m "
@@ -27,7 +22,15 @@ constexpr const char* kUnembeddedSql =
     "WHERE e.id > ?1 AND e.task_description IS NOT NULL "
     "AND (m.id IS NULL OR m.version <> ?2) ORDER BY e.id LIMIT ?3";
 
-// kSaveSql's parameters; the vector's bytes are bound in place (they outlive the step).
+}  // namespace
+
+namespace sqlite_impl {
+
+const char* const kSaveEmbeddingSql =
+    "INSERT INTO embeddings (id, task_key, version, vector) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (id) DO UPDATE SET task_key = excluded.task_key, "
+    "version = excluded.version, vector = excluded.vector";
+
 void bind_embedding(sqlite3_stmt* s, const EmbeddingRecord& r) {
   sqlite3_bind_int64(s, 1, r.id);
   sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(r.task_key));
@@ -36,10 +39,10 @@ void bind_embedding(sqlite3_stmt* s, const EmbeddingRecord& r) {
   sqlite3_bind_blob(s, 4, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
 }
 
-}  // namespace
+}  // namespace sqlite_impl
 
 Status SqliteStore::save_embeddings(std::span<const EmbeddingRecord> rows) {
-  return write_each(rows, kSaveSql, "save embedding", bind_embedding);
+  return write_each(rows, kSaveEmbeddingSql, "save embedding", bind_embedding);
 }
 
 Status SqliteStore::scan_embeddings(std::string_view version, int64_t after_id, size_t limit,

@@ -1,8 +1,16 @@
 // The group writer's connection: one transaction per group, the idempotency lookup and the
-// insert, on statements prepared once.
+// insert (and the embedder's vectors), on statements prepared once; WAL checkpoints on a
+// connection and a thread of their own.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
+#include "store/embedding_writer.hpp"
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
@@ -18,7 +26,100 @@ constexpr const char* kInsertSql =
     "recommendation_id, content_hash, received_us, anomaly_score, anomaly) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
-class SqliteWriter final : public StoreWriter {
+// A commit in WAL mode appends to the WAL and fsyncs it; copying the WAL back into the
+// database file (a checkpoint, which fsyncs the database file) is separate work. SQLite's
+// automatic checkpoint runs it inside the COMMIT that crosses 1,000 WAL pages, on the
+// committing thread: every few thousand records one group waited for a whole checkpoint.
+// Here the writer connection's commit only wakes this thread, which checkpoints on its own
+// connection (PASSIVE: it never blocks the writer nor readers). Durability is untouched: a
+// commit is durable once the WAL is fsynced, and a checkpoint fsyncs the database file
+// before the WAL is reused.
+class Checkpointer {
+ public:
+  // Pages in the WAL past which a checkpoint is started (SQLite's own default), and past
+  // which the writer checkpoints inline: a busy writer can keep this thread from ever
+  // catching up with the WAL's end, and only a checkpoint with no commit after it lets the
+  // next transaction restart the WAL from its beginning.
+  static constexpr int kStartPages = 1000;
+  static constexpr int kInlinePages = 8000;
+
+  explicit Checkpointer(DbPtr db) : db_(std::move(db)) { thread_ = std::thread([this] { run(); }); }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // sqlite3_wal_hook: runs on the writer's thread after each commit.
+  // `wal_pages` counts every frame in the WAL, copied back or not: a WAL that a busy writer
+  // keeps from restarting stays past the threshold, and waking on that alone would start a
+  // checkpoint (two more fsyncs: the WAL's and the database's) after every commit. What
+  // counts is what the last checkpoint left behind.
+  static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    int backfilled = c->backfilled_.load(std::memory_order_relaxed);
+    if (wal_pages < backfilled) backfilled = 0;  // the WAL restarted from its beginning since
+    if (wal_pages >= kInlinePages) {
+      int log = 0, done = 0;
+      if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK) {
+        c->backfilled_.store(done, std::memory_order_relaxed);
+      }
+      return SQLITE_OK;
+    }
+    if (wal_pages - backfilled >= kStartPages) c->wake();
+    return SQLITE_OK;
+  }
+
+  uint64_t runs() const {
+    std::lock_guard lock(mu_);
+    return runs_;
+  }
+
+ private:
+  void wake() {
+    {
+      std::lock_guard lock(mu_);
+      if (wanted_) return;
+      wanted_ = true;
+    }
+    cv_.notify_one();
+  }
+  void run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || wanted_; });
+      if (stopping_) return;
+      wanted_ = false;
+      lock.unlock();
+      int log = 0, done = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc == SQLITE_OK) backfilled_.store(done, std::memory_order_relaxed);
+      // BUSY: another checkpoint is under way (the writer's inline one); the next commit
+      // wakes this thread again.
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("sqlite checkpoint: {}", sqlite_status(db_.get(), rc, "checkpoint").message());
+      }
+      lock.lock();
+      ++runs_;
+    }
+  }
+
+  DbPtr db_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool wanted_ = false;
+  bool stopping_ = false;
+  std::atomic<int> backfilled_{0};  // WAL frames the last checkpoint copied back
+  uint64_t runs_ = 0;
+  std::thread thread_;
+};
+
+class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
  public:
   static StatusOr<std::unique_ptr<StoreWriter>> create(const std::string& name, bool uri,
                                                        const SqliteOptions& options) {
@@ -38,6 +139,7 @@ class SqliteWriter final : public StoreWriter {
         {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
         {&w->insert_, kInsertSql},
         {&w->upsert_cell_, kUpsertCellSql},
+        {&w->save_embedding_, kSaveEmbeddingSql},
     };
     for (auto& s : stmts) {
       auto p = prepare(raw, s.sql);
@@ -47,11 +149,20 @@ class SqliteWriter final : public StoreWriter {
       }
       *s.slot = std::move(p).value();
     }
+    if (!uri) {  // a file in WAL mode (an in-memory database has no WAL)
+      auto cdb = open_connection(name, uri, options);
+      if (!cdb.ok()) return cdb.status();
+      w->checkpointer_ = std::make_unique<Checkpointer>(std::move(cdb).value());
+      // Replaces SQLite's automatic checkpoint on this connection.
+      sqlite3_wal_hook(raw, &Checkpointer::on_commit, w->checkpointer_.get());
+    }
     return std::unique_ptr<StoreWriter>(std::move(w));
   }
 
   ~SqliteWriter() override {
     rollback();
+    sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+    checkpointer_.reset();
     // Statements must go before the connection (sqlite3_close_v2 would defer, but be tidy).
     begin_.reset();
     commit_.reset();
@@ -59,6 +170,7 @@ class SqliteWriter final : public StoreWriter {
     find_.reset();
     insert_.reset();
     upsert_cell_.reset();
+    save_embedding_.reset();
   }
 
   Status begin() override {
@@ -135,6 +247,17 @@ class SqliteWriter final : public StoreWriter {
     return upsert_cells(db_.get(), upsert_cell_.get(), cells_);
   }
 
+  Status save_embeddings(std::span<const EmbeddingRecord> rows) override {
+    sqlite3_stmt* s = save_embedding_.get();
+    for (const EmbeddingRecord& r : rows) {
+      StmtScope scope(s, /*clear=*/false);
+      bind_embedding(s, r);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "save embedding", "id");
+    }
+    return Status::Ok();
+  }
+
  private:
   explicit SqliteWriter(DbPtr db) : db_(std::move(db)) {}
 
@@ -146,8 +269,9 @@ class SqliteWriter final : public StoreWriter {
   }
 
   DbPtr db_;
-  StmtPtr begin_, commit_, rollback_, find_, insert_, upsert_cell_;
+  StmtPtr begin_, commit_, rollback_, find_, insert_, upsert_cell_, save_embedding_;
   analytics::CellDeltas cells_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // file databases only
 };
 
 }  // namespace
