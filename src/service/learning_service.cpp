@@ -39,6 +39,9 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
   registry.gauge_callback("process_uptime_seconds", "Seconds since the service started", [started] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   });
+  // The first write probe before anything is served, so that a new server is ready (and
+  // /health says healthy) from its first request; later ones run on the health thread.
+  if (store_connected_->load()) probe_store_writes();
   health_thread_ = std::thread([this] { monitor_health(); });
   // What the store already knows: the rules' statistics, the active model set, the mode.
   // A store that is down now is not fatal: the trainer's poll loads the set later.
@@ -88,7 +91,8 @@ LearningService::~LearningService() {
 
 void LearningService::monitor_health() {
   std::unique_lock lock(mu_);
-  auto next_probe = std::chrono::steady_clock::now();
+  auto next_probe = std::chrono::steady_clock::now() + (probe_.done ? options_.write_probe_interval
+                                                                      : std::chrono::milliseconds(0));
   while (!stopping_) {
     lock.unlock();
     Status st = store_.ping();
