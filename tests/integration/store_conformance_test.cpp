@@ -374,7 +374,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   auto mode = other->get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
-  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "4");
 }
 
 TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
