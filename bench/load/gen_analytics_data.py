@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Executions for the analytics bench: N records as JSONL on stdout (or a file), ~20 agents,
-~12 task types, timestamps spread over DAYS days ending at END (Unix seconds), log-normal
+~12 task types, timestamps spread over DAYS days ending at END (Unix seconds) in time order, log-normal
 execution times, a cost on most runs. Fixed seed: the same store every time.
   gen_analytics_data.py N OUT.jsonl [DAYS] [END]"""
 import datetime, json, math, random, sys
@@ -14,11 +14,12 @@ agents = [f"agent-{i:02d}" for i in range(20)]
 skill = [0.35 + 0.5 * rng.random() for _ in agents]
 types = [f"type-{i:02d}" for i in range(12)]
 start = end - days * 86400
+# In time order, as a store fills (and as an export of one replays it).
+stamps = sorted(start + rng.random() * days * 86400 for _ in range(n))
 with open(out, "w") as f:
-    for i in range(n):
+    for i, ts in enumerate(stamps):
         a = rng.randrange(len(agents))
         t = rng.randrange(len(types))
-        ts = start + rng.random() * days * 86400
         rec = {
             "execution_id": f"an-{i}",
             "agent_id": agents[a],

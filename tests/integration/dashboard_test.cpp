@@ -136,7 +136,12 @@ TEST_F(DashboardTest, FiltersAndTheAgentSeries) {
   }
   EXPECT_GT(agent_runs, 0);
   EXPECT_EQ(agent_points, agent_runs);
-  EXPECT_LE(d["series"]["points"].size(), 11u);
+  // 30 years fit in 10 points at no stored width: the widest (4 weeks), from the epoch-aligned
+  // bucket holding `since` to the one holding `until`.
+  EXPECT_EQ(d["series"]["bucket_seconds"], 2419200);
+  const int64_t w = 2419200, since = 946684800, until = 1893456000;  // 2000-01-01, 2030-01-01
+  EXPECT_EQ(d["series"]["points"].size(), static_cast<size_t>((until - 1) / w - since / w + 1));
+  EXPECT_EQ(d["series"]["points"][0]["start"], "1999-12-23T00:00:00Z");
 
   json one = get(std::string("/analytics/dashboard?") + kAllTime + "&agent_id=claude-opus-4-5-20251101");
   EXPECT_EQ(one["totals"]["executions"], 500);
