@@ -14,7 +14,7 @@
   if (token) headers.Authorization = 'Bearer ' + token;
   const pending = {};
   // The first load's requests, as dashboard.js makes them with the default filters.
-  for (const path of ['/analytics/dashboard?buckets=48', '/dashboard/admin-check', '/learning/mode', '/models/status']) {
+  for (const path of ['/analytics/dashboard?since=0&buckets=48', '/dashboard/admin-check', '/learning/mode', '/models/status']) {
     const p = fetch(path, { headers, cache: 'no-store', credentials: 'omit' });
     p.catch(() => {}); // a failure is the main script's to report, when it takes the answer
     pending[path] = p;

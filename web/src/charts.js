@@ -45,7 +45,8 @@ function options(kind, width, agentId) {
       width: 2,
       fill: kind.bars ? 'rgba(31,95,168,0.25)' : undefined,
       paths: kind.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined,
-      points: { show: false },
+      // Dots too: a bucket between two empty ones has no line to show it.
+      points: { show: !kind.bars, size: 4, fill: ALL },
       spanGaps: false,
       value: (u, v) => kind.fmt(v),
     },
@@ -58,7 +59,7 @@ function options(kind, width, agentId) {
       dash: kind.bars ? undefined : [6, 4],
       paths: kind.bars ? uPlot.paths.bars({ size: [0.4, 20] }) : undefined,
       fill: kind.bars ? 'rgba(181,71,11,0.35)' : undefined,
-      points: { show: false },
+      points: { show: !kind.bars, size: 4, fill: ONE },
       value: (u, v) => kind.fmt(v),
     });
   }

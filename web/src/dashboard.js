@@ -24,9 +24,9 @@ const state = {
 
 function rangeParams() {
   const range = $('range').value;
-  const p = {};
-  // All time sends no range: the server then covers the first to the last stored run, so the
-  // series spans the data rather than the years before it.
+  // All time is everything since the Unix epoch; the series is then narrowed to the stored
+  // runs' span (seriesSpan).
+  const p = { since: '0' };
   if (range !== 'all') {
     const until = new Date();
     p.until = until.toISOString().slice(0, 19) + 'Z';
@@ -87,9 +87,19 @@ async function loadBoard(gen) {
       renderAnomalies(d.recent_anomalies);
       $('series-note').hidden = true;
       document.querySelector('.charts').hidden = false;
-      const b = d.series && d.series.bucket_seconds;
+      let series = d.series;
+      const span = $('range').value === 'all' ? seriesSpan(series) : null;
+      if (span && span.refine) {
+        // All time from the epoch gives the widest buckets: ask again for the runs' own span.
+        const fine = await call('/analytics/dashboard' + query({ since: span.since, until: span.until, task_type: params.task_type, series_agent: seriesAgent, buckets: 48 }));
+        if (gen !== state.generation) return;
+        series = fine.series;
+      } else if (span) {
+        series = span.trimmed;
+      }
+      const b = series && series.bucket_seconds;
       $('series-bucket').textContent = b ? 'One point per ' + bucketText(b) + (d.percentiles === 'sketch' ? '; percentiles from sketches' : '') : '';
-      await drawSeries(d.series);
+      await drawSeries(series);
       return;
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
@@ -111,6 +121,33 @@ async function loadBoard(gen) {
   note.textContent = 'Series over time: not available (this server has no /analytics/dashboard).';
   note.hidden = false;
   document.querySelector('.charts').hidden = true;
+}
+
+// The part of an all-time series that holds runs: refine when it spans few buckets (ask for
+// that span with finer ones), else the series without its empty lead and tail.
+function seriesSpan(series) {
+  if (!series || !series.points || !series.points.length) return null;
+  const pts = series.points;
+  let first = -1;
+  let last = -1;
+  pts.forEach((p, i) => {
+    if (p.executions > 0) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  });
+  if (first < 0) return null;
+  const step = series.bucket_seconds * 1000;
+  const since = new Date(pts[first].start).getTime();
+  const until = Math.min(Date.now(), new Date(pts[last].start).getTime() + step);
+  if (last - first + 1 < 24) {
+    return { refine: true, since: new Date(since).toISOString().slice(0, 19) + 'Z', until: new Date(until).toISOString().slice(0, 19) + 'Z' };
+  }
+  const keep = (list) => list.filter((p) => {
+    const t = new Date(p.start).getTime();
+    return t >= since && t < until;
+  });
+  return { refine: false, trimmed: { ...series, points: keep(pts), agent: series.agent ? { ...series.agent, points: keep(series.agent.points || []) } : null } };
 }
 
 function bucketText(s) {
