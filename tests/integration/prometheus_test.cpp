@@ -226,6 +226,10 @@ TEST_P(PrometheusScrape, ScrapesTheServerAndLoadsTheAlerts) {
       std::chrono::seconds(120), std::chrono::milliseconds(250)))
       << "last scrape error: " << last_error << "\n" << prometheus.log();
 
+  // The target's health turns "up" a moment before the scrape's samples can be queried: wait
+  // for the scrape's own `up` sample too.
+  ASSERT_TRUE(eventually([&] { return prometheus.scalar(R"(up{job="learning-system"})") == 1; },
+                         std::chrono::seconds(60), std::chrono::milliseconds(100)));
   // What the test did, as Prometheus stored it.
   EXPECT_EQ(prometheus.scalar("sum(learning_predictions_total)"), kRecommendations);
   EXPECT_EQ(prometheus.scalar(R"(sum(http_requests_total{route="/task/recommend",status="200"}))"), kRecommendations);
