@@ -77,6 +77,7 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
 
   RecommendAnswer out;
   out.mode = mode_name(mode);
+  out.preview = req.preview;
   std::vector<std::string> candidates = req.candidates;
   if (candidates.empty()) candidates = rules_.read([](const ml::SuccessRules& r) { return r.agents(); });
   if (candidates.empty()) {
@@ -143,14 +144,14 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.fallback = !estimate;
   std::vector<ml::RankedCandidate> ranked = use_models ? model_ranked : rules_ranked;
   size_t chosen = 0;  // position in `ranked`
-  if (use_models && mode == LearningMode::kOnline) {
+  if (use_models && mode == LearningMode::kOnline && !req.preview) {
     ml::ExplorationChoice c = ml::epsilon_greedy(ranked.size(), setting.exploration_rate, plausible_, random_bits());
     chosen = c.position;
     out.propensity = c.propensity;
     out.explored = c.explored;
     if (c.explored) explorations_.inc();
   }
-  if (mode == LearningMode::kApprentice && estimate) {
+  if (mode == LearningMode::kApprentice && estimate && !req.preview) {
     apprentice_decisions_.inc();
     if (*out.model_agent == out.rules_agent) apprentice_agreements_.inc();
   }
@@ -173,10 +174,12 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.confidence = std::clamp(primary.success_probability, 0.0, 1.0);
   // Agents named only in requests are counted as "other": clients must not be able to grow
   // the metric's label set without bound.
-  predictions_
-      .labels({known[ranked.front().index] ? std::string_view(out.primary_agent) : "other",
-               use_models ? "agent_selector" : "rules"})
-      .inc();
+  if (!req.preview) {
+    predictions_
+        .labels({known[ranked.front().index] ? std::string_view(out.primary_agent) : "other",
+                 use_models ? "agent_selector" : "rules"})
+        .inc();
+  }
 
   // The sentence: what chose, on what evidence.
   const double rules_rate = by_rules[ranked.front().index].success_probability;
@@ -215,6 +218,7 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
     out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, predicted, rules_objective, next);
   }
 
+  if (req.preview) return out;
   out.recommendation_id = new_recommendation_id();
   if (log_) {
     RecommendationLogRow row;
