@@ -388,6 +388,7 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
     online = {{"model_set", o.model_set},
               {"logged", o.logged},
               {"followed", o.followed},
+              {"followed_since_start", o.followed_since_start},
               {"follow_rate", number(o.follow_rate)},
               {"took_recommended", o.took_recommended},
               {"decisions", o.decisions},

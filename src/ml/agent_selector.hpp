@@ -31,7 +31,6 @@ class AgentSelector {
   // P(success) per row; thread-safe.
   Status predict(const DenseMatrix& x, std::vector<float>& out) const;
   const AgentSelectorParams& params() const { return params_; }
-  const XgbModel& model() const { return model_; }
   std::string serialize() const;
   static StatusOr<AgentSelector> deserialize(std::string_view blob);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "ml/byte_io.hpp"
 #include "ml/outcome_scale.hpp"
@@ -52,50 +51,6 @@ void AnomalyDetector::features(const Execution& e, std::span<float> out) const {
 std::vector<std::string> AnomalyDetector::feature_names() {
   return {"log_time", "log_cost", "success", "log_time_vs_agent", "log_cost_vs_agent", "log_time_vs_agent_type",
           "log_cost_vs_agent_type"};
-}
-
-std::vector<AnomalyReason> AnomalyDetector::explain(const Execution& e) const {
-  Baseline agent = baseline(agent_key(e.agent_id), global_);
-  const bool typed = e.task_type && tallies_.count(agent_type_key(e.agent_id, *e.task_type));
-  Baseline b = typed ? baseline(agent_type_key(e.agent_id, *e.task_type), agent) : agent;
-  const char* which = typed ? "agent_task_type" : (tallies_.count(agent_key(e.agent_id)) ? "agent" : "all_runs");
-  std::vector<AnomalyReason> out;
-  // The inverse of the log scale the features use (outcome_scale.hpp floors are below any
-  // typical value the baselines hold).
-  const double time = std::max(e.execution_time, 1e-3);
-  const double typical_time = std::exp(static_cast<double>(b.log_time));
-  out.push_back({"execution_time", e.execution_time, typical_time, time / typical_time, which});
-  if (e.cost_usd && std::isfinite(b.log_cost)) {
-    const double typical_cost = std::exp(static_cast<double>(b.log_cost));
-    out.push_back({"cost_usd", *e.cost_usd, typical_cost, std::max(*e.cost_usd, 1e-6) / typical_cost, which});
-  }
-  std::stable_sort(out.begin(), out.end(), [](const AnomalyReason& x, const AnomalyReason& y) {
-    return std::abs(std::log(x.ratio)) > std::abs(std::log(y.ratio));
-  });
-  return out;
-}
-
-std::string AnomalyDetector::describe(const Execution& e, const std::vector<AnomalyReason>& reasons) {
-  if (reasons.empty()) return "";
-  auto num = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return std::string(buf);
-  };
-  const std::string& baseline = reasons.front().baseline;
-  const std::string whose = baseline == "all_runs" ? "of all runs (the agent is new)"
-                                                   : "for agent " + e.agent_id +
-                                                         (baseline == "agent_task_type" ? " on " + *e.task_type + " tasks" : "");
-  std::string out;
-  for (const AnomalyReason& r : reasons) {
-    const bool stands_out = r.ratio >= 3 || r.ratio <= 1.0 / 3;
-    if (!stands_out && !out.empty()) continue;
-    if (!out.empty()) out += "; ";
-    const std::string times = r.ratio >= 1 ? num(r.ratio) + "x" : "1/" + num(1 / r.ratio) + " of";
-    out += r.feature + " " + num(r.value) + " is " + times + " the typical " + num(r.typical);
-    if (!stands_out) break;  // nothing stands out: the furthest alone
-  }
-  return out + " " + whose + ".";
 }
 
 StatusOr<AnomalyDetector> AnomalyDetector::train(std::span<const Execution> rows, const AnomalyDetectorParams& p) {

@@ -26,18 +26,6 @@ struct AnomalyDetectorParams {
   double smoothing = 5;  // pseudo-runs pulling a small group's mean toward its parent's
 };
 
-// One outcome of a run against what is typical for it: the agent's usual on the run's task
-// type (its geometric mean, smoothed toward the agent's overall usual), the agent's overall
-// usual when the run has no task type or the agent never ran that type, or every run's when
-// the agent is new.
-struct AnomalyReason {
-  std::string feature;   // "execution_time" or "cost_usd"
-  double value = 0;      // the run's
-  double typical = 0;    // the baseline's (same unit)
-  double ratio = 0;      // value / typical
-  std::string baseline;  // "agent_task_type", "agent" or "all_runs"
-};
-
 class AnomalyDetector {
  public:
   static constexpr size_t kFeatureCount = 7;
@@ -51,13 +39,6 @@ class AnomalyDetector {
   // The outcome features of `e` (kFeatureCount values).
   void features(const Execution& e, std::span<float> out) const;
   static std::vector<std::string> feature_names();
-  // Why a run is unusual: its time and (when known) cost against the typical values the
-  // detector's features compare them with, the furthest from typical (by |log ratio|)
-  // first. Thread-safe.
-  std::vector<AnomalyReason> explain(const Execution& e) const;
-  // One sentence naming the reasons that stand out (ratio beyond 3x either way; else the
-  // furthest), e.g. "execution_time 4100 is 52x the typical 78 for agent a on bugfix tasks".
-  static std::string describe(const Execution& e, const std::vector<AnomalyReason>& reasons);
 
   std::string serialize() const;
   static StatusOr<AnomalyDetector> deserialize(std::string_view blob);

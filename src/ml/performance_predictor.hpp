@@ -32,8 +32,6 @@ class PerformancePredictor {
   Status predict(const DenseMatrix& x, std::vector<float>& log_times, std::vector<float>& log_costs) const;
   bool predicts_cost() const { return cost_.trained(); }
   const PerformancePredictorParams& params() const { return params_; }
-  const XgbModel& time_model() const { return time_; }
-  const XgbModel& cost_model() const { return cost_; }  // untrained without a cost model
   std::string serialize() const;
   static StatusOr<PerformancePredictor> deserialize(std::string_view blob);
 

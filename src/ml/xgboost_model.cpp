@@ -196,32 +196,6 @@ StatusOr<XgbModel> XgbModel::deserialize(std::string_view blob) {
   return m;
 }
 
-StatusOr<std::vector<double>> XgbModel::feature_scores(std::string_view type) const {
-  if (!handle_) return Status::Invalid("the model is not trained");
-  if (type != "gain" && type != "total_gain" && type != "weight" && type != "cover" && type != "total_cover") {
-    return Status::Invalid("unknown importance type '" + std::string(type) + "'", "importance_type");
-  }
-  const std::string config = "{\"importance_type\": \"" + std::string(type) + "\"}";
-  bst_ulong n_features = 0, dim = 0;
-  const char** names = nullptr;
-  const bst_ulong* shape = nullptr;
-  const float* scores = nullptr;
-  if (XGBoosterFeatureScore(handle_, config.c_str(), &n_features, &names, &dim, &shape, &scores) != 0) {
-    return xgb_error("feature scores");
-  }
-  // Without feature names XGBoost names column i "f<i>", and lists only the columns used.
-  std::vector<double> out(features_, 0.0);
-  for (bst_ulong i = 0; i < n_features; ++i) {
-    const char* name = names[i];
-    if (name[0] != 'f') continue;
-    char* end = nullptr;
-    unsigned long col = std::strtoul(name + 1, &end, 10);
-    if (end == name + 1 || *end != '\0' || col >= out.size()) continue;
-    out[col] = static_cast<double>(scores[i]);
-  }
-  return out;
-}
-
 bool omp_wait_policy_is_passive() {
   const char* v = std::getenv("OMP_WAIT_POLICY");
   return v && (std::strcmp(v, "passive") == 0 || std::strcmp(v, "PASSIVE") == 0);

@@ -52,10 +52,6 @@ class XgbModel {
   bool uses_flat_trees() const { return trees_.has_value(); }
 
   size_t feature_count() const { return features_; }
-  // XGBoost's importance per feature column (XGBoosterFeatureScore): `type` is "gain" (mean
-  // gain of the splits on the column), "total_gain", "weight" (split count), "cover" or
-  // "total_cover". One value per column, 0 for columns no split uses.
-  StatusOr<std::vector<double>> feature_scores(std::string_view type = "total_gain") const;
   bool trained() const { return handle_ != nullptr; }
 
   std::string serialize() const;

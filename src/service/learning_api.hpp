@@ -9,6 +9,7 @@
 
 #include "core/execution.hpp"
 #include "core/status.hpp"
+#include "ml/anomaly_explanation.hpp"
 #include "service/agent_stats.hpp"
 #include "service/context_stats.hpp"
 #include "service/online_estimate.hpp"

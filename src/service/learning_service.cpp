@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "core/time.hpp"
+
 namespace agentlearn {
 
 LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Registry& registry,
@@ -25,7 +27,7 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       modes_(store, options.learning.exploration_rate),
       log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
       recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry),
-      online_(store),
+      online_(store, now_us()),
       trainer_(store, store, models_, options.learning, registry),
       similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
@@ -269,8 +271,8 @@ std::vector<AnomalyExplanation> LearningService::explain_anomalies(const std::ve
   if (!active) return out;
   const ml::AnomalyDetector& detector = active->set->anomaly_detector();
   for (size_t i = 0; i < rows.size(); ++i) {
-    out[i].reasons = detector.explain(rows[i].execution);
-    out[i].why = ml::AnomalyDetector::describe(rows[i].execution, out[i].reasons);
+    out[i].reasons = ml::explain_anomaly(detector, rows[i].execution);
+    out[i].why = ml::describe_anomaly(rows[i].execution, out[i].reasons);
   }
   return out;
 }
@@ -288,7 +290,7 @@ StatusOr<ModelsStatus> LearningService::models_status() {
   s.online_max_age_seconds = std::chrono::duration<double>(online_.max_age()).count();
   if (s.active) {
     // The status stands without it when the log cannot be read.
-    auto online = online_.get(s.active->version);
+    auto online = online_.get(s.active->version, log_ ? static_cast<int64_t>(log_->written_for(s.active->version)) : 0);
     if (online.ok()) {
       s.online = std::move(*online);
     } else {

@@ -6,7 +6,6 @@
 #include <functional>
 #include <span>
 #include <string>
-#include <string_view>
 
 #include "core/status.hpp"
 #include "store/execution_store.hpp"
@@ -35,8 +34,6 @@ class RecommendationLogStore {
   // recommendation_id; the execution with the lowest id when several were), in log order.
   virtual Status scan_logged_outcomes(
       const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) = 0;
-  // How many recommendations were logged while `model_version` served.
-  virtual StatusOr<int64_t> count_logged_recommendations(std::string_view model_version) = 0;
 };
 
 // The overriding declarations of RecommendationLogStore's members, for the body of a backend
@@ -44,7 +41,6 @@ class RecommendationLogStore {
 #define AGENTLEARN_RECOMMENDATION_LOG_STORE_OVERRIDES                            \
   Status log_recommendations(std::span<const RecommendationLogRow> rows) override; \
   Status scan_logged_outcomes(                                                    \
-      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override; \
-  StatusOr<int64_t> count_logged_recommendations(std::string_view model_version) override;
+      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
 
 }  // namespace agentlearn

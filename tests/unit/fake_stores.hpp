@@ -93,11 +93,6 @@ class FakeRecommendationLogStore : public RecommendationLogStore {
   Status scan_logged_outcomes(const std::function<void(const RecommendationLogRow&, const StoredRow&)>&) override {
     return down ? store_down() : Status::Ok();
   }
-  StatusOr<int64_t> count_logged_recommendations(std::string_view version) override {
-    if (down) return store_down();
-    return static_cast<int64_t>(
-        std::count_if(logged.begin(), logged.end(), [&](const RecommendationLogRow& r) { return r.model_version == version; }));
-  }
   std::vector<RecommendationLogRow> logged;
   int calls = 0;
   bool down = false;
@@ -230,7 +225,6 @@ class FakeStore : public Store {
   Status scan_logged_outcomes(const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override {
     return log.scan_logged_outcomes(fn);
   }
-  StatusOr<int64_t> count_logged_recommendations(std::string_view v) override { return log.count_logged_recommendations(v); }
   VectorStorage vector_storage() const override { return VectorStorage::kBlob; }
   Status save_embeddings(std::span<const EmbeddingRecord>) override { return Status::Ok(); }
   Status scan_embeddings(std::string_view, int64_t, size_t, const std::function<void(const EmbeddingRecord&)>&) override {

@@ -60,14 +60,4 @@ Status PostgresStore::scan_logged_outcomes(
   return stream(sql, {}, [&](const PGresult* r, int i) { outcomes.add(PgRow{r, i}); });
 }
 
-StatusOr<int64_t> PostgresStore::count_logged_recommendations(std::string_view model_version) {
-  const std::string version(model_version);
-  if (Status st = check_no_nul({{"model_version", version}}); !st.ok()) return st;
-  int64_t count = 0;
-  Status st = query("SELECT count(*) FROM recommendation_log WHERE model_version = $1", {version.c_str()},
-                    "count logged recommendations", [&](const PGresult* r, int i) { count = value_int(r, i, 0); });
-  if (!st.ok()) return st;
-  return count;
-}
-
 }  // namespace agentlearn

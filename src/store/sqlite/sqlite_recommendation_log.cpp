@@ -42,14 +42,4 @@ Status SqliteStore::scan_logged_outcomes(
                [&](sqlite3_stmt* s) { outcomes.add(SqliteRow{s}); });
 }
 
-StatusOr<int64_t> SqliteStore::count_logged_recommendations(std::string_view model_version) {
-  int64_t count = 0;
-  Status st = query(
-      "SELECT count(*) FROM recommendation_log WHERE model_version = ?1", "count logged recommendations",
-      [&](sqlite3_stmt* s) { bind_text(s, 1, model_version); },
-      [&](sqlite3_stmt* s) { count = sqlite3_column_int64(s, 0); });
-  if (!st.ok()) return st;
-  return count;
-}
-
 }  // namespace agentlearn
