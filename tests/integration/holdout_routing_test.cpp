@@ -104,7 +104,9 @@ TEST(HoldoutRouting, FeatureImportanceNamesAreRealFeaturesLargestFirst) {
     for (size_t i = 0; i < gains->size(); ++i) {
       EXPECT_TRUE(allowed.count((*gains)[i].feature)) << (*gains)[i].feature;
       EXPECT_GT((*gains)[i].gain, 0);
-      if (i) EXPECT_GE((*gains)[i - 1].gain, (*gains)[i].gain);
+      if (i) {
+        EXPECT_GE((*gains)[i - 1].gain, (*gains)[i].gain);
+      }
     }
   };
   check(ml::selector_importance(*t.set), selector);
