@@ -211,12 +211,13 @@ TEST_F(LearningServiceTest, APreviewAnswersTheGreedyChoiceAndLogsCountsAndExplor
   EXPECT_TRUE(store_.log.logged.empty());
   EXPECT_EQ(predictions_counted(metrics_), 0);
 
-  // The same request without preview: counted, logged, and (rate 1) explored.
+  // The same request without preview: counted, logged, and (rate 1) drawn at random among
+  // the plausible agents, so its propensity is under 1 whichever it drew.
   req.preview = false;
   auto real = service_->recommend(req);
   ASSERT_TRUE(real.ok());
   EXPECT_FALSE(real->preview);
-  EXPECT_TRUE(real->explored);
+  EXPECT_LT(real->propensity, 1);
   EXPECT_FALSE(real->recommendation_id.empty());
   service_->flush_recommendation_log();
   ASSERT_EQ(store_.log.logged.size(), 1u);
