@@ -104,6 +104,10 @@ StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
     if (!objective.ok()) return objective.status();
     r.objective = *objective;
   }
+  if (auto it = body.find("preview"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Status::Invalid("preview must be true or false", "preview");
+    r.preview = it->get<bool>();
+  }
   return r;
 }
 
@@ -226,8 +230,13 @@ std::string recommend_answer_body(const RecommendAnswer& a) {
   append_optional(out, a.model_agent);
   out += ",\"rules_choice\":";
   append_json_string(out, a.rules_agent);
-  fmt::format_to(std::back_inserter(out), ",\"fallback\":{},\"recommendation_id\":", a.fallback);
-  append_json_string(out, a.recommendation_id);
+  fmt::format_to(std::back_inserter(out), ",\"fallback\":{},\"preview\":{},\"recommendation_id\":", a.fallback,
+                 a.preview);
+  if (a.recommendation_id.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, a.recommendation_id);
+  }
   out += '}';
   return out;
 }
@@ -246,13 +255,27 @@ json agent_profile_json(const AgentProfile& p) {
     }
     return out;
   };
+  json by_context = json::array();
+  for (const auto& c : p.by_context) {
+    const double lift = c.success_rate - c.all_success_rate;
+    by_context.push_back({{"key", c.key},
+                          {"value", c.value},
+                          {"executions", c.runs},
+                          {"successes", c.successes},
+                          {"success_rate", number(c.success_rate)},
+                          {"all_agents_executions", c.all_runs},
+                          {"all_agents_success_rate", number(c.all_success_rate)},
+                          {"lift", number(lift)},
+                          {"verdict", lift > 0 ? "strength" : (lift < 0 ? "weakness" : "even")}});
+  }
   json j = {{"agent_id", p.agent_id},
             {"profile",
              {{"executions", p.runs},
               {"successes", p.successes},
               {"success_rate", number(p.success_rate)},
               {"strengths", types(p.strengths)},
-              {"weaknesses", types(p.weaknesses)}}}};
+              {"weaknesses", types(p.weaknesses)},
+              {"by_context", by_context}}}};
   if (p.task) {
     const RecommendAnswer& a = *p.task;
     const bool take = a.primary_agent == p.agent_id;
@@ -304,8 +327,19 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
       m["below_target"] = a.value("below_target", false);
       m["missing"] = a.contains("missing") ? a["missing"] : json(nullptr);
       m["parameters"] = a.value("parameters", json::object());
+      m["target_metric"] = a.contains("target_metric") ? a["target_metric"] : json(nullptr);
     } else {
       m["active_version"] = nullptr;
+    }
+    // What the tree models learned from (sets trained before it was stored show null).
+    if (std::string_view(name) == "agent_selector" || std::string_view(name) == "performance_predictor") {
+      const bool stored = active_summary.is_object() && active_summary["models"].contains(name) &&
+                          active_summary["models"][name].contains("feature_importance");
+      m["feature_importance"] = stored ? active_summary["models"][name]["feature_importance"] : json(nullptr);
+      if (std::string_view(name) == "performance_predictor") {
+        m["feature_importance_cost"] = stored ? active_summary["models"][name].value("feature_importance_cost", json())
+                                              : json(nullptr);
+      }
     }
     json earlier = json::array();
     for (const auto& set : s.sets) {
@@ -330,7 +364,8 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
                     {"reason", set.rejected ? json(set.reason) : json(nullptr)},
                     {"training_executions", sum.is_object() ? sum.value("training_executions", 0) : 0},
                     {"holdout_executions", sum.is_object() ? sum.value("holdout_executions", 0) : 0},
-                    {"promotion", sum.is_object() && sum.contains("promotion") ? sum["promotion"] : json(nullptr)}});
+                    {"promotion", sum.is_object() && sum.contains("promotion") ? sum["promotion"] : json(nullptr)},
+                    {"routing", sum.is_object() && sum.contains("routing") ? sum["routing"] : json(nullptr)}});
   }
   json history = json::array();
   for (const auto& a : s.activations) {
@@ -347,7 +382,25 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
                    {"retrain_threshold", t.retrain_threshold},
                    {"check_interval_seconds", static_cast<double>(options.check_interval.count()) / 1000},
                    {"min_training_executions", options.min_training_executions}};
+  json online = nullptr;
+  if (s.online) {
+    const OnlineFigures& o = *s.online;
+    online = {{"model_set", o.model_set},
+              {"logged", o.logged},
+              {"followed", o.followed},
+              {"followed_since_start", o.followed_since_start},
+              {"follow_rate", number(o.follow_rate)},
+              {"took_recommended", o.took_recommended},
+              {"decisions", o.decisions},
+              {"matched", o.matched},
+              {"logged_success_rate", number(o.logged_success_rate)},
+              {"ips_success_rate", number(o.ips)},
+              {"snips_success_rate", number(o.snips)},
+              {"computed_at", format_rfc3339(o.computed_us)},
+              {"max_age_seconds", s.online_max_age_seconds}};
+  }
   return {{"active_model_set", s.active ? json(s.active->version) : json(nullptr)},
+          {"online", online},
           {"activated_at", s.active ? json(format_rfc3339(s.active->activated_us)) : json(nullptr)},
           {"model_accuracy_target", options.model_accuracy_target},
           {"models", models},
@@ -356,10 +409,22 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
           {"training", training}};
 }
 
-json anomalies_json(const std::vector<StoredRow>& rows) {
+json anomalies_json(const std::vector<StoredRow>& rows, const std::vector<AnomalyExplanation>& why) {
   json out = json::array();
-  for (const auto& r : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const StoredRow& r = rows[i];
     const Execution& e = r.execution;
+    json reasons = json::array();
+    const AnomalyExplanation* x = i < why.size() && !why[i].why.empty() ? &why[i] : nullptr;
+    if (x) {
+      for (const auto& reason : x->reasons) {
+        reasons.push_back({{"feature", reason.feature},
+                           {"value", number(reason.value)},
+                           {"typical", number(reason.typical)},
+                           {"ratio", number(reason.ratio)},
+                           {"baseline", reason.baseline}});
+      }
+    }
     out.push_back({{"id", r.id},
                    {"execution_id", optional(e.execution_id)},
                    {"agent_id", e.agent_id},
@@ -370,7 +435,9 @@ json anomalies_json(const std::vector<StoredRow>& rows) {
                    {"cost_usd", optional(e.cost_usd)},
                    {"timestamp", format_rfc3339(e.timestamp_us)},
                    {"anomaly_score", optional(r.anomaly_score)},
-                   {"anomaly", r.anomaly.value_or(false)}});
+                   {"anomaly", r.anomaly.value_or(false)},
+                   {"why", x ? json(x->why) : json(nullptr)},
+                   {"reasons", reasons}});
   }
   return {{"anomalies", out}, {"count", rows.size()}};
 }

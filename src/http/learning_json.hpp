@@ -28,7 +28,8 @@ nlohmann::json recommend_answer_json(const RecommendAnswer& a);
 nlohmann::json agent_profile_json(const AgentProfile& p);
 nlohmann::json models_status_json(const ModelsStatus& s, const LearningOptions& options);
 nlohmann::json training_job_json(const TrainingJob& job);
-nlohmann::json anomalies_json(const std::vector<StoredRow>& rows);
+// `why[i]` explains rows[i] (entries without one show why null and no reasons).
+nlohmann::json anomalies_json(const std::vector<StoredRow>& rows, const std::vector<AnomalyExplanation>& why = {});
 nlohmann::json mode_json(const ModeSetting& setting, LearningMode effective);
 
 }  // namespace agentlearn::http

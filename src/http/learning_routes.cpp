@@ -186,7 +186,7 @@ void handle_anomalies(ApiDeps& deps, RequestContext& ctx, Complete done) {
   run_on(deps.blocking, ctx, std::move(done), [&deps, &ctx, since, limit = *limit]() -> Reply {
     auto rows = deps.service.anomalies(since, limit);
     if (!rows.ok()) return rows.status();
-    return json_ok(200, anomalies_json(*rows), ctx);
+    return json_ok(200, anomalies_json(*rows, deps.service.explain_anomalies(*rows)), ctx);
   });
 }
 

@@ -103,25 +103,21 @@ struct FoldResult {
   double seconds = 0;
 };
 
-// Trains on the rows of `train` tasks exactly as the service's trainer does, and replays
-// every `test` task through ModelSet::estimate and the rules.
-StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<Task>& tasks,
-                            const std::vector<size_t>& train, const std::vector<size_t>& test,
-                            const ModelParams& params, RunPredictions* runs) {
-  FoldResult out;
-  std::vector<Execution> train_rows;
+// What a fold's training tasks teach the baselines: the rules' success rates and the agent
+// with the best success rate.
+struct Baselines {
   SuccessRules rules;
+  std::string best_single;
+};
+
+Baselines learn_baselines(std::span<const Execution> rows) {
+  Baselines out;
   std::map<std::string, std::pair<double, double>> by_agent;  // successes, runs
-  for (size_t t : train) {
-    for (const AgentRuns& a : tasks[t].agents) {
-      for (size_t r : a.rows) {
-        train_rows.push_back(rows[r]);
-        rules.add(rows[r].agent_id, rows[r].task_type.value_or(""), rows[r].success);
-        auto& [wins, n] = by_agent[rows[r].agent_id];
-        wins += rows[r].success;
-        n += 1;
-      }
-    }
+  for (const Execution& e : rows) {
+    out.rules.add(e.agent_id, e.task_type.value_or(""), e.success);
+    auto& [wins, n] = by_agent[e.agent_id];
+    wins += e.success;
+    n += 1;
   }
   double best_rate = -1;
   for (const auto& [agent, wn] : by_agent) {
@@ -131,17 +127,20 @@ StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<T
       out.best_single = agent;
     }
   }
-  auto t0 = std::chrono::steady_clock::now();
-  auto set = ModelSet::train(train_rows, params);
-  if (!set.ok()) return set.status();
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
 
+// Replays every `test` task through the set's estimate and the rules.
+StatusOr<std::vector<Replayed>> replay_set(const ModelSet& set, const SuccessRules& rules,
+                                           std::span<const Execution> rows, const std::vector<Task>& tasks,
+                                           const std::vector<size_t>& test, RunPredictions* runs) {
+  std::vector<Replayed> out;
   for (size_t t : test) {
     const Task& task = tasks[t];
     const Execution& first = rows[task.first_row];
     std::vector<std::string> candidates;
     for (const AgentRuns& a : task.agents) candidates.push_back(a.agent);
-    auto est = (*set)->estimate(task_query_of(first), candidates);
+    auto est = set.estimate(task_query_of(first), candidates);
     if (!est.ok()) return est.status();
     Replayed rep;
     rep.task = t;
@@ -162,8 +161,32 @@ StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<T
         }
       }
     }
-    out.replayed.push_back(std::move(rep));
+    out.push_back(std::move(rep));
   }
+  return out;
+}
+
+// Trains on the rows of `train` tasks exactly as the service's trainer does, and replays
+// every `test` task through ModelSet::estimate and the rules.
+StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<Task>& tasks,
+                            const std::vector<size_t>& train, const std::vector<size_t>& test,
+                            const ModelParams& params, RunPredictions* runs) {
+  FoldResult out;
+  std::vector<Execution> train_rows;
+  for (size_t t : train) {
+    for (const AgentRuns& a : tasks[t].agents) {
+      for (size_t r : a.rows) train_rows.push_back(rows[r]);
+    }
+  }
+  Baselines baselines = learn_baselines(train_rows);
+  out.best_single = baselines.best_single;
+  auto t0 = std::chrono::steady_clock::now();
+  auto set = ModelSet::train(train_rows, params);
+  if (!set.ok()) return set.status();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto replayed = replay_set(**set, baselines.rules, rows, tasks, test, runs);
+  if (!replayed.ok()) return replayed.status();
+  out.replayed = std::move(*replayed);
   return out;
 }
 
@@ -188,6 +211,38 @@ Outcome single(const std::vector<Task>& tasks, const std::vector<Replayed>& repl
     }
   }
   return o;
+}
+
+// The five policies' outcomes on held-out tasks.
+struct Scored {
+  Outcome routed, best, rules, oracle, random;
+};
+
+// Adds one fold's held-out tasks to `into`: the set's picks (by `objective`), the best single
+// agent, the rules, the oracle (the cheapest agent that succeeded, any agent when none did)
+// and a random agent (the expectation over the task's agents).
+void score_fold(const std::vector<Task>& tasks, const std::vector<Replayed>& replayed, const std::string& best_single,
+                const Objective& objective, Scored& into) {
+  into.routed.merge(route(tasks, replayed, objective));
+  into.best.merge(single(tasks, replayed, best_single));
+  for (const Replayed& r : replayed) {
+    const Task& task = tasks[r.task];
+    std::vector<CandidateScoreInput> by_rules;
+    for (double rate : r.rules) by_rules.push_back({rate, kNaN, kNaN});
+    const AgentRuns& chosen = task.agents[pick(by_rules, Objective{})];
+    into.rules.add(chosen.success, chosen.cost);
+    const AgentRuns* o = nullptr;
+    for (const AgentRuns& a : task.agents) {
+      bool better = !o || (a.success > 0) > (o->success > 0) ||
+                    ((a.success > 0) == (o->success > 0) && std::isfinite(a.cost) &&
+                     (!std::isfinite(o->cost) || a.cost < o->cost));
+      if (better) o = &a;
+    }
+    into.oracle.add(o->success > 0 ? 1.0 : 0.0, o->cost);
+    Outcome expected;
+    for (const AgentRuns& a : task.agents) expected.add(a.success, a.cost);
+    into.random.add(expected.success_rate(), expected.mean_cost());
+  }
 }
 
 std::vector<std::vector<size_t>> split(const std::vector<Task>& tasks, std::span<const Execution> rows,
@@ -237,6 +292,32 @@ StatusOr<double> tune_cost_weight(std::span<const Execution> rows, const std::ve
 
 }  // namespace
 
+StatusOr<HoldoutRouting> evaluate_holdout_routing(const ModelSet& set, std::span<const Execution> training,
+                                                  std::span<const Execution> holdout, const Objective& objective) {
+  std::vector<Task> tasks = group_by_task(holdout);
+  std::vector<size_t> all(tasks.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  Baselines baselines = learn_baselines(training);
+  auto replayed = replay_set(set, baselines.rules, holdout, tasks, all, nullptr);
+  if (!replayed.ok()) return replayed.status();
+  Scored scored;
+  score_fold(tasks, *replayed, baselines.best_single, objective, scored);
+  HoldoutRouting out;
+  out.tasks = tasks.size();
+  out.routed_success = scored.routed.success_rate();
+  out.routed_cost = scored.routed.mean_cost();
+  out.best_single_agent = baselines.best_single;
+  out.best_single_success = scored.best.success_rate();
+  out.best_single_cost = scored.best.mean_cost();
+  out.rules_success = scored.rules.success_rate();
+  out.rules_cost = scored.rules.mean_cost();
+  out.oracle_success = scored.oracle.success_rate();
+  out.oracle_cost = scored.oracle.mean_cost();
+  out.random_success = scored.random.success_rate();
+  out.random_cost = scored.random.mean_cost();
+  return out;
+}
+
 StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, const ModelParams& params,
                                              const RoutingOptions& options) {
   if (options.folds < 2) return Status::Invalid("at least 2 folds are needed", "folds");
@@ -257,7 +338,8 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
     ev.agents = agents.size();
   }
   RunPredictions runs;
-  Outcome routed, rules, best, oracle, random, tuned;
+  Scored scored;
+  Outcome tuned;
   std::vector<Outcome> curve(options.cost_weights.size());
   for (size_t f = 0; f < parts.size(); ++f) {
     std::vector<size_t> train = all_but(parts, f);
@@ -265,29 +347,9 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
     if (!fold.ok()) return fold.status();
     ev.training_seconds += fold->seconds;
     ev.best_single_agents.push_back(fold->best_single);
-    routed.merge(route(tasks, fold->replayed, options.objective));
-    best.merge(single(tasks, fold->replayed, fold->best_single));
+    score_fold(tasks, fold->replayed, fold->best_single, options.objective, scored);
     for (size_t w = 0; w < options.cost_weights.size(); ++w) {
       curve[w].merge(route(tasks, fold->replayed, Objective{options.cost_weights[w], 0, {}, {}}));
-    }
-    for (const Replayed& r : fold->replayed) {
-      const Task& task = tasks[r.task];
-      std::vector<CandidateScoreInput> by_rules;
-      for (double rate : r.rules) by_rules.push_back({rate, kNaN, kNaN});
-      const AgentRuns& chosen = task.agents[pick(by_rules, Objective{})];
-      rules.add(chosen.success, chosen.cost);
-      // Oracle: the cheapest agent that succeeded (any agent when none did).
-      const AgentRuns* o = nullptr;
-      for (const AgentRuns& a : task.agents) {
-        bool better = !o || (a.success > 0) > (o->success > 0) ||
-                      ((a.success > 0) == (o->success > 0) && std::isfinite(a.cost) &&
-                       (!std::isfinite(o->cost) || a.cost < o->cost));
-        if (better) o = &a;
-      }
-      oracle.add(o->success > 0 ? 1.0 : 0.0, o->cost);
-      Outcome expected;
-      for (const AgentRuns& a : task.agents) expected.add(a.success, a.cost);
-      random.add(expected.success_rate(), expected.mean_cost());
     }
     if (options.tune_cost_weight) {
       auto w = tune_cost_weight(rows, tasks, train, params, options, ev.training_seconds);
@@ -296,16 +358,16 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
       tuned.merge(route(tasks, fold->replayed, Objective{*w, 0, {}, {}}));
     }
   }
-  ev.routed_success = routed.success_rate();
-  ev.routed_cost = routed.mean_cost();
-  ev.rules_success = rules.success_rate();
-  ev.rules_cost = rules.mean_cost();
-  ev.best_single_success = best.success_rate();
-  ev.best_single_cost = best.mean_cost();
-  ev.oracle_success = oracle.success_rate();
-  ev.oracle_cost = oracle.mean_cost();
-  ev.random_success = random.success_rate();
-  ev.random_cost = random.mean_cost();
+  ev.routed_success = scored.routed.success_rate();
+  ev.routed_cost = scored.routed.mean_cost();
+  ev.rules_success = scored.rules.success_rate();
+  ev.rules_cost = scored.rules.mean_cost();
+  ev.best_single_success = scored.best.success_rate();
+  ev.best_single_cost = scored.best.mean_cost();
+  ev.oracle_success = scored.oracle.success_rate();
+  ev.oracle_cost = scored.oracle.mean_cost();
+  ev.random_success = scored.random.success_rate();
+  ev.random_cost = scored.random.mean_cost();
   for (size_t w = 0; w < curve.size(); ++w) {
     ev.cost_curve.push_back({options.cost_weights[w], curve[w].success_rate(), curve[w].mean_cost()});
   }

@@ -57,6 +57,23 @@ struct RoutingEvaluation {
   double training_seconds = 0;  // all model-set trainings
 };
 
+// Held-out routing quality of one trained set: every held-out task's agents are the
+// candidates; the set's pick (by `objective`), the best single agent and the rules (both
+// learned from `training`), the oracle and a random agent are each scored by the real outcome
+// of the agent they pick. evaluate_routing scores each of its folds with this same function.
+struct HoldoutRouting {
+  size_t tasks = 0;
+  double routed_success = 0, routed_cost = 0;
+  double best_single_success = 0, best_single_cost = 0;
+  std::string best_single_agent;  // the best success rate on `training`
+  double rules_success = 0, rules_cost = 0;
+  double oracle_success = 0, oracle_cost = 0;
+  double random_success = 0, random_cost = 0;
+};
+class ModelSet;
+StatusOr<HoldoutRouting> evaluate_holdout_routing(const ModelSet& set, std::span<const Execution> training,
+                                                  std::span<const Execution> holdout, const Objective& objective = {});
+
 StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, const ModelParams& params,
                                              const RoutingOptions& options);
 

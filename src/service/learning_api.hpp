@@ -9,8 +9,11 @@
 
 #include "core/execution.hpp"
 #include "core/status.hpp"
+#include "ml/anomaly_explanation.hpp"
 #include "service/agent_stats.hpp"
 #include "service/analytics.hpp"
+#include "service/context_stats.hpp"
+#include "service/online_estimate.hpp"
 #include "service/learning_mode.hpp"
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
@@ -58,6 +61,7 @@ struct AgentProfile {
   double success_rate = 0;            // smoothed
   std::vector<TypeRecord> strengths;  // types where it beats the field, best first
   std::vector<TypeRecord> weaknesses; // types where the field beats it, worst first
+  std::vector<ContextRecord> by_context;  // by context value, the largest lift first
   std::optional<RecommendAnswer> task;  // with a task_description: who should take it
 };
 
@@ -66,6 +70,16 @@ struct ModelsStatus {
   std::vector<ModelSetRecord> sets;         // newest first, without blobs
   std::vector<ModelActivation> activations; // oldest first
   TrainingState training;
+  std::optional<OnlineFigures> online;  // the active set's; none without one
+  double online_max_age_seconds = 0;    // how stale `online` may be
+};
+
+// Why a stored run is unusual (GET /anomalies): a sentence and the outcomes that stand out
+// against the agent's typical values, from the active set's anomaly detector. Empty (why ""
+// and no reasons) when no set is active.
+struct AnomalyExplanation {
+  std::string why;
+  std::vector<ml::AnomalyReason> reasons;
 };
 
 struct AgentsPerformanceReport {
@@ -95,6 +109,8 @@ class LearningApi {
   virtual StatusOr<AgentProfile> agent_profile(const std::string& agent_id,
                                                const std::optional<RecommendRequest>& task) const = 0;
   virtual StatusOr<std::vector<StoredRow>> anomalies(std::optional<int64_t> since_us, size_t limit) = 0;
+  // One explanation per row, in order.
+  virtual std::vector<AnomalyExplanation> explain_anomalies(const std::vector<StoredRow>& rows) const = 0;
   virtual StatusOr<ModelsStatus> models_status() = 0;
   virtual Status rollback(const std::string& version) = 0;
   // Starts a training run (kConflict while one runs); `done`, when given, runs when it ends.

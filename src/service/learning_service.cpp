@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "core/time.hpp"
+
 namespace agentlearn {
 
 LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Registry& registry,
@@ -24,6 +26,7 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
       recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry,
                    options.metrics_max_agents),
+      online_(store, now_us()),
       trainer_(store, store, models_, options.learning, registry),
       similar_(store, models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
@@ -74,6 +77,7 @@ Status LearningService::load_rules() {
     if (!st.ok()) return st;
     if (page.empty()) return Status::Ok();
     rules_.add(page);
+    contexts_.add(page);
     trainer_.note_recorded(page.size());
   }
 }
@@ -155,6 +159,7 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
     slim.success = e.success;
     slim.anomaly = e.anomaly;
     slim.anomaly_score = e.anomaly_score;
+    slim.context_json = e.context_json;
     learned->push_back(std::move(slim));
   }
   auto shared_done = std::make_shared<WriteCallback>(std::move(done));
@@ -174,6 +179,7 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
         fresh.push_back(std::move((*learned)[i]));
       }
       rules_.add(fresh);
+      contexts_.add(fresh);
       trainer_.note_recorded(fresh.size());
       if (!fresh.empty()) similar_.poke();
       if (flagged) anomalies_.inc(static_cast<double>(flagged));
@@ -286,6 +292,7 @@ StatusOr<AgentProfile> LearningService::agent_profile(const std::string& agent_i
     return true;
   });
   if (!known) return Status{StatusCode::kNotFound, "no executions of agent '" + agent_id + "' are recorded", "agent_id"};
+  p.by_context = contexts_.agent(agent_id);
   auto lift = [](const TypeRecord& t) { return t.success_rate - t.others_rate; };
   std::sort(p.strengths.begin(), p.strengths.end(), [&](const auto& a, const auto& b) { return lift(a) > lift(b); });
   std::sort(p.weaknesses.begin(), p.weaknesses.end(), [&](const auto& a, const auto& b) { return lift(a) < lift(b); });
@@ -304,6 +311,18 @@ StatusOr<std::vector<StoredRow>> LearningService::anomalies(std::optional<int64_
   return out;
 }
 
+std::vector<AnomalyExplanation> LearningService::explain_anomalies(const std::vector<StoredRow>& rows) const {
+  std::vector<AnomalyExplanation> out(rows.size());
+  auto active = models_.active();
+  if (!active) return out;
+  const ml::AnomalyDetector& detector = active->set->anomaly_detector();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out[i].reasons = ml::explain_anomaly(detector, rows[i].execution);
+    out[i].why = ml::describe_anomaly(rows[i].execution, out[i].reasons);
+  }
+  return out;
+}
+
 StatusOr<ModelsStatus> LearningService::models_status() {
   ModelsStatus s;
   s.active = models_.active();
@@ -314,6 +333,16 @@ StatusOr<ModelsStatus> LearningService::models_status() {
   if (!history.ok()) return history.status();
   s.activations = std::move(*history);
   s.training = trainer_.state();
+  s.online_max_age_seconds = std::chrono::duration<double>(online_.max_age()).count();
+  if (s.active) {
+    // The status stands without it when the log cannot be read.
+    auto online = online_.get(s.active->version, log_ ? static_cast<int64_t>(log_->written_for(s.active->version)) : 0);
+    if (online.ok()) {
+      s.online = std::move(*online);
+    } else {
+      spdlog::warn("cannot read the recommendation log: {}", online.status().message());
+    }
+  }
   return s;
 }
 

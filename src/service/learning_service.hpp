@@ -65,6 +65,7 @@ class LearningService : public LearningApi {
   // kNotFound for an agent without executions.
   StatusOr<AgentProfile> agent_profile(const std::string& agent_id, const std::optional<RecommendRequest>& task) const override;
   StatusOr<std::vector<StoredRow>> anomalies(std::optional<int64_t> since_us, size_t limit) override;
+  std::vector<AnomalyExplanation> explain_anomalies(const std::vector<StoredRow>& rows) const override;
   StatusOr<ModelsStatus> models_status() override;
   Status rollback(const std::string& version) override;
   // Starts a training run (kConflict while one runs); `done` runs when it ends.
@@ -118,10 +119,12 @@ class LearningService : public LearningApi {
   std::thread health_thread_;
 
   AgentRules rules_;
+  ContextStats contexts_;  // profile.by_context, kept with the rules
   ModelRegistry models_;
   ModeSwitch modes_;
   std::unique_ptr<RecommendationLog> log_;
   Recommender recommender_;
+  OnlineEstimate online_;
   Trainer trainer_;
   SimilarTasks similar_;  // after models_: stopped and destroyed before it
   metrics::Counter& anomalies_;

@@ -49,6 +49,14 @@ void RecommendationLog::write(std::deque<RecommendationLogRow>& rows) {
     return;
   }
   written_.inc(static_cast<double>(batch.size()));
+  std::lock_guard lock(counts_mu_);
+  for (const auto& row : batch) ++written_by_version_[row.model_version];
+}
+
+uint64_t RecommendationLog::written_for(const std::string& model_version) const {
+  std::lock_guard lock(counts_mu_);
+  auto it = written_by_version_.find(model_version);
+  return it == written_by_version_.end() ? 0 : it->second;
 }
 
 void RecommendationLog::flush() {

@@ -5,7 +5,10 @@
 // counter says how many were dropped (recommending must not wait for the log).
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
+#include <map>
+#include <string>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +29,9 @@ class RecommendationLog {
   void add(RecommendationLogRow row);
   // Writes everything queued now (tests, shutdown).
   void flush();
+  // Rows this process wrote to the store for a model set since it started (running totals,
+  // so /models/status need not count the log).
+  uint64_t written_for(const std::string& model_version) const;
 
  private:
   void loop();
@@ -40,6 +46,8 @@ class RecommendationLog {
   std::mutex write_mu_;  // one writer at a time (the loop or flush())
   std::condition_variable cv_;
   std::deque<RecommendationLogRow> queue_;
+  mutable std::mutex counts_mu_;
+  std::map<std::string, uint64_t> written_by_version_;
   bool stopping_ = false;
   std::thread thread_;
 };

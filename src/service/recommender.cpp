@@ -87,6 +87,7 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
 
   RecommendAnswer out;
   out.mode = mode_name(mode);
+  out.preview = req.preview;
   std::vector<std::string> candidates = req.candidates;
   if (candidates.empty()) candidates = rules_.read([](const ml::SuccessRules& r) { return r.agents(); });
   if (candidates.empty()) {
@@ -153,14 +154,14 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.fallback = !estimate;
   std::vector<ml::RankedCandidate> ranked = use_models ? model_ranked : rules_ranked;
   size_t chosen = 0;  // position in `ranked`
-  if (use_models && mode == LearningMode::kOnline) {
+  if (use_models && mode == LearningMode::kOnline && !req.preview) {
     ml::ExplorationChoice c = ml::epsilon_greedy(ranked.size(), setting.exploration_rate, plausible_, random_bits());
     chosen = c.position;
     out.propensity = c.propensity;
     out.explored = c.explored;
     if (c.explored) explorations_.inc();
   }
-  if (mode == LearningMode::kApprentice && estimate) {
+  if (mode == LearningMode::kApprentice && estimate && !req.preview) {
     apprentice_decisions_.inc();
     if (*out.model_agent == out.rules_agent) apprentice_agreements_.inc();
   }
@@ -181,7 +182,8 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
     out.alternative_agents.push_back(out.candidates[i].agent_id);
   }
   out.confidence = std::clamp(primary.success_probability, 0.0, 1.0);
-  count_prediction(out.primary_agent, known[ranked.front().index], use_models);
+  // Previews are not predictions: they are neither logged nor counted.
+  if (!req.preview) count_prediction(out.primary_agent, known[ranked.front().index], use_models);
 
   // The sentence: what chose, on what evidence.
   const double rules_rate = by_rules[ranked.front().index].success_probability;
@@ -220,6 +222,7 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
     out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, predicted, rules_objective, next);
   }
 
+  if (req.preview) return out;
   out.recommendation_id = new_recommendation_id();
   if (log_) {
     RecommendationLogRow row;

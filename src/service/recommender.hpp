@@ -28,6 +28,9 @@ struct RecommendRequest {
   std::vector<std::string> candidates;  // empty: every known agent
   size_t top_k = 3;                     // the primary agent and top_k - 1 alternatives
   ml::Objective objective;
+  // A preview: the same ranking, but nothing is logged, nothing explored (online mode
+  // answers its greedy choice) and learning_predictions_total is not counted.
+  bool preview = false;
 };
 
 struct CandidateAnswer {
@@ -51,7 +54,8 @@ struct RecommendAnswer {
   std::optional<std::string> model_version;
   std::string mode;
   bool explored = false;
-  std::string recommendation_id;
+  bool preview = false;
+  std::string recommendation_id;  // empty for a preview (nothing was logged)
   // What each policy would have picked (apprentice mode reports both).
   std::optional<std::string> model_agent;
   std::string rules_agent;

@@ -11,7 +11,10 @@
 
 #include "core/elapsed.hpp"
 #include "core/time.hpp"
+#include "ml/feature_importance.hpp"
 #include "ml/model_set_evaluation.hpp"
+#include "ml/routing_evaluation.hpp"
+#include "service/model_targets.hpp"
 
 namespace agentlearn {
 
@@ -39,15 +42,6 @@ const char* algorithm_of(std::string_view model) {
   return "";
 }
 
-// The figure compared with model_accuracy_target (NaN where the model has none).
-double accuracy_of(std::string_view model, const ml::ModelSetMetrics& m) {
-  if (model == "agent_selector") return m.selector_auc;
-  if (model == "task_classifier") return m.classifier_accuracy;
-  if (model == "embedding_generator") return m.embedding_knn_accuracy;
-  if (model == "anomaly_detector") return m.anomaly_auc;
-  return std::numeric_limits<double>::quiet_NaN();
-}
-
 nlohmann::json metrics_of(std::string_view model, const ml::ModelSetMetrics& m) {
   if (model == "agent_selector") return {{"roc_auc", number(m.selector_auc)}, {"log_loss", number(m.selector_log_loss)}};
   if (model == "performance_predictor") {
@@ -57,6 +51,33 @@ nlohmann::json metrics_of(std::string_view model, const ml::ModelSetMetrics& m) 
   if (model == "embedding_generator") return {{"knn_task_type_accuracy", number(m.embedding_knn_accuracy)}};
   if (model == "anomaly_detector") return {{"roc_auc", number(m.anomaly_auc)}};
   return nlohmann::json::object();
+}
+
+// Feature gains as stored with the set: [{"feature", "gain"}], null when they cannot be read.
+nlohmann::json importance_json(const StatusOr<std::vector<ml::FeatureGain>>& gains) {
+  if (!gains.ok()) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& g : *gains) out.push_back({{"feature", g.feature}, {"gain", g.gain}});
+  return out;
+}
+
+// A set's held-out routing quality as stored in its summary; null when there were no
+// held-out tasks or they could not be replayed.
+nlohmann::json routing_json(const StatusOr<ml::HoldoutRouting>& r) {
+  if (!r.ok() || r->tasks == 0) return nullptr;
+  return {{"tasks", r->tasks},
+          {"routed", number(r->routed_success)},
+          {"best_single", number(r->best_single_success)},
+          {"best_single_agent", r->best_single_agent},
+          {"rules", number(r->rules_success)},
+          {"oracle", number(r->oracle_success)},
+          {"random", number(r->random_success)},
+          {"mean_cost_usd",
+           {{"routed", number(r->routed_cost)},
+            {"best_single", number(r->best_single_cost)},
+            {"rules", number(r->rules_cost)},
+            {"oracle", number(r->oracle_cost)},
+            {"random", number(r->random_cost)}}}};
 }
 
 // The run's and each model's figures, as stored with the set and shown in /models/status.
@@ -77,10 +98,16 @@ nlohmann::json summarise(const ml::ModelSet& set, const ml::ModelSetMetrics& m, 
       j["missing"] = r->missing.empty() ? nlohmann::json(nullptr) : nlohmann::json(r->missing);
     }
     j["metrics"] = metrics_of(v.model, m);
-    double acc = v.model == "performance_predictor" ? m.r2_log_time : accuracy_of(v.model, m);
+    double acc = v.model == "performance_predictor" ? m.r2_log_time : target_figure(v.model, m);
     j["accuracy"] = number(acc);
-    double flagged = accuracy_of(v.model, m);
-    j["below_target"] = std::isfinite(flagged) && flagged < options.model_accuracy_target;
+    j["below_target"] = below_target(target_figure(v.model, m), options.model_accuracy_target);
+    const char* metric = target_metric(v.model);
+    j["target_metric"] = metric ? nlohmann::json(metric) : nlohmann::json(nullptr);
+    if (v.model == "agent_selector") j["feature_importance"] = importance_json(ml::selector_importance(set));
+    if (v.model == "performance_predictor") {
+      j["feature_importance"] = importance_json(ml::predictor_importance(set, false));
+      j["feature_importance_cost"] = importance_json(ml::predictor_importance(set, true));
+    }
     nlohmann::json params = nlohmann::json::object();
     for (const auto& p : parameters) {
       if (p.model == v.model) params[p.name] = p.value;
@@ -319,6 +346,12 @@ Status Trainer::train(TrainingJob& job) {
   if (!set.ok()) return set.status();
   const uint64_t seed = 42;
   ml::ModelSetMetrics metrics = ml::evaluate_model_set(**set, holdout, training, seed);
+  // Routing quality on the held-out tasks, stored with the set (null when it cannot be had).
+  auto held_out_routing = ml::evaluate_holdout_routing(**set, training, holdout);
+  if (!held_out_routing.ok()) {
+    spdlog::warn("held-out routing of the new set not computed: {}", held_out_routing.status().message());
+  }
+  const nlohmann::json routing = routing_json(held_out_routing);
 
   // The promotion rule: the selector's held-out log loss, on the same held-out tasks, must not
   // be worse than the active set's.
@@ -350,6 +383,7 @@ Status Trainer::train(TrainingJob& job) {
     record.version = version_name(existing->size() + 1 + attempt, record.created_us);
     nlohmann::json summary = summarise(**set, metrics, options_, record.version, record.created_us, snapshot,
                                        training.size(), seconds_since(t0));
+    summary["routing"] = routing;
     summary["promotion"] = {{"promoted", promote}, {"reason", reason},
                             {"compared_with", active ? nlohmann::json(active->version) : nlohmann::json(nullptr)}};
     record.summary_json = summary.dump();

@@ -84,3 +84,32 @@ TEST(EvaluateModels, UnusableDataOrConfigExitsTwoWithTheReason) {
 
 }  // namespace
 }  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+// The reference bars and model_accuracy_target are different questions: the classifier meets
+// its bar and is still below the operator's target, and evaluate-models says so with the
+// definition GET /models/status uses (a figure under the target).
+TEST(EvaluateModels, ReportsTheAccuracyTargetVerdictAsModelsStatusDefinesIt) {
+  auto dir = std::filesystem::temp_directory_path() / ("agentlearn-eval-target-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "target.yaml") << "model_accuracy_target: 0.6\n";
+  for (auto [args, target] : {std::pair<std::string, double>{"", 0.85},
+                              {" --config " + (dir / "target.yaml").string(), 0.6}}) {
+    CommandRun r = run_evaluate(kData + " --only task_classifier --json" + args, /*with_stderr=*/false);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto j = nlohmann::json::parse(r.output);
+    const double accuracy = j["task_classifier_accuracy"].get<double>();
+    EXPECT_EQ(j["accuracy_target"]["model_accuracy_target"].get<double>(), target);
+    const auto& m = j["accuracy_target"]["models"]["task_classifier"];
+    EXPECT_EQ(m["metric"], "accuracy");
+    EXPECT_EQ(m["value"].get<double>(), accuracy);
+    EXPECT_EQ(m["below_target"].get<bool>(), accuracy < target) << accuracy;
+    EXPECT_FALSE(j["accuracy_target"]["models"].contains("agent_selector"));  // not evaluated
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace agentlearn

@@ -476,3 +476,107 @@ TEST_F(ApiRoutes, AnExceptionInTheWritersCallbackIsALogged500) {
 
 }  // namespace
 }  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+class InsightRoutes : public ApiRoutes {};
+
+TEST_F(InsightRoutes, PreviewIsPassedOnAndAnsweredWithoutARecommendationId) {
+  RecommendAnswer a;
+  a.primary_agent = "coder";
+  a.preview = true;
+  fake.recommend_answer = a;
+  ClientResponse res = server.post("/task/recommend", R"({"task_description":"fix it","preview":true})");
+  ASSERT_EQ(res.status, 200) << res.body;
+  json j = json_of(res);
+  EXPECT_EQ(j["preview"], true);
+  EXPECT_TRUE(j["recommendation_id"].is_null());
+  EXPECT_TRUE(fake.calls().recommend.preview);
+  server.post("/task/recommend", R"({"task_description":"fix it"})");
+  EXPECT_FALSE(fake.calls().recommend.preview);
+  const size_t asked = fake.count("recommend");
+  for (const char* bad : {R"({"task_description":"x","preview":"yes"})", R"({"task_description":"x","preview":1})",
+                          R"({"task_description":"x","preview":[true]})"}) {
+    expect_error(server.post("/task/recommend", bad), 400, "invalid_argument", "preview");
+  }
+  EXPECT_EQ(fake.count("recommend"), asked);  // refused before the service was asked
+}
+
+TEST_F(InsightRoutes, AnomaliesCarryWhyAndReasons) {
+  StoredRow row;
+  row.id = 3;
+  row.execution.agent_id = "coder";
+  row.execution.execution_time = 4100;
+  row.anomaly_score = 0.8;
+  row.anomaly = true;
+  StoredRow plain = row;
+  plain.id = 4;
+  fake.anomaly_rows = std::vector<StoredRow>{row, plain};
+  AnomalyExplanation x;
+  x.why = "execution_time 4.1e+03 is 52x the typical 78 for agent coder.";
+  x.reasons.push_back({"execution_time", 4100, 78, 52.6, "agent"});
+  fake.anomaly_explanations = {x};  // the second row has none
+  ClientResponse res = server.get("/anomalies");
+  ASSERT_EQ(res.status, 200) << res.body;
+  json j = json_of(res);
+  ASSERT_EQ(j["anomalies"].size(), 2u);
+  EXPECT_EQ(j["anomalies"][0]["why"], x.why);
+  ASSERT_EQ(j["anomalies"][0]["reasons"].size(), 1u);
+  EXPECT_EQ(j["anomalies"][0]["reasons"][0]["feature"], "execution_time");
+  EXPECT_EQ(j["anomalies"][0]["reasons"][0]["typical"], 78);
+  EXPECT_EQ(j["anomalies"][0]["reasons"][0]["baseline"], "agent");
+  EXPECT_TRUE(j["anomalies"][1]["why"].is_null());
+  EXPECT_TRUE(j["anomalies"][1]["reasons"].empty());
+}
+
+TEST_F(InsightRoutes, ModelsStatusShowsRoutingOnlineAndFeatureImportanceFromTheStoredSummary) {
+  ModelsStatus s;
+  ModelSetRecord set;
+  set.version = "v1.1.0_x";
+  set.summary_json = R"({"routing":{"tasks":108,"routed":0.7,"best_single":0.71,"best_single_agent":"a",)"
+                     R"("rules":0.7,"oracle":0.88,"random":0.51},)"
+                     R"("models":{"agent_selector":{"version":"s","below_target":true,"target_metric":"roc_auc",)"
+                     R"("feature_importance":[{"feature":"agent.success_rate","gain":12.5}]}}})";
+  ModelSetRecord old;
+  old.version = "v1.0.0_x";
+  old.summary_json = R"({"models":{}})";  // stored before routing figures were
+  s.sets = {set, old};
+  auto active = std::make_shared<ActiveModels>();
+  active->version = set.version;
+  active->summary_json = set.summary_json;
+  s.active = active;
+  OnlineFigures o;
+  o.model_set = set.version;
+  o.logged = 10;
+  o.followed = 4;
+  o.follow_rate = 0.4;
+  o.ips = 0.5;
+  o.snips = 0.6;
+  o.logged_success_rate = 0.5;
+  s.online = o;
+  s.online_max_age_seconds = 30;
+  fake.models = s;
+  ClientResponse res = server.get("/models/status");
+  ASSERT_EQ(res.status, 200) << res.body;
+  json j = json_of(res);
+  EXPECT_EQ(j["model_sets"][0]["routing"]["tasks"], 108);
+  EXPECT_EQ(j["model_sets"][0]["routing"]["oracle"], 0.88);
+  EXPECT_TRUE(j["model_sets"][1]["routing"].is_null());
+  EXPECT_EQ(j["online"]["logged"], 10);
+  EXPECT_EQ(j["online"]["followed"], 4);
+  EXPECT_EQ(j["online"]["follow_rate"], 0.4);
+  EXPECT_EQ(j["online"]["ips_success_rate"], 0.5);
+  EXPECT_EQ(j["online"]["snips_success_rate"], 0.6);
+  EXPECT_EQ(j["online"]["model_set"], set.version);
+  const json& selector = j["models"][0];
+  ASSERT_EQ(selector["name"], "agent_selector");
+  EXPECT_EQ(selector["feature_importance"][0]["feature"], "agent.success_rate");
+  EXPECT_EQ(selector["below_target"], true);
+  EXPECT_EQ(selector["target_metric"], "roc_auc");
+  EXPECT_TRUE(j["models"][1]["feature_importance"].is_null());  // no predictor in that set
+  EXPECT_FALSE(j["models"][2].contains("feature_importance"));  // the classifier has none
+}
+
+}  // namespace
+}  // namespace agentlearn

@@ -23,6 +23,7 @@ class FakeLearningApi : public LearningApi {
   HealthReport health_report = healthy();
   StatusOr<RecommendAnswer> recommend_answer = RecommendAnswer{};
   StatusOr<AgentProfile> profile = AgentProfile{};
+  std::vector<AnomalyExplanation> anomaly_explanations;
   StatusOr<std::vector<StoredRow>> anomaly_rows = std::vector<StoredRow>{};
   StatusOr<ModelsStatus> models = ModelsStatus{};
   Status rollback_status;
@@ -123,6 +124,11 @@ class FakeLearningApi : public LearningApi {
       c.limit = limit;
     });
     return anomaly_rows;
+  }
+  std::vector<AnomalyExplanation> explain_anomalies(const std::vector<StoredRow>& rows) const override {
+    std::vector<AnomalyExplanation> out(rows.size());
+    for (size_t i = 0; i < rows.size() && i < anomaly_explanations.size(); ++i) out[i] = anomaly_explanations[i];
+    return out;
   }
   StatusOr<ModelsStatus> models_status() override {
     enter("models_status", [](Calls&) {});

@@ -10,6 +10,8 @@
 #include <future>
 
 #include "fake_stores.hpp"
+#include "small_workload.hpp"
+#include <sstream>
 #include "metrics/registry.hpp"
 
 namespace agentlearn {
@@ -162,6 +164,65 @@ TEST_F(LearningServiceTest, WhatTheStoreHoldsAtStartIsLearnedFrom) {
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->primary_agent, "veteran");
   EXPECT_EQ(service_->mode().mode, LearningMode::kApprentice);
+}
+
+}  // namespace
+}  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+// The sum of learning_predictions_total's series in the registry's exposition.
+double predictions_counted(const metrics::Registry& registry) {
+  double total = 0;
+  std::istringstream lines(registry.expose());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("learning_predictions_total{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+TEST_F(LearningServiceTest, APreviewAnswersTheGreedyChoiceAndLogsCountsAndExploresNothing) {
+  ServiceOptions o = unit_options();
+  o.log_recommendations = true;
+  o.learning.models = testing::small_model_params();
+  o.learning.min_training_executions = 50;
+  writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.executions));
+  service_ = std::make_unique<LearningService>(store_, *writer_, metrics_, o);
+  ASSERT_TRUE(record(testing::small_workload(60, 7)).status.ok());
+  TrainingJob job = service_->train_now();
+  ASSERT_EQ(job.status, "succeeded") << job.reason;
+  ASSERT_TRUE(job.promoted);
+  // Online mode exploring every time: a real answer explores, a preview never does.
+  ASSERT_TRUE(service_->set_mode(LearningMode::kOnline, 1.0).ok());
+  RecommendRequest req = task("fix the button layout css render page", "frontend");
+  req.preview = true;
+  for (int i = 0; i < 20; ++i) {
+    auto a = service_->recommend(req);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    EXPECT_TRUE(a->preview);
+    EXPECT_FALSE(a->explored);
+    EXPECT_EQ(a->propensity, 1);
+    EXPECT_TRUE(a->recommendation_id.empty());
+    ASSERT_TRUE(a->model_agent);
+    EXPECT_EQ(a->primary_agent, *a->model_agent);
+  }
+  service_->flush_recommendation_log();
+  EXPECT_TRUE(store_.log.logged.empty());
+  EXPECT_EQ(predictions_counted(metrics_), 0);
+
+  // The same request without preview: counted, logged, and (rate 1) drawn at random among
+  // the plausible agents, so its propensity is under 1 whichever it drew.
+  req.preview = false;
+  auto real = service_->recommend(req);
+  ASSERT_TRUE(real.ok());
+  EXPECT_FALSE(real->preview);
+  EXPECT_LT(real->propensity, 1);
+  EXPECT_FALSE(real->recommendation_id.empty());
+  service_->flush_recommendation_log();
+  ASSERT_EQ(store_.log.logged.size(), 1u);
+  EXPECT_EQ(store_.log.logged[0].recommendation_id, real->recommendation_id);
+  EXPECT_EQ(predictions_counted(metrics_), 1);
 }
 
 }  // namespace

@@ -9,7 +9,13 @@
 
 #include "fake_stores.hpp"
 #include "metrics/registry.hpp"
+#include "ml/model_set_evaluation.hpp"
+#include "service/model_targets.hpp"
 #include "small_workload.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
 
 namespace agentlearn {
 namespace {
@@ -77,6 +83,41 @@ TEST_F(TrainerTest, TheFirstSetIsStoredPromotedAndServes) {
   const size_t at = text.find(name);
   ASSERT_NE(at, std::string::npos) << text;
   EXPECT_NEAR(std::stod(text.substr(at + name.size())), static_cast<double>(job.finished_us) / 1e6, 1e-3);
+}
+
+TEST_F(TrainerTest, TheSetIsStoredWithItsHeldOutRoutingFeatureGainsAndTargetVerdicts) {
+  add_tasks(60);
+  TrainingJob job = run();
+  ASSERT_EQ(job.status, "succeeded") << job.reason;
+  auto summary = nlohmann::json::parse(job.summary_json);
+  // Computed here from the held-out rows: each task's outcome per agent.
+  std::map<std::string, std::vector<double>> by_task;
+  for (const auto& e : testing::small_workload(60, 7)) {
+    if (ml::is_holdout_task(e.task_id, options_.holdout_fraction)) by_task[e.task_id].push_back(e.success);
+  }
+  double oracle = 0, random = 0;
+  for (const auto& [task, outcomes] : by_task) {
+    oracle += *std::max_element(outcomes.begin(), outcomes.end());
+    random += std::accumulate(outcomes.begin(), outcomes.end(), 0.0) / static_cast<double>(outcomes.size());
+  }
+  const auto& r = summary["routing"];
+  ASSERT_TRUE(r.is_object()) << job.summary_json;
+  EXPECT_EQ(r["tasks"], by_task.size());
+  EXPECT_NEAR(r["oracle"].get<double>(), oracle / static_cast<double>(by_task.size()), 1e-12);
+  EXPECT_NEAR(r["random"].get<double>(), random / static_cast<double>(by_task.size()), 1e-12);
+  for (const char* k : {"routed", "best_single", "rules"}) {
+    EXPECT_LE(r[k].get<double>(), r["oracle"].get<double>()) << k;
+  }
+  EXPECT_TRUE(r["best_single_agent"].is_string());
+  // Each expert wins its own kind of task: routing must beat always asking one agent.
+  EXPECT_GT(r["routed"].get<double>(), r["best_single"].get<double>()) << r.dump();
+  const auto& selector = summary["models"]["agent_selector"];
+  ASSERT_TRUE(selector["feature_importance"].is_array());
+  EXPECT_FALSE(selector["feature_importance"].empty());
+  EXPECT_EQ(selector["target_metric"], "roc_auc");
+  EXPECT_EQ(selector["below_target"], below_target(selector["accuracy"].get<double>(), options_.model_accuracy_target));
+  EXPECT_TRUE(summary["models"]["performance_predictor"]["target_metric"].is_null());
+  EXPECT_EQ(summary["models"]["performance_predictor"]["below_target"], false);
 }
 
 TEST_F(TrainerTest, TheNextSetIsComparedWithTheActiveOneAndTheRecordSaysHow) {
