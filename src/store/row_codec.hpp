@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/analytics_store.hpp"
 #include "store/embedding_store.hpp"
 #include "store/execution_store.hpp"
 #include "store/model_store.hpp"
@@ -34,6 +35,10 @@ inline constexpr int kStoredRowColumnCount = 18;
 // What analytics reads of an execution, as decode_stats_row() reads it.
 inline constexpr const char* kStatsColumns =
     "agent_id, execution_time, success, timestamp_us, cost_usd, anomaly";
+
+// What an analytics range's edge reads of an execution, as decode_edge_row() reads it.
+inline constexpr const char* kEdgeColumns =
+    "agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly";
 
 // A model set but its blob, as decode_model_set() reads it.
 inline constexpr const char* kModelSetColumns = "version, created_us, rejected, reason, summary_json";
@@ -101,6 +106,18 @@ void decode_stored_row(const Row& row, StoredRow& out, int first = 0) {
   }
   e.anomaly_score = out.anomaly_score;
   e.anomaly = out.anomaly;
+}
+
+// Fills `out` from kEdgeColumns; its string_views point into the row.
+template <class Row>
+void decode_edge_row(const Row& row, EdgeRow& out) {
+  out.agent_id = row.text(0);
+  out.task_type = row.null(1) ? std::nullopt : std::optional<std::string_view>(row.text(1));
+  out.execution_time = row.real(2);
+  out.success = row.boolean(3);
+  out.timestamp_us = row.int64(4);
+  out.cost_usd = opt_real(row, 5);
+  out.anomaly = !row.null(6) && row.boolean(6);
 }
 
 // Fills `out` from kStatsColumns; its string_view points into the row.

@@ -181,13 +181,7 @@ Status SqliteStore::scan_edge(int64_t since_us, int64_t until_us, const std::fun
       },
       [&](sqlite3_stmt* s) {
         SqliteRow row{s};
-        e.agent_id = row.text(0);
-        e.task_type = row.null(1) ? std::nullopt : std::optional<std::string_view>(row.text(1));
-        e.execution_time = row.real(2);
-        e.success = row.boolean(3);
-        e.timestamp_us = row.int64(4);
-        e.cost_usd = store_codec::opt_real(row, 5);
-        e.anomaly = !row.null(6) && row.boolean(6);
+        store_codec::decode_edge_row(row, e);
         fn(e);
       });
 }
