@@ -23,9 +23,10 @@ struct Trained {
 };
 
 // One set for the suite, trained as the service's trainer does (default parameters, the
-// held-out 20% of tasks by the same hash).
+// held-out 20% of tasks by the same hash). Never destroyed: a booster freed by a static
+// destructor at exit can outlive the XGBoost/OpenMP runtime state it needs (free() aborts).
 const Trained& trained() {
-  static const Trained t = [] {
+  static const Trained& t = *new Trained([] {
     Trained out;
     const std::filesystem::path path = std::filesystem::path(AGENTLEARN_SHARED_DATA) / "swebench-verified/executions.jsonl";
     auto rows = load_executions_jsonl(path.string());
@@ -41,7 +42,7 @@ const Trained& trained() {
     }
     out.set = *set;
     return out;
-  }();
+  }());
   return t;
 }
 
