@@ -70,7 +70,12 @@ class BothIndexes : public ::testing::TestWithParam<bool> {
 INSTANTIATE_TEST_SUITE_P(Index, BothIndexes, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Hnsw" : "Exact"; });
 
-TEST(HnswIndexTest, RecallAgainstExactOracle) {
+// Recall of the graph against the exact answer. Built by one thread the graph is the same on
+// every run (the seed fixes the levels, the order is fixed), so the bar is the index's own.
+// Built by two threads the graph depends on how they interleave (recall fell to 0.94 in one of
+// 15 runs here, 0.95 or more in the rest), so that build gets a bar a broken concurrent insert
+// would still miss.
+double recall_against_exact(size_t threads) {
   std::mt19937_64 rng(7);
   auto data = clustered(3000, 30, rng);
   auto queries = clustered(100, 30, rng);
@@ -80,24 +85,30 @@ TEST(HnswIndexTest, RecallAgainstExactOracle) {
   std::vector<float> rows;
   for (size_t i = 0; i < data.size(); ++i) {
     ids[i] = 1000 + i;
-    ASSERT_TRUE(exact.add(ids[i], data[i]).ok());
+    EXPECT_TRUE(exact.add(ids[i], data[i]).ok());
     rows.insert(rows.end(), data[i].begin(), data[i].end());
   }
-  ASSERT_TRUE(hnsw.add_batch(ids, rows, 2).ok());
+  EXPECT_TRUE(hnsw.add_batch(ids, rows, threads).ok());
   EXPECT_EQ(hnsw.size(), data.size());
   size_t hits = 0;
   for (const auto& q : queries) {
     auto want = exact.search(q, 10);
     auto got = hnsw.search(q, 10);
-    ASSERT_TRUE(want.ok() && got.ok());
-    ASSERT_EQ(got->size(), 10u);
+    if (!want.ok() || !got.ok() || got->size() != 10u) {
+      ADD_FAILURE() << "a search failed or found fewer than 10";
+      return 0;
+    }
     std::unordered_set<uint64_t> truth;
     for (const auto& n : *want) truth.insert(n.id);
     for (const auto& n : *got) hits += truth.count(n.id);
     for (size_t i = 1; i < got->size(); ++i) EXPECT_GE((*got)[i - 1].similarity, (*got)[i].similarity);
   }
-  EXPECT_GE(double(hits) / double(queries.size() * 10), 0.95);
+  return double(hits) / double(queries.size() * 10);
 }
+
+TEST(HnswIndexTest, RecallAgainstExactOracle) { EXPECT_GE(recall_against_exact(1), 0.95); }
+
+TEST(HnswIndexTest, RecallAgainstExactOracleBuiltConcurrently) { EXPECT_GE(recall_against_exact(2), 0.90); }
 
 TEST_P(BothIndexes, ReplaceAndRemove) {
   auto index = make(GetParam());
