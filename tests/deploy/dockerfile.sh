@@ -27,7 +27,7 @@ grep -q -- '--from=build' <<<"$run_stage" || fail "the run stage does not take t
 user=$(grep -E '^USER ' <<<"$run_stage" | tail -n1 | awk '{print $2}')
 [[ -n "$user" && "$user" != root && "$user" != 0 && "$user" != 0:0 ]] || fail "the run stage has no non-root USER"
 grep -qE '^HEALTHCHECK .*' <<<"$run_stage" || fail "no HEALTHCHECK"
-grep -A2 -E '^HEALTHCHECK' <<<"$run_stage" | grep -q 'http://localhost:8080/health' || fail "HEALTHCHECK does not probe /health"
+grep -A2 -E '^HEALTHCHECK' <<<"$run_stage" | grep 'http://localhost:8080/health' >/dev/null || fail "HEALTHCHECK does not probe /health"
 grep -qE '^ENTRYPOINT \["/usr/local/bin/agentlearn-entrypoint"\]' <<<"$run_stage" || fail "no entrypoint"
 grep -q 'COPY deploy/entrypoint.sh' <<<"$run_stage" || fail "the entrypoint is not copied"
 [[ -f .dockerignore ]] && grep -qx 'deploy/.env' .dockerignore && grep -qE '^build' .dockerignore \

@@ -24,6 +24,8 @@ mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests
 mapfile -t needed < <(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 ((${#needed[@]} > 3)) || { echo "FAIL: readelf found too few NEEDED entries"; exit 1; }
 missing=0
+# Membership tests read their whole input (grep -x >/dev/null, not grep -q): grep -q stops at
+# the first match, printf then dies of SIGPIPE, and pipefail turns a match into a failure.
 declare -A seen=()
 for lib in "${libs[@]}"; do
   pkg=""
@@ -39,11 +41,11 @@ for lib in "${libs[@]}"; do
     echo "FAIL: no Debian package ships $lib"; missing=1; continue
   fi
   seen[$pkg]=1
-  if printf '%s\n' "${needed[@]}" | grep -qx "$(basename "$lib")"; then
-    if ! printf '%s\n' "${installed[@]}" | grep -qx "$pkg"; then
+  if printf '%s\n' "${needed[@]}" | grep -x "$(basename "$lib")" >/dev/null; then
+    if ! printf '%s\n' "${installed[@]}" | grep -x "$pkg" >/dev/null; then
       echo "FAIL: the binary links $lib from $pkg, which the run stage does not name"; missing=1
     fi
-  elif ! printf '%s\n' "${closure[@]}" | grep -qx "$pkg"; then
+  elif ! printf '%s\n' "${closure[@]}" | grep -x "$pkg" >/dev/null; then
     echo "FAIL: $lib comes from $pkg, which the run stage neither names nor gets with what it names"; missing=1
   fi
 done
