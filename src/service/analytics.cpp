@@ -71,7 +71,7 @@ struct Plan {
   bool all_rows = false;
 };
 
-StatusOr<Plan> make_plan(AnalyticsStore& store, int64_t since, int64_t until, uint64_t exact_limit) {
+StatusOr<Plan> make_plan(AnalyticsSnapshot& store, int64_t since, int64_t until, uint64_t exact_limit) {
   Plan p;
   p.since = since;
   p.until = until;
@@ -131,7 +131,7 @@ struct Sink {
   std::function<void(const EdgeRow&)> on_row;
 };
 
-Status run_plan(AnalyticsStore& store, const Plan& plan, std::vector<Sink>& sinks) {
+Status run_plan(AnalyticsSnapshot& store, const Plan& plan, std::vector<Sink>& sinks) {
   if (plan.since >= plan.until) return Status::Ok();
   if (!plan.all_rows) {
     for (Sink& s : sinks) {
@@ -272,25 +272,29 @@ int64_t series_bucket_seconds(int64_t since_us, int64_t until_us, int buckets) {
 
 StatusOr<PerformanceFigures> Analytics::performance(const ExecutionFilter& filter) {
   PerformanceFigures out;
-  int64_t since = 0, until = 0;
-  if (filter.since_us && filter.until_us) {
-    since = *filter.since_us;
-    until = *filter.until_us;
-  } else {
-    auto bounds = store_.timestamp_bounds();
-    if (!bounds.ok()) return bounds.status();
-    if (!*bounds) return out;
-    since = filter.since_us.value_or((*bounds)->first);
-    until = filter.until_us.value_or((*bounds)->second + 1);
-  }
-  auto plan = make_plan(store_, since, until, options_.exact_limit);
-  if (!plan.ok()) return plan.status();
-  AgentSink agents;
-  std::vector<Sink> sinks;
-  sinks.push_back(agents.make(*plan, filter));
-  if (Status st = run_plan(store_, *plan, sinks); !st.ok()) return st;
-  out.exact_percentiles = plan->all_rows;
-  out.agents = agents.finish(plan->all_rows);
+  Status st = store_.read_analytics([&](AnalyticsSnapshot& snap) -> Status {
+    int64_t since = 0, until = 0;
+    if (filter.since_us && filter.until_us) {
+      since = *filter.since_us;
+      until = *filter.until_us;
+    } else {
+      auto bounds = snap.timestamp_bounds();
+      if (!bounds.ok()) return bounds.status();
+      if (!*bounds) return Status::Ok();
+      since = filter.since_us.value_or((*bounds)->first);
+      until = filter.until_us.value_or((*bounds)->second + 1);
+    }
+    auto plan = make_plan(snap, since, until, options_.exact_limit);
+    if (!plan.ok()) return plan.status();
+    AgentSink agents;
+    std::vector<Sink> sinks;
+    sinks.push_back(agents.make(*plan, filter));
+    if (Status run = run_plan(snap, *plan, sinks); !run.ok()) return run;
+    out.exact_percentiles = plan->all_rows;
+    out.agents = agents.finish(plan->all_rows);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
   for (const auto& a : out.agents) out.total_executions += a.executions;
   return out;
 }
@@ -298,9 +302,16 @@ StatusOr<PerformanceFigures> Analytics::performance(const ExecutionFilter& filte
 StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
   const ExecutionFilter& f = q.filter;
   if (!f.since_us || !f.until_us) return Status::Invalid("the dashboard needs since and until", "since");
-  auto plan = make_plan(store_, *f.since_us, *f.until_us, options_.exact_limit);
-  if (!plan.ok()) return plan.status();
   DashboardFigures out;
+  Status read = store_.read_analytics([&](AnalyticsSnapshot& snap) { return dashboard_from(snap, q, out); });
+  if (!read.ok()) return read;
+  return out;
+}
+
+Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& q, DashboardFigures& out) {
+  const ExecutionFilter& f = q.filter;
+  auto plan = make_plan(snap, *f.since_us, *f.until_us, options_.exact_limit);
+  if (!plan.ok()) return plan.status();
   out.bucket_seconds = series_bucket_seconds(*f.since_us, *f.until_us, q.buckets);
 
   AgentSink agents;
@@ -336,7 +347,7 @@ StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
     };
     sinks.push_back(std::move(s));
   }
-  if (Status st = run_plan(store_, *plan, sinks); !st.ok()) return st;
+  if (Status st = run_plan(snap, *plan, sinks); !st.ok()) return st;
 
   const bool exact = plan->all_rows;
   out.exact_percentiles = exact;
@@ -358,7 +369,7 @@ StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
   }
   std::stable_sort(out.task_types.begin(), out.task_types.end(),
                    [](const auto& x, const auto& y) { return x.second > y.second; });
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace agentlearn

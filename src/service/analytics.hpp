@@ -68,6 +68,8 @@ class Analytics {
   StatusOr<DashboardFigures> dashboard(const DashboardQuery& query);
 
  private:
+  Status dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& query, DashboardFigures& out);
+
   AnalyticsStore& store_;
   AnalyticsOptions options_;
 };

@@ -2,7 +2,7 @@
 // Analytics aggregates as the store keeps them (store/analytics_cells.hpp says what a cell
 // is). The backends' group writers add every inserted execution to its cells in the same
 // transaction, so every reader, in this process or another replica, sees cells and
-// executions agree. Reads are thread-safe.
+// executions agree. Reads are thread-safe; each answer reads one snapshot.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,9 +37,11 @@ struct EdgeRow {
   bool anomaly = false;
 };
 
-class AnalyticsStore {
+// One consistent view of the cells and the executions: every read through it sees the same
+// committed state, so the cells and the edge rows of one answer agree with each other.
+class AnalyticsSnapshot {
  public:
-  virtual ~AnalyticsStore() = default;
+  virtual ~AnalyticsSnapshot() = default;
   // The cells of `scope` in the given buckets, only those of `agent` and/or `ttype` (a
   // type_key()) when given, in no particular order.
   virtual Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
@@ -52,12 +54,17 @@ class AnalyticsStore {
   virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
 };
 
-#define AGENTLEARN_ANALYTICS_STORE_OVERRIDES                                                          \
-  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,            \
-                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype, \
-                    const std::function<void(const CellRow&)>& fn) override;                          \
-  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) \
-      override;                                                                                       \
-  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override;
+class AnalyticsStore {
+ public:
+  virtual ~AnalyticsStore() = default;
+  // Runs `fn` on one snapshot and returns its status (or the store's, when the snapshot
+  // could not be taken). SQLite: one read transaction on one pooled connection, which also
+  // spares each statement its own WAL read-lock round; PostgreSQL: one REPEATABLE READ,
+  // READ ONLY transaction. The snapshot is valid only during the call.
+  virtual Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) = 0;
+};
+
+#define AGENTLEARN_ANALYTICS_STORE_OVERRIDES \
+  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override;
 
 }  // namespace agentlearn

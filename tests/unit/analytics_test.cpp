@@ -105,6 +105,23 @@ TEST_F(AnalyticsScanTest, AlignedRangesReadNoRows) {
   testing::check_filter(cells_, all_, f, 10);
 }
 
+TEST_F(AnalyticsScanTest, EachAnswerReadsOneSnapshot) {
+  // Cells and edge rows of one answer come from one store snapshot, so they agree even
+  // while a writer commits between the reads.
+  Analytics a(cells_, AnalyticsOptions{10});
+  ExecutionFilter f;
+  f.since_us = kT0 + 1'234'567;
+  f.until_us = kT0 + 3 * 24 * kHourUs + 7'000'000;
+  ASSERT_TRUE(a.performance(f).ok());
+  EXPECT_EQ(cells_.snapshots, 1);
+  EXPECT_GT(cells_.cell_reads, 1);
+  DashboardQuery q;
+  q.filter = f;
+  q.series_agent = "agent-1";
+  ASSERT_TRUE(a.dashboard(q).ok());
+  EXPECT_EQ(cells_.snapshots, 2);
+}
+
 TEST_F(AnalyticsScanTest, EmptyAndInvertedRanges) {
   Analytics a(cells_, AnalyticsOptions{10});
   ExecutionFilter f;

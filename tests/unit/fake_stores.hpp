@@ -191,9 +191,14 @@ class FakeStoreWriter : public StoreWriter {
 
 // Analytics cells computed on each read from a FakeExecutionStore's rows (what a backend's
 // writer keeps up to date), so the service's range planning can be tested without a database.
-class FakeAnalyticsStore : public AnalyticsStore {
+class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
  public:
   explicit FakeAnalyticsStore(FakeExecutionStore& rows) : rows_(rows) {}
+  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
+    if (rows_.down) return store_down();
+    ++snapshots;
+    return fn(*this);
+  }
   Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
                     const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
                     const std::function<void(const CellRow&)>& fn) override {
@@ -247,6 +252,7 @@ class FakeAnalyticsStore : public AnalyticsStore {
     }
     return out;
   }
+  int snapshots = 0;
   int cell_reads = 0;
   int edge_scans = 0;
 
@@ -313,16 +319,8 @@ class FakeStore : public Store {
   StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float>, std::string_view, size_t) override {
     return Status::Invalid("no pgvector in the fake store", "source");
   }
-  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
-                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
-                    const std::function<void(const CellRow&)>& fn) override {
-    return analytics.read_cells(scope, buckets, agent, ttype, fn);
-  }
-  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
-    return analytics.scan_edge(since_us, until_us, fn);
-  }
-  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
-    return analytics.timestamp_bounds();
+  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
+    return analytics.read_analytics(fn);
   }
 
   FakeExecutionStore executions;

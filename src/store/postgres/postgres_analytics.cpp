@@ -1,7 +1,10 @@
 // PostgreSQL: the analytics cells. The writer adds each group's executions to them in its
 // transaction (upsert_cells): under one advisory transaction lock, so that concurrent
 // replicas take turns, it reads the group's cells, merges in memory and writes each back
-// with INSERT ... ON CONFLICT. Reads fetch every bucket of a query in one statement.
+// with INSERT ... ON CONFLICT. Reads fetch every bucket of a query in one statement, every
+// statement of one answer in one REPEATABLE READ transaction.
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -196,68 +199,106 @@ Status backfill_cells(PGconn* c) {
 
 }  // namespace pg_impl
 
-Status PostgresStore::read_cells(Scope scope, std::span<const BucketRef> buckets,
-                                 const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
-                                 const std::function<void(const CellRow&)>& fn) {
-  if (buckets.empty()) return Status::Ok();
-  if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype))) return Status::Ok();  // nothing stored matches
-  ArrayBuilder levels, ids;
-  levels.clear();
-  ids.clear();
-  for (const BucketRef& b : buckets) {
-    levels.int64(b.level);
-    ids.int64(b.bucket);
+namespace {
+
+// Runs one statement with text parameters (nullptr is NULL) on `c`, each row to `row`.
+Status run_query(PGconn* c, const char* sql, std::initializer_list<const char*> params, std::string_view what,
+                 const std::function<void(const PGresult*, int)>& row) {
+  Result r(PQexecParams(c, sql, static_cast<int>(params.size()), nullptr, params.begin(), nullptr, nullptr, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), what);
+  for (int i = 0, n = PQntuples(r.get()); i < n; ++i) row(r.get(), i);
+  return Status::Ok();
+}
+
+// The reads of one answer on one leased connection inside one read-only transaction.
+class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
+ public:
+  explicit PostgresAnalyticsSnapshot(PGconn* c) : c_(c) {}
+
+  Status read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
+                    const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) override {
+    if (buckets.empty()) return Status::Ok();
+    if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype))) return Status::Ok();  // nothing stored matches
+    ArrayBuilder levels, ids;
+    levels.clear();
+    ids.clear();
+    for (const BucketRef& b : buckets) {
+      levels.int64(b.level);
+      ids.int64(b.bucket);
+    }
+    std::string scope_text = std::to_string(static_cast<int>(scope));
+    CellRow cell;
+    std::string bytes;
+    Status decode_error;
+    Status st = run_query(
+        c_,
+        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, "
+        "c.cost_sum, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
+        "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
+        "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
+        "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
+        {levels.finish(), ids.finish(), scope_text.c_str(), agent ? agent->c_str() : nullptr,
+         ttype ? ttype->c_str() : nullptr},
+        "read analytics cells", [&](const PGresult* r, int i) {
+          if (!decode_error.ok()) return;
+          cell.level = static_cast<int>(value_int(r, i, 0));
+          cell.bucket = value_int(r, i, 1);
+          cell.agent = value_view(r, i, 2);
+          cell.ttype = value_view(r, i, 3);
+          read_tally(r, i, 4, cell.tally);
+          if (!decode_hex(value_view(r, i, 12), bytes)) {
+            decode_error = Status::Internal("postgresql: sketch is not hex");
+            return;
+          }
+          cell.sketch = bytes;
+          fn(cell);
+        });
+    if (!st.ok()) return st;
+    return decode_error;
   }
-  std::string scope_text = std::to_string(static_cast<int>(scope));
-  CellRow cell;
-  std::string bytes;
-  Status decode_error;
-  Status st = query(
-      "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, "
-      "c.cost_sum, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
-      "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
-      "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
-      "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
-      {levels.finish(), ids.finish(), scope_text.c_str(), agent ? agent->c_str() : nullptr,
-       ttype ? ttype->c_str() : nullptr},
-      "read analytics cells", [&](const PGresult* r, int i) {
-        cell.level = static_cast<int>(value_int(r, i, 0));
-        cell.bucket = value_int(r, i, 1);
-        cell.agent = value_view(r, i, 2);
-        cell.ttype = value_view(r, i, 3);
-        read_tally(r, i, 4, cell.tally);
-        if (!decode_hex(value_view(r, i, 12), bytes)) {
-          decode_error = Status::Internal("postgresql: sketch is not hex");
-          return;
-        }
-        cell.sketch = bytes;
-        fn(cell);
-      });
-  if (!st.ok()) return st;
-  return decode_error;
-}
 
-Status PostgresStore::scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) {
-  std::string from = std::to_string(since_us), to = std::to_string(until_us);
-  EdgeRow e;
-  return query(
-      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
-      {from.c_str(), to.c_str()}, "scan analytics edge", [&](const PGresult* r, int i) {
-        PgRow row{r, i};
-        store_codec::decode_edge_row(row, e);
-        fn(e);
-      });
-}
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+    std::string from = std::to_string(since_us), to = std::to_string(until_us);
+    EdgeRow e;
+    return run_query(c_,
+                     "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+                     "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
+                     {from.c_str(), to.c_str()}, "scan analytics edge", [&](const PGresult* r, int i) {
+                       PgRow row{r, i};
+                       store_codec::decode_edge_row(row, e);
+                       fn(e);
+                     });
+  }
 
-StatusOr<std::optional<std::pair<int64_t, int64_t>>> PostgresStore::timestamp_bounds() {
-  std::optional<std::pair<int64_t, int64_t>> out;
-  Status st = query("SELECT min(timestamp_us), max(timestamp_us) FROM executions", {}, "timestamp bounds",
-                    [&](const PGresult* r, int i) {
-                      if (!is_null(r, i, 0)) out.emplace(value_int(r, i, 0), value_int(r, i, 1));
-                    });
-  if (!st.ok()) return st;
-  return out;
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
+    std::optional<std::pair<int64_t, int64_t>> out;
+    Status st = run_query(c_, "SELECT min(timestamp_us), max(timestamp_us) FROM executions", {}, "timestamp bounds",
+                          [&](const PGresult* r, int i) {
+                            if (!is_null(r, i, 0)) out.emplace(value_int(r, i, 0), value_int(r, i, 1));
+                          });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+ private:
+  PGconn* c_;
+};
+
+}  // namespace
+
+Status PostgresStore::read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) {
+  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+    PGconn* c = conn.get();
+    // REPEATABLE READ: one snapshot for every statement, so cells and edge rows agree.
+    if (Status st = exec_script(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin analytics read");
+        !st.ok()) {
+      return st;
+    }
+    delivered = true;  // fn may have seen rows: never run it twice
+    ReadTxn txn(c);    // rolls back on every path
+    PostgresAnalyticsSnapshot snapshot(c);
+    return fn(snapshot);
+  });
 }
 
 }  // namespace agentlearn

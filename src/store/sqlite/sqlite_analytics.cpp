@@ -1,6 +1,7 @@
 // SQLite: the analytics cells. The writer adds each group's executions to them in its
 // transaction (upsert_cells, one upsert per distinct cell, sketches merged by a function this
-// file registers on every connection); reads look cells up by primary key, bucket by bucket.
+// file registers on every connection); reads look cells up by primary key, bucket by bucket,
+// every read of one answer in one read transaction.
 #include <string>
 
 #include "store/row_codec.hpp"
@@ -124,77 +125,104 @@ Status backfill_cells(sqlite3* db) {
 
 }  // namespace sqlite_impl
 
-Status SqliteStore::read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
-                               const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) {
-  if (buckets.empty()) return Status::Ok();
-  std::string sql =
-      "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts, sketch "
-      "FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
-  if (agent) sql += " AND agent = ?4";
-  if (ttype) sql += " AND ttype = ?5";
-  auto lease = acquire_reader();
-  if (!lease.ok()) return lease.status();
-  auto st = (*lease)->stmt(sql);
-  if (!st.ok()) return st.status();
-  sqlite3_stmt* s = *st;
-  CellRow cell;
-  for (const BucketRef& b : buckets) {
-    StmtScope reset(s, /*clear=*/false);
-    sqlite3_bind_int(s, 1, b.level);
-    sqlite3_bind_int64(s, 2, b.bucket);
-    sqlite3_bind_int(s, 3, static_cast<int>(scope));
-    if (agent) bind_text(s, 4, *agent);
-    if (ttype) bind_text(s, 5, *ttype);
+namespace {
+
+// The reads of one answer on one leased reader inside one read transaction.
+class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
+ public:
+  explicit SqliteAnalyticsSnapshot(SqliteStore::Connection& conn) : conn_(conn) {}
+
+  Status read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
+                    const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) override {
+    if (buckets.empty()) return Status::Ok();
+    std::string sql =
+        "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts, sketch "
+        "FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
+    if (agent) sql += " AND agent = ?4";
+    if (ttype) sql += " AND ttype = ?5";
+    auto st = conn_.stmt(sql);
+    if (!st.ok()) return st.status();
+    sqlite3_stmt* s = *st;
+    CellRow cell;
+    for (const BucketRef& b : buckets) {
+      StmtScope reset(s, /*clear=*/false);
+      sqlite3_bind_int(s, 1, b.level);
+      sqlite3_bind_int64(s, 2, b.bucket);
+      sqlite3_bind_int(s, 3, static_cast<int>(scope));
+      if (agent) bind_text(s, 4, *agent);
+      if (ttype) bind_text(s, 5, *ttype);
+      int rc;
+      cell.level = b.level;
+      cell.bucket = b.bucket;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        SqliteRow row{s};
+        cell.agent = row.text(0);
+        cell.ttype = row.text(1);
+        auto& t = cell.tally;
+        t.executions = static_cast<uint64_t>(row.int64(2));
+        t.successes = static_cast<uint64_t>(row.int64(3));
+        t.anomalies = static_cast<uint64_t>(row.int64(4));
+        t.cost_n = static_cast<uint64_t>(row.int64(5));
+        t.time_sum = row.real(6);
+        t.cost_sum = row.real(7);
+        t.min_ts = row.int64(8);
+        t.max_ts = row.int64(9);
+        cell.sketch = row.blob(10);
+        fn(cell);
+      }
+      if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "read analytics cells");
+    }
+    return Status::Ok();
+  }
+
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+    auto st = conn_.stmt(
+        "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+        "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2");
+    if (!st.ok()) return st.status();
+    sqlite3_stmt* s = *st;
+    StmtScope reset(s);
+    sqlite3_bind_int64(s, 1, since_us);
+    sqlite3_bind_int64(s, 2, until_us);
+    EdgeRow e;
     int rc;
-    cell.level = b.level;
-    cell.bucket = b.bucket;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       SqliteRow row{s};
-      cell.agent = row.text(0);
-      cell.ttype = row.text(1);
-      auto& t = cell.tally;
-      t.executions = static_cast<uint64_t>(row.int64(2));
-      t.successes = static_cast<uint64_t>(row.int64(3));
-      t.anomalies = static_cast<uint64_t>(row.int64(4));
-      t.cost_n = static_cast<uint64_t>(row.int64(5));
-      t.time_sum = row.real(6);
-      t.cost_sum = row.real(7);
-      t.min_ts = row.int64(8);
-      t.max_ts = row.int64(9);
-      cell.sketch = row.blob(10);
-      fn(cell);
+      store_codec::decode_edge_row(row, e);
+      fn(e);
     }
-    if (rc != SQLITE_DONE) return sqlite_status((*lease)->db.get(), rc, "read analytics cells");
+    if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "scan analytics edge");
+    return Status::Ok();
   }
-  return Status::Ok();
-}
 
-Status SqliteStore::scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) {
-  EdgeRow e;
-  return query(
-      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-      "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2",
-      "scan analytics edge",
-      [&](sqlite3_stmt* s) {
-        sqlite3_bind_int64(s, 1, since_us);
-        sqlite3_bind_int64(s, 2, until_us);
-      },
-      [&](sqlite3_stmt* s) {
-        SqliteRow row{s};
-        store_codec::decode_edge_row(row, e);
-        fn(e);
-      });
-}
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
+    auto st = conn_.stmt("SELECT min(timestamp_us), max(timestamp_us) FROM executions");
+    if (!st.ok()) return st.status();
+    sqlite3_stmt* s = *st;
+    StmtScope reset(s);
+    std::optional<std::pair<int64_t, int64_t>> out;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return sqlite_status(conn_.db.get(), rc, "timestamp bounds");
+    if (sqlite3_column_type(s, 0) != SQLITE_NULL) out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    return out;
+  }
 
-StatusOr<std::optional<std::pair<int64_t, int64_t>>> SqliteStore::timestamp_bounds() {
-  std::optional<std::pair<int64_t, int64_t>> out;
-  Status st = query(
-      "SELECT min(timestamp_us), max(timestamp_us) FROM executions", "timestamp bounds", [](sqlite3_stmt*) {},
-      [&](sqlite3_stmt* s) {
-        if (sqlite3_column_type(s, 0) != SQLITE_NULL) out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-      });
-  if (!st.ok()) return st;
-  return out;
+ private:
+  SqliteStore::Connection& conn_;
+};
+
+}  // namespace
+
+Status SqliteStore::read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) {
+  auto lease = acquire_reader();
+  if (!lease.ok()) return lease.status();
+  sqlite3* db = (*lease)->db.get();
+  // DEFERRED: the read transaction (and its WAL snapshot) starts at the first statement and
+  // holds for every later one, so the answer's cells and edge rows are one state.
+  if (Status st = exec(db, "BEGIN", "begin analytics read"); !st.ok()) return st;
+  TxnGuard guard(db);  // rolls the read transaction back on every path
+  SqliteAnalyticsSnapshot snapshot(**lease);
+  return fn(snapshot);
 }
 
 }  // namespace agentlearn

@@ -93,7 +93,7 @@ StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteO
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
   // synchronous=FULL is the durability contract: in WAL mode every commit fsyncs the WAL.
-  // mmap_size=0 keeps resident memory to the page cache we size ourselves.
+  // mmap_size=0 here; read connections then map the file (SqliteOptions::reader_mmap_bytes).
   std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA mmap_size=0; "
                         "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-" +
                         std::to_string(options.cache_kib) + ";";
