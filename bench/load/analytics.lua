@@ -8,7 +8,8 @@ function init(args)
   path = args[1] or path
   last = tonumber(args[2] or last)
   days = tonumber(args[3] or days)
-  math.randomseed(os.time() * 1000 + (tid or 0))
+  -- ANALYTICS_SEED fixes the request sequence (to compare two builds on the same mix).
+  math.randomseed((tonumber(os.getenv("ANALYTICS_SEED")) or os.time() * 1000) + (tid or 0))
 end
 local tid_counter = 0
 function setup(thread)

@@ -88,7 +88,8 @@ StatusOr<Plan> make_plan(AnalyticsSnapshot& store, int64_t since, int64_t until,
   if (b < until) buckets.push_back(right);
   uint64_t total = 0;
   std::optional<CellTally> left_cell, right_cell;
-  Status st = store.read_cells(Scope::kAll, buckets, std::nullopt, std::nullopt, [&](const CellRow& c) {
+  Status st = store.read_cells(Scope::kAll, buckets, std::nullopt, std::nullopt, /*with_sketch=*/false,
+                               [&](const CellRow& c) {
     total += c.tally.executions;
     if (c.level == 0 && c.bucket == left.bucket && since < a) {
       left_cell = c.tally;
@@ -127,6 +128,7 @@ struct Sink {
   std::optional<std::string> agent;      // cell and row filter
   std::optional<std::string> task_type;  // row filter; cells by type_key_of()
   std::vector<BucketRef> buckets;
+  bool with_sketch = true;  // false: on_cell reads only the tallies
   std::function<Status(const CellRow&)> on_cell;
   std::function<void(const EdgeRow&)> on_row;
 };
@@ -138,7 +140,7 @@ Status run_plan(AnalyticsSnapshot& store, const Plan& plan, std::vector<Sink>& s
       std::optional<std::string> tk;
       if (s.task_type) tk = type_key_of(*s.task_type);
       Status cell_status;
-      Status st = store.read_cells(s.scope, s.buckets, s.agent, tk, [&](const CellRow& c) {
+      Status st = store.read_cells(s.scope, s.buckets, s.agent, tk, s.with_sketch, [&](const CellRow& c) {
         if (cell_status.ok()) cell_status = s.on_cell(c);
       });
       if (!st.ok()) return st;
@@ -330,6 +332,7 @@ Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& 
     s.scope = f.agent_id ? Scope::kAgentType : Scope::kType;
     s.agent = f.agent_id;
     s.buckets = decompose(plan->aligned_from, plan->aligned_to);
+    s.with_sketch = false;
     s.on_cell = [&types](const CellRow& c) {
       if (!c.ttype.empty()) {
         auto name = c.ttype.substr(1);  // type_key_of(): "=" + type

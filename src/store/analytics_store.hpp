@@ -43,10 +43,11 @@ class AnalyticsSnapshot {
  public:
   virtual ~AnalyticsSnapshot() = default;
   // The cells of `scope` in the given buckets, only those of `agent` and/or `ttype` (a
-  // type_key()) when given, in no particular order.
+  // type_key()) when given, in no particular order. Without `with_sketch` the rows' sketch
+  // is empty and is not read at all (most of a wide cell's bytes).
   virtual Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
                             const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
-                            const std::function<void(const CellRow&)>& fn) = 0;
+                            bool with_sketch, const std::function<void(const CellRow&)>& fn) = 0;
   // The executions with since_us <= timestamp_us < until_us (the partial buckets at a
   // range's ends), through the timestamp index.
   virtual Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) = 0;

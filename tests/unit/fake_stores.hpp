@@ -201,7 +201,7 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
   }
   Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
                     const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
-                    const std::function<void(const CellRow&)>& fn) override {
+                    bool with_sketch, const std::function<void(const CellRow&)>& fn) override {
     if (rows_.down) return store_down();
     ++cell_reads;
     if (cells_for_ != rows_.rows.size()) {  // rows were added: recompute every cell
@@ -214,7 +214,7 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
       for (const auto& [k, d] : deltas_.cells()) {
         if (k.level != b.level || k.bucket != b.bucket || k.scope != scope) continue;
         if ((agent && k.agent != *agent) || (ttype && k.ttype != *ttype)) continue;
-        sketch = d.sketch.encode();
+        sketch = with_sketch ? d.sketch.encode() : std::string();
         fn(CellRow{k.level, k.bucket, k.agent, k.ttype, d.tally, sketch});
       }
     }

@@ -216,7 +216,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
   explicit PostgresAnalyticsSnapshot(PGconn* c) : c_(c) {}
 
   Status read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
-                    const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) override {
+                    const std::optional<std::string>& ttype, bool with_sketch,
+                    const std::function<void(const CellRow&)>& fn) override {
     if (buckets.empty()) return Status::Ok();
     if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype))) return Status::Ok();  // nothing stored matches
     ArrayBuilder levels, ids;
@@ -233,12 +234,12 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     Status st = run_query(
         c_,
         "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, "
-        "c.cost_sum, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
+        "c.cost_sum, c.min_ts, c.max_ts, CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
         "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
         "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
         "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
         {levels.finish(), ids.finish(), scope_text.c_str(), agent ? agent->c_str() : nullptr,
-         ttype ? ttype->c_str() : nullptr},
+         ttype ? ttype->c_str() : nullptr, with_sketch ? "true" : "false"},
         "read analytics cells", [&](const PGresult* r, int i) {
           if (!decode_error.ok()) return;
           cell.level = static_cast<int>(value_int(r, i, 0));

@@ -133,11 +133,12 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
   explicit SqliteAnalyticsSnapshot(SqliteStore::Connection& conn) : conn_(conn) {}
 
   Status read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
-                    const std::optional<std::string>& ttype, const std::function<void(const CellRow&)>& fn) override {
+                    const std::optional<std::string>& ttype, bool with_sketch,
+                    const std::function<void(const CellRow&)>& fn) override {
     if (buckets.empty()) return Status::Ok();
-    std::string sql =
-        "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts, sketch "
-        "FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
+    std::string sql = "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts";
+    sql += with_sketch ? ", sketch" : "";
+    sql += " FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
     if (agent) sql += " AND agent = ?4";
     if (ttype) sql += " AND ttype = ?5";
     auto st = conn_.stmt(sql);
@@ -167,7 +168,7 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
         t.cost_sum = row.real(7);
         t.min_ts = row.int64(8);
         t.max_ts = row.int64(9);
-        cell.sketch = row.blob(10);
+        if (with_sketch) cell.sketch = row.blob(10);
         fn(cell);
       }
       if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "read analytics cells");
