@@ -38,7 +38,7 @@ pids=()
 source bench/load/lib.sh
 pg_dir=""
 analytics_cleanup() {
-  [[ -n $pg_dir ]] && scripts/start-postgres stop "$pg_dir" >/dev/null 2>&1 || true
+  [[ -n $pg_dir ]] && { scripts/start-postgres stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; } || true
   [[ -n ${base_tree:-} ]] && git worktree remove --force "$base_tree" >/dev/null 2>&1 || true
   cleanup
 }
@@ -51,7 +51,8 @@ echo "machine: $(nproc) cores, load $(load); wrk -d${duration}s, median of $runs
 t0=$(date +%s.%N)
 python3 bench/load/gen_analytics_data.py "$nexec" "$work/data.jsonl" 90 "$end"
 echo "generated $nexec executions in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s ($(du -h "$work/data.jsonl" | cut -f1))"
-printf 'log_level: warn\ncheck_interval: 86400\n' > "$work/serve.yaml"
+# train: false: a training run over a million rows would share the cores with the reads.
+printf 'log_level: warn\ncheck_interval: 86400\ntrain: false\n' > "$work/serve.yaml"
 
 # serve URL NAME: starts this build on URL; sets pid, url.
 serve() {
@@ -86,7 +87,7 @@ for backend in $backends; do
   case $backend in
     sqlite) db="sqlite:$work/analytics.db" ;;
     postgresql)
-      pg_dir="$work/pg"
+      pg_dir=$(mktemp -d /tmp/agentlearn-analytics-pg.XXXXXX)  # its own: postgres must reach it
       db=$(scripts/start-postgres start "$pg_dir")
       ;;
     *) echo "unknown backend $backend" >&2; exit 2 ;;

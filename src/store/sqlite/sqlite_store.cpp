@@ -147,9 +147,7 @@ StatusOr<SqliteStore::ReaderLease> SqliteStore::acquire_reader() {
   }
   auto db = open_connection(open_name_, uri_, options_);
   // Readers never write; query_only turns such a bug into an error instead of a write.
-  const std::string reader_pragmas =
-      "PRAGMA query_only=1; PRAGMA mmap_size=" + std::to_string(options_.reader_mmap_bytes) + ";";
-  Status st = db.ok() ? exec(db->get(), reader_pragmas.c_str(), "configure reader") : db.status();
+  Status st = db.ok() ? exec(db->get(), "PRAGMA query_only=1", "configure reader") : db.status();
   if (!st.ok()) {
     std::lock_guard lock(pool_mu_);
     --open_readers_;

@@ -12,7 +12,6 @@
 // sqlite_migrations.cpp, the group writer's connection in sqlite_writer.cpp.
 #include <condition_variable>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,12 +31,6 @@ struct SqliteOptions {
   // Page cache per connection. Small on purpose: the OS page cache holds the hot data once,
   // and a server with a million rows must stay well under 200 MB resident.
   int cache_kib = 8 * 1024;
-  // Read connections map the database file (PRAGMA mmap_size) up to this many bytes, so a
-  // page the OS already caches is read in place instead of copied in by pread(2): the
-  // analytics reads touch scattered cells, and copying them in dominated their cost.
-  // Mapped pages are the OS page cache, shared by every reader and reclaimable; they count
-  // in resident memory once touched (RssFile). The writer never maps (0 disables).
-  int64_t reader_mmap_bytes = int64_t{1} << 30;
   // How long a statement waits for another process's lock before giving up (kUnavailable).
   int busy_timeout_ms = 5000;
 };
