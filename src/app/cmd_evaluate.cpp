@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/evaluation_data.hpp"
+#include "core/bounded_json.hpp"
 #include "ml/evaluation.hpp"
 #include "ml/off_policy.hpp"
 #include "store/open_store.hpp"
@@ -71,9 +72,9 @@ int run_evaluate(const EvaluateFlags& flags) {
   options.seed = flags.seed;
   options.tune_cost_weight = flags.tune_cost_weight;
   if (!flags.objective.empty()) {
-    auto parsed = nlohmann::json::parse(flags.objective, nullptr, false);
-    if (parsed.is_discarded()) return unusable("--objective is not JSON");
-    auto objective = objective_from_json(parsed);
+    auto parsed = parse_bounded_json(flags.objective, "--objective", "objective");
+    if (!parsed.ok()) return unusable(parsed.status().message());
+    auto objective = objective_from_json(*parsed);
     if (!objective.ok()) return unusable(objective.status().field() + ": " + objective.status().message());
     options.objective = *objective;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/learning_client.hpp"
+#include "core/bounded_json.hpp"
 #include "http/learning_json.hpp"
 
 namespace agentlearn {
@@ -32,11 +33,9 @@ constexpr size_t kMinRowsShown = 5;
 
 // A flag holding JSON text, parsed; InvalidArgument naming the field when it is not JSON.
 StatusOr<json> json_flag(const std::string& text, const char* field) {
-  json parsed = json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) {
-    return Status::Invalid(fmt::format("--{} is not valid JSON: {}", field, text.substr(0, 100)), field);
-  }
-  return parsed;
+  auto parsed = parse_bounded_json(text, fmt::format("--{}", field), field);
+  if (!parsed.ok()) return parsed.status();
+  return std::move(*parsed);
 }
 
 struct Request {
@@ -78,7 +77,9 @@ std::string percent_cell(const json& p) {
   return p.is_number() ? fmt::format("{:.1f}%", 100 * p.get<double>()) : std::string("-");
 }
 
-void print_answer(const json& a, size_t top_k) {
+// `given_type`: the task type the user gave, shown as such (the classifier's guess is only
+// shown when no type was given: it is what the rules used then).
+void print_answer(const json& a, size_t top_k, const std::optional<std::string>& given_type) {
   std::cout << fmt::format("primary agent:   {} (confidence {})\n", text_cell(a, "primary_agent"),
                            percent_cell(a.value("confidence", json())));
   std::vector<std::string> alternatives;
@@ -99,7 +100,9 @@ void print_answer(const json& a, size_t top_k) {
   if (a.value("explored", false)) {
     std::cout << fmt::format("explored:        yes (propensity {})\n", number_cell(a.value("propensity", json()), 4));
   }
-  if (const json& category = a.value("task_category", json()); category.is_object()) {
+  if (given_type) {
+    std::cout << fmt::format("task type:       {} (given)\n", *given_type);
+  } else if (const json& category = a.value("task_category", json()); category.is_object()) {
     std::cout << fmt::format("task category:   {} (probability {})\n", text_cell(category, "label"),
                              number_cell(category.value("probability", json()), 2));
   }
@@ -141,7 +144,7 @@ int run_recommend(RecommendFlags& f) {
     return kExitInvalidInput;
   }
   const size_t top_k = f.top_k ? static_cast<size_t>(*f.top_k) : kDefaultTopK;
-  auto readable = [top_k](const json& answer) { print_answer(answer, top_k); };
+  auto readable = [top_k, &f](const json& answer) { print_answer(answer, top_k, f.task_type); };
 
   if (!target.db) {
     ServerReply reply = call_server(f.client, boost::beast::http::verb::post, "/task/recommend", built->body.dump());

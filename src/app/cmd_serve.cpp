@@ -145,6 +145,7 @@ int run_serve(const ServeFlags& flags) {
   }
   options.public_metrics = c.public_metrics;
   options.cors_origins = c.cors_origins;
+  options.allowed_hosts = c.allowed_hosts;
   options.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
   options.access_log = c.access_log;
   http::ApiLimits limits{.batch_body_limit = c.max_batch_body_bytes, .max_batch_records = c.max_batch_records};
@@ -191,6 +192,8 @@ void register_serve_command(CLI::App& app) {
   cmd->add_flag("--insecure", flags->overrides.insecure, "Allow a non-loopback --host without API tokens");
   cmd->add_flag("--public-metrics", flags->overrides.public_metrics, "Serve /metrics without a token");
   cmd->add_option("--cors-origin", flags->overrides.cors_origins, "Allowed CORS origin, or * (repeatable)");
+  cmd->add_option("--allowed-host", flags->overrides.allowed_hosts,
+                  "A Host name served besides localhost and IP addresses, or * (repeatable; docs/api.md, Security)");
   cmd->add_flag("--access-log", flags->overrides.access_log, "Log one line per request");
   cmd->add_option("--log-level", flags->overrides.log_level, "trace, debug, info, warn, error or off");
   cmd->add_flag("--demo", flags->demo, "Fill an empty store with a generated workload of 20 agents");

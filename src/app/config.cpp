@@ -221,7 +221,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return Status::Invalid(fmt::format("config file '{}' must be a YAML mapping", path), "config");
   static const std::set<std::string> kKnown = {
-      "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins",
+      "host", "port", "database", "threads", "auth_tokens", "insecure", "public_metrics", "cors_origins", "allowed_hosts",
       "max_body_bytes", "max_batch_body_bytes", "max_batch_records", "idle_timeout_seconds", "access_log",
       "log_level", "vector_dimensions", "models", "retrain_threshold", "check_interval", "model_accuracy_target",
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
@@ -257,6 +257,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     read("insecure", c.insecure, "true or false");
     read("public_metrics", c.public_metrics, "true or false");
     read("cors_origins", c.cors_origins, "a list of origins");
+    read("allowed_hosts", c.allowed_hosts, "a list of host names");
     read("max_body_bytes", c.max_body_bytes, "a number of bytes");
     read("max_batch_body_bytes", c.max_batch_body_bytes, "a number of bytes");
     read("max_batch_records", c.max_batch_records, "a number");
@@ -348,6 +349,7 @@ StatusOr<Config> load_config(const std::string& path, const std::map<std::string
     for (auto& t : split_list(*v)) c.auth_tokens.push_back(t);
   }
   if (const std::string* v = env_get(env, "AGENTLEARN_CORS_ORIGINS")) c.cors_origins = split_list(*v);
+  if (const std::string* v = env_get(env, "AGENTLEARN_ALLOWED_HOSTS")) c.allowed_hosts = split_list(*v);
   if (const std::string* v = env_get(env, "AGENTLEARN_LOG_LEVEL")) c.log_level = *v;
 
   // Flags.
@@ -358,6 +360,7 @@ StatusOr<Config> load_config(const std::string& path, const std::map<std::string
   if (flags.insecure) c.insecure = true;
   if (flags.public_metrics) c.public_metrics = true;
   if (!flags.cors_origins.empty()) c.cors_origins = flags.cors_origins;
+  if (!flags.allowed_hosts.empty()) c.allowed_hosts = flags.allowed_hosts;
   if (flags.access_log) c.access_log = true;
   if (flags.log_level) c.log_level = *flags.log_level;
 

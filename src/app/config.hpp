@@ -23,6 +23,7 @@ struct Config {
   bool insecure = false;                 // allow a non-loopback address without tokens
   bool public_metrics = false;
   std::vector<std::string> cors_origins;
+  std::vector<std::string> allowed_hosts;
   size_t max_body_bytes = 1u << 20;
   size_t max_batch_body_bytes = 16u << 20;
   size_t max_batch_records = 10000;
@@ -49,6 +50,7 @@ struct ConfigOverrides {
   bool insecure = false;
   bool public_metrics = false;
   std::vector<std::string> cors_origins;
+  std::vector<std::string> allowed_hosts;
   bool access_log = false;
   std::optional<std::string> log_level;
 };

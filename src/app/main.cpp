@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
+#include <string>
 
 #include "app/cmd_backup.hpp"
 #include "app/cmd_evaluate.hpp"
@@ -35,6 +37,22 @@ int main(int argc, char** argv) {
   agentlearn::register_evaluate_command(app);
   agentlearn::register_evaluate_models_command(app);
   agentlearn::register_backup_command(app);
+  // CLI11 reports a word that names no command as "A subcommand is required"; say which word
+  // it was and what the commands are.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->check_name(word);
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "agentlearn: unknown command '" << word << "'; the commands are " << names
+                << " (agentlearn --help says what each does)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,12 @@ struct ExecutionLimits {
   static constexpr size_t kMaxObjectBytes = 65536;       // context, metrics (minified)
   static constexpr int kMaxObjectDepth = 8;              // nesting inside context, metrics
   static constexpr double kMaxExecutionTime = 1e9;       // seconds (about 31 years)
+  // metrics.cost_usd: a million dollars a run. Bounded so that sums over any number of runs
+  // a store can hold stay finite (1e308 twice overflowed to infinity, which JSON cannot carry).
+  static constexpr double kMaxCostUsd = 1e6;
+  // metrics.tokens_in / tokens_out / input_tokens / output_tokens / total_tokens, when given:
+  // whole numbers up to ten billion.
+  static constexpr double kMaxTokens = 1e10;
 };
 
 // Validates one parsed JSON value as an execution. `received_us` is the default timestamp.
@@ -51,7 +57,8 @@ ParsedBatch parse_batch_ndjson(std::string_view body, int64_t received_us, size_
 // The execution as the API's JSON object (what a client sends; used by the CLI and tests).
 std::string execution_to_json(const Execution& e);
 
-// Appends `s` as a JSON string literal (with quotes) to `out`.
+// Appends `s` as a JSON string literal (with quotes) to `out`; bytes that are not UTF-8
+// become U+FFFD, so the result is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace agentlearn

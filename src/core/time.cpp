@@ -95,7 +95,9 @@ std::optional<int64_t> parse_rfc3339_us(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return secs * 1000000 + frac_us;
+  const int64_t us = secs * 1000000 + frac_us;
+  if (us < kMinTimestampUs || us > kMaxTimestampUs) return std::nullopt;
+  return us;
 }
 
 std::optional<int64_t> parse_time_filter_us(std::string_view s) {
@@ -103,10 +105,10 @@ std::optional<int64_t> parse_time_filter_us(std::string_view s) {
       s.find_first_of("T:") == std::string_view::npos) {
     double v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    // Bounded to years 0..9999 so the conversion to microseconds cannot overflow.
-    if (ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(v) && v > -62167219200.0 &&
-        v < 253402300800.0) {
-      return static_cast<int64_t>(std::llround(v * 1e6));
+    if (ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(v) && v >= static_cast<double>(kMinTimestampUs) / 1e6 &&
+        v <= static_cast<double>(kMaxTimestampUs) / 1e6) {
+      const int64_t us = static_cast<int64_t>(std::llround(v * 1e6));
+      if (us >= kMinTimestampUs && us <= kMaxTimestampUs) return us;
     }
     return std::nullopt;
   }

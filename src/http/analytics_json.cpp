@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/execution_json.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "http/learning_json.hpp"
 
@@ -10,52 +11,41 @@ namespace agentlearn::http {
 
 namespace {
 
-void append_opt_string(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    append_json_string(out, *v);
-  } else {
-    out += "null";
+void write_points(JsonWriter& w, const std::vector<SeriesPoint>& points) {
+  w.begin_array();
+  for (const SeriesPoint& p : points) {
+    w.begin_object();
+    w.member("start", format_rfc3339(p.start_us));
+    w.member("executions", p.executions).member("successes", p.successes);
+    w.key("success_rate");
+    if (p.executions) {
+      w.number(static_cast<double>(p.successes) / static_cast<double>(p.executions));
+    } else {
+      w.null();
+    }
+    w.member("p95_time", p.p95_time).member("cost_usd", p.cost_usd);
+    w.end_object();
   }
+  w.end_array();
 }
 
-void append_points(std::string& out, const std::vector<SeriesPoint>& points) {
-  out += '[';
-  for (size_t i = 0; i < points.size(); ++i) {
-    const SeriesPoint& p = points[i];
-    if (i) out += ',';
-    out += fmt::format("{{\"start\":\"{}\",\"executions\":{},\"successes\":{},\"success_rate\":",
-                       format_rfc3339(p.start_us), p.executions, p.successes);
-    if (p.executions) {
-      out += fmt::format("{}", static_cast<double>(p.successes) / static_cast<double>(p.executions));
-    } else {
-      out += "null";
-    }
-    out += ",\"p95_time\":";
-    if (p.p95_time) {
-      out += fmt::format("{}", *p.p95_time);
-    } else {
-      out += "null";
-    }
-    out += fmt::format(",\"cost_usd\":{}}}", p.cost_usd);
-  }
-  out += ']';
+void write_agent_performance(JsonWriter& w, const AgentPerformance& a) {
+  w.begin_object();
+  w.member("agent_id", a.agent_id).member("executions", a.executions).member("successes", a.successes);
+  w.member("success_rate", a.success_rate);
+  w.key("execution_time").begin_object();
+  w.member("mean", a.time_mean).member("p50", a.time_p50).member("p95", a.time_p95).member("p99", a.time_p99);
+  w.end_object();
+  w.member("mean_cost_usd", a.mean_cost_usd);
+  w.member("last_seen", format_rfc3339(a.last_seen_us)).member("anomalies", a.anomalies);
+  w.end_object();
 }
 
 }  // namespace
 
 void append_agent_performance(std::string& out, const AgentPerformance& a) {
-  out += "{\"agent_id\":";
-  append_json_string(out, a.agent_id);
-  out += fmt::format(
-      ",\"executions\":{},\"successes\":{},\"success_rate\":{},\"execution_time\":{{\"mean\":{},\"p50\":{},"
-      "\"p95\":{},\"p99\":{}}},\"mean_cost_usd\":",
-      a.executions, a.successes, a.success_rate, a.time_mean, a.time_p50, a.time_p95, a.time_p99);
-  if (a.mean_cost_usd) {
-    out += fmt::format("{}", *a.mean_cost_usd);
-  } else {
-    out += "null";
-  }
-  out += fmt::format(",\"last_seen\":\"{}\",\"anomalies\":{}}}", format_rfc3339(a.last_seen_us), a.anomalies);
+  JsonWriter w(out);
+  write_agent_performance(w, a);
 }
 
 std::string dashboard_json(const DashboardQuery& query, const DashboardReport& report) {
@@ -63,48 +53,46 @@ std::string dashboard_json(const DashboardQuery& query, const DashboardReport& r
   const DashboardFigures& d = report.figures;
   std::string out;
   out.reserve(8192);
-  out += fmt::format("{{\"filters\":{{\"since\":\"{}\",\"until\":\"{}\",\"task_type\":", format_rfc3339(*f.since_us),
-                     format_rfc3339(*f.until_us));
-  append_opt_string(out, f.task_type);
-  out += ",\"agent_id\":";
-  append_opt_string(out, f.agent_id);
-  out += ",\"series_agent\":";
-  append_opt_string(out, query.series_agent);
-  out += fmt::format("}},\"percentiles\":\"{}\",\"totals\":{{\"executions\":{},\"agents\":{},\"successes\":{},"
-                     "\"success_rate\":",
-                     percentiles_name(d.exact_percentiles), d.executions, d.leaderboard.size(), d.successes);
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("filters").begin_object();
+  w.member("since", format_rfc3339(*f.since_us)).member("until", format_rfc3339(*f.until_us));
+  w.member("task_type", f.task_type).member("agent_id", f.agent_id).member("series_agent", query.series_agent);
+  w.end_object();
+  w.member("percentiles", percentiles_name(d.exact_percentiles));
+  w.key("totals").begin_object();
+  w.member("executions", d.executions).member("agents", d.leaderboard.size()).member("successes", d.successes);
+  w.key("success_rate");
   if (d.executions) {
-    out += fmt::format("{}", static_cast<double>(d.successes) / static_cast<double>(d.executions));
+    w.number(static_cast<double>(d.successes) / static_cast<double>(d.executions));
   } else {
-    out += "null";
+    w.null();
   }
-  out += fmt::format(",\"cost_usd\":{},\"anomalies\":{}}},\"leaderboard\":[", d.cost_usd, d.anomalies);
-  for (size_t i = 0; i < d.leaderboard.size(); ++i) {
-    if (i) out += ',';
-    append_agent_performance(out, d.leaderboard[i]);
-  }
-  out += fmt::format("],\"series\":{{\"bucket_seconds\":{},\"points\":", d.bucket_seconds);
-  append_points(out, d.series);
-  out += ",\"agent\":";
+  w.member("cost_usd", d.cost_usd).member("anomalies", d.anomalies);
+  w.end_object();
+  w.key("leaderboard").begin_array();
+  for (const auto& a : d.leaderboard) write_agent_performance(w, a);
+  w.end_array();
+  w.key("series").begin_object();
+  w.member("bucket_seconds", d.bucket_seconds);
+  w.key("points");
+  write_points(w, d.series);
+  w.key("agent");
   if (d.agent_series) {
-    out += "{\"agent_id\":";
-    append_json_string(out, *query.series_agent);
-    out += ",\"points\":";
-    append_points(out, *d.agent_series);
-    out += '}';
+    w.begin_object().member("agent_id", *query.series_agent).key("points");
+    write_points(w, *d.agent_series);
+    w.end_object();
   } else {
-    out += "null";
+    w.null();
   }
-  out += "},\"task_types\":[";
-  for (size_t i = 0; i < d.task_types.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"task_type\":";
-    append_json_string(out, d.task_types[i].first);
-    out += fmt::format(",\"executions\":{}}}", d.task_types[i].second);
-  }
-  out += "],\"recent_anomalies\":";
-  out += anomalies_json(report.recent_anomalies)["anomalies"].dump();
-  out += '}';
+  w.end_object();
+  w.key("task_types").begin_array();
+  for (const auto& [type, n] : d.task_types) w.begin_object().member("task_type", type).member("executions", n).end_object();
+  w.end_array();
+  w.key("recent_anomalies")
+      .raw(anomalies_json(d.recent_anomalies, report.why)["anomalies"].dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace));
+  w.end_object();
   return out;
 }
 

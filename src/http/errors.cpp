@@ -11,8 +11,8 @@ namespace {
 struct ErrorParts {
   unsigned status;
   std::string_view code;
-  const std::string& message;
-  const std::string& field;
+  std::string_view message;
+  std::string_view field;
 };
 
 ErrorParts parts_of(const ErrorReply& e) {
@@ -45,6 +45,7 @@ unsigned http_status_of(HttpErrorCode code) {
     case HttpErrorCode::kMethodNotAllowed: return 405;
     case HttpErrorCode::kPayloadTooLarge: return 413;
     case HttpErrorCode::kUnsupportedMediaType: return 415;
+    case HttpErrorCode::kNotImplemented: return 501;
   }
   return 500;
 }
@@ -68,14 +69,34 @@ std::string_view error_code_of(HttpErrorCode code) {
     case HttpErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case HttpErrorCode::kPayloadTooLarge: return "payload_too_large";
     case HttpErrorCode::kUnsupportedMediaType: return "unsupported_media_type";
+    case HttpErrorCode::kNotImplemented: return "not_implemented";
   }
   return "internal";
 }
 
+// What the client reads of an internal or unavailable error: a fixed text. The detail (a
+// SQLite or PostgreSQL message, a path, a library's exception text) says how the server is
+// built and where it keeps its data, so it goes to the log under the request id, as userver
+// keeps an internal message apart from the external body.
+const std::string kInternalText = "internal error";
+const std::string kUnavailableText =
+    "the service cannot answer right now; retry after Retry-After seconds (the server log has the detail under this "
+    "request_id)";
+
 Response to_response(Reply reply, const Request& request, std::string_view request_id) {
   if (reply.ok()) return std::get<Response>(std::move(reply.v_));
   const ErrorReply& e = reply.error();
-  const ErrorParts p = parts_of(e);
+  ErrorParts p = parts_of(e);
+  if (const auto* st = std::get_if<Status>(&e.error)) {
+    if (st->code() == StatusCode::kInternal || st->code() == StatusCode::kUnavailable) {
+      if (st->message() != kInternalText) {  // internal_error() has logged it
+        spdlog::log(st->code() == StatusCode::kInternal ? spdlog::level::err : spdlog::level::warn,
+                    "request {} {} {}: {} ({})", request_id, sv(request.method_string()), sv(request.target()),
+                    error_code_of(st->code()), st->message());
+      }
+      p.message = st->code() == StatusCode::kInternal ? kInternalText : kUnavailableText;
+    }
+  }
   std::string body = "{\"error\":{\"code\":";
   append_json_string(body, e.code_override.empty() ? p.code : std::string_view(e.code_override));
   body += ",\"message\":";
@@ -99,7 +120,7 @@ Response to_response(Reply reply, const Request& request, std::string_view reque
 
 Reply internal_error(const RequestContext& ctx, std::string_view what) {
   spdlog::error("request {} {} {} failed: {}", ctx.request_id, sv(ctx.request.method_string()), ctx.route, what);
-  return Status::Internal("internal error");
+  return Status::Internal(kInternalText);
 }
 
 Response json_response(unsigned status, std::string body, const Request& request) {

@@ -19,6 +19,7 @@ enum class HttpErrorCode {
   kMethodNotAllowed,      // 405 "method_not_allowed"
   kPayloadTooLarge,       // 413 "payload_too_large"
   kUnsupportedMediaType,  // 415 "unsupported_media_type"
+  kNotImplemented,        // 501 "not_implemented" (a transfer coding other than chunked)
 };
 
 struct HttpError {

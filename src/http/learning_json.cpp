@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/bounded_json.hpp"
 #include "core/execution_json.hpp"
 #include "core/time.hpp"
 #include "service/objective_json.hpp"
@@ -45,11 +46,9 @@ Status text_field(const json& body, const char* name, size_t max_bytes, bool req
 }  // namespace
 
 StatusOr<RecommendRequest> parse_recommend_request(std::string_view body) {
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) {
-    return Status::Invalid("request body is not valid JSON (or not UTF-8)", "body").with_reason("invalid_json");
-  }
-  return recommend_request_from_json(parsed);
+  auto parsed = parse_bounded_json(body, "request body", "body");
+  if (!parsed.ok()) return parsed.status();
+  return recommend_request_from_json(*parsed);
 }
 
 StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {

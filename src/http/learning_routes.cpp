@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "core/bounded_json.hpp"
 #include "core/time.hpp"
 #include "http/errors.hpp"
 #include "http/handler.hpp"
@@ -31,13 +32,10 @@ std::optional<ErrorReply> object_body(const RequestContext& ctx, bool empty_is_o
     return std::nullopt;
   }
   if (auto wrong = require_json(ctx.request)) return ErrorReply{std::move(*wrong)};
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) {
-    return ErrorReply{
-        Status::Invalid("request body is not valid JSON (or not UTF-8)", "body").with_reason("invalid_json")};
-  }
-  if (!parsed.is_object()) return ErrorReply{Status::Invalid("the body must be a JSON object", "body")};
-  out = std::move(parsed);
+  auto parsed = parse_bounded_json(body, "request body", "body");
+  if (!parsed.ok()) return ErrorReply{parsed.status()};
+  if (!parsed->is_object()) return ErrorReply{Status::Invalid("the body must be a JSON object", "body")};
+  out = std::move(*parsed);
   return std::nullopt;
 }
 
@@ -75,9 +73,9 @@ StatusOr<std::optional<RecommendRequest>> profile_task(const RequestContext& ctx
   json body = {{"task_description", *text}};
   if (const std::string* type = ctx.query_param("task_type")) body["task_type"] = *type;
   if (const std::string* context = ctx.query_param("context")) {
-    json c = json::parse(*context, nullptr, false);
-    if (c.is_discarded()) return Status::Invalid("context must be a JSON object", "context");
-    body["context"] = c;
+    auto c = parse_bounded_json(*context, "context", "context");
+    if (!c.ok()) return c.status();
+    body["context"] = std::move(*c);
   }
   auto top_k = size_param(ctx, "top_k", 3, 1, RecommendLimits::kMaxTopK);
   if (!top_k.ok()) return top_k.status();

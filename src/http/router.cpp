@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "http/query.hpp"
+
 namespace agentlearn::http {
 namespace {
 
@@ -21,12 +23,6 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool is_capture(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -98,46 +94,6 @@ std::optional<RouteMatch> Router::match(beast_http::verb method, std::string_vie
       out.route = &r;
       out.path_params = std::move(params);
     }
-  }
-  return out;
-}
-
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::optional<Params> parse_query(std::string_view query) {
-  Params out;
-  size_t pos = 0;
-  while (pos <= query.size() && !query.empty()) {
-    size_t end = query.find('&', pos);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(pos, end - pos);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      auto key = percent_decode(pair.substr(0, eq), true);
-      auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-      if (!key || !value) return std::nullopt;
-      out.emplace_back(std::move(*key), std::move(*value));
-    }
-    if (end == query.size()) break;
-    pos = end + 1;
   }
   return out;
 }

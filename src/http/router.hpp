@@ -46,9 +46,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// Splits "a=1&b=x%20y" into decoded pairs; nullopt on a malformed escape.
-std::optional<Params> parse_query(std::string_view query);
-// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
-
 }  // namespace agentlearn::http

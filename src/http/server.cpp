@@ -52,6 +52,14 @@ std::string_view method_label(beast_http::verb v) {
   }
 }
 
+// The header a parse error of the request head is about, when it is one of the framing
+// headers (the client should know which to fix).
+std::string framing_field(beast::error_code ec) {
+  if (ec == beast::http::error::bad_transfer_encoding) return "Transfer-Encoding";
+  if (ec == beast::http::error::bad_content_length) return "Content-Length";
+  return {};
+}
+
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}", rng());
@@ -197,25 +205,45 @@ class Session : public std::enable_shared_from_this<Session> {
       route_label_ = "unmatched";
       Reply error = ec == beast::http::error::header_limit
                         ? Reply(HttpError{HttpErrorCode::kPayloadTooLarge, "request headers are larger than 16 KiB"})
-                        : Reply(Status::Invalid(fmt::format("malformed HTTP request: {}", ec.message())));
+                        : Reply(Status::Invalid(fmt::format("malformed HTTP request: {}", ec.message()),
+                                                framing_field(ec)));
       return send(to_response(std::move(error), req, request_id_));
     }
+
+    // Framing and Host before anything else: a request whose body's extent is ambiguous, or
+    // which names a host this server is not, is answered without reading on.
+    if (auto refused = head_refusal(req)) return refuse(std::move(*refused));
 
     std::string_view target = sv(req.target());
     size_t q = target.find('?');
     const std::string_view raw_path = target.substr(0, q);
     auto decoded = percent_decode(raw_path, false);
-    auto query = q == std::string_view::npos ? std::optional<Params>(Params{}) : parse_query(target.substr(q + 1));
+    std::string bad_key;
+    auto query =
+        q == std::string_view::npos ? std::optional<Params>(Params{}) : parse_query(target.substr(q + 1), &bad_key);
     auto match = decoded ? server_.router().match(req.method(), raw_path) : std::nullopt;
     if (!decoded || !query || !match) {
       route_label_ = "unmatched";
-      return send(to_response(Status::Invalid("the request target has a malformed %-escape", "target"), req,
-                              request_id_));
+      const bool blame_key = decoded && !query && !bad_key.empty();
+      return send(to_response(
+          Status::Invalid(blame_key ? fmt::format("{} has a malformed %-escape or is not UTF-8", bad_key)
+                                    : std::string("the request target has a malformed %-escape or is not UTF-8"),
+                          blame_key ? bad_key : std::string("target")),
+          req, request_id_));
     }
     exchange_->path = std::move(*decoded);
     query_ = std::move(*query);
     match_ = std::move(*match);
     route_label_ = match_.route ? std::string_view(match_.route->pattern) : std::string_view("unmatched");
+
+    // The token and the origin before the body: a client without the right to send it is
+    // answered 401/403 before any 100 Continue or 413, and its body is never read.
+    if (match_.route) {
+      if (auto refused = access_refusal(req)) {
+        if (!parser_->is_done()) close_after_ = true;
+        return send(to_response(std::move(*refused), req, request_id_));
+      }
+    }
 
     const size_t limit = route_body_limit();
     if (auto length = parser_->content_length(); length && *length > limit) return reject_body();
@@ -269,6 +297,52 @@ class Session : public std::enable_shared_from_this<Session> {
                      parser_->get(), request_id_));
   }
 
+  // Framing (Transfer-Encoding) and Host, decided from the head alone.
+  std::optional<HeadRefusal> head_refusal(const Request& req) const {
+    std::vector<std::string_view> codings;
+    for (auto [it, end] = req.equal_range(beast_http::field::transfer_encoding); it != end; ++it) {
+      codings.push_back(sv(it->value()));
+    }
+    const bool has_length = req.find(beast_http::field::content_length) != req.end();
+    if (auto refused = check_framing(req.version(), codings, has_length)) return refused;
+    const auto& opts = server_.options();
+    HostPolicy hosts{opts.allowed_hosts, opts.tokens.empty() || !opts.allowed_hosts.empty()};
+    return check_host(sv(req[beast_http::field::host]), req.version(), hosts);
+  }
+
+  // Answers a head refusal and closes the connection: the body (if any) is never read.
+  void refuse(HeadRefusal refused) {
+    close_after_ = true;
+    route_label_ = "unmatched";
+    Reply reply = refused.status == 400   ? Reply(Status::Invalid(std::move(refused.message), std::move(refused.field)))
+                  : refused.status == 501 ? Reply(HttpError{HttpErrorCode::kNotImplemented, std::move(refused.message),
+                                                            std::move(refused.field)})
+                                          : Reply(HttpError{HttpErrorCode::kPermissionDenied,
+                                                            std::move(refused.message), std::move(refused.field)});
+    send(to_response(std::move(reply), parser_->get(), request_id_));
+  }
+
+  // The matched route's token check, then the Origin of a state change.
+  std::optional<Reply> access_refusal(const Request& req) const {
+    const auto& opts = server_.options();
+    Role needed = match_.route->options.role;
+    if (needed == Role::kRead && opts.public_metrics && match_.route->pattern == "/metrics") needed = Role::kNone;
+    if (!opts.tokens.empty() && needed != Role::kNone) {
+      if (auto refused = opts.tokens.check(sv(req[beast_http::field::authorization]), needed)) {
+        return Reply(std::move(*refused));
+      }
+    }
+    const auto m = req.method();
+    if (m != beast_http::verb::get && m != beast_http::verb::head && m != beast_http::verb::options) {
+      if (auto refused = check_origin(sv(req[beast_http::field::origin]), sv(req[beast_http::field::host]),
+                                      opts.cors_origins, opts.allowed_hosts)) {
+        return Reply(HttpError{HttpErrorCode::kPermissionDenied, std::move(refused->message),
+                               std::move(refused->field)});
+      }
+    }
+    return std::nullopt;
+  }
+
   // The matched route's own body limit, else the server's default.
   size_t route_body_limit() const {
     return match_.route && match_.route->options.body_limit ? match_.route->options.body_limit
@@ -318,14 +392,6 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return send(to_response(Status::NotFound(fmt::format("no route {} {}", sv(req.method_string()), exchange_->path)),
                               req, request_id_));
-    }
-
-    Role needed = match_.route->options.role;
-    if (needed == Role::kRead && opts.public_metrics && match_.route->pattern == "/metrics") needed = Role::kNone;
-    if (!opts.tokens.empty() && needed != Role::kNone) {
-      if (auto refused = opts.tokens.check(sv(req[beast_http::field::authorization]), needed)) {
-        return send(to_response(std::move(*refused), req, request_id_));
-      }
     }
 
     Exchange& ex = *exchange_;

@@ -13,6 +13,7 @@
 
 #include "core/status.hpp"
 #include "http/auth.hpp"
+#include "http/request_head.hpp"
 #include "http/router.hpp"
 #include "metrics/registry.hpp"
 
@@ -26,6 +27,10 @@ struct ServerOptions {
   TokenSet tokens;
   bool public_metrics = false;                // GET /metrics without a token
   std::vector<std::string> cors_origins;      // "*" allows any origin; empty: CORS off
+  // Host names answered besides localhost and IP literals ("*": any). Enforced when there
+  // are no tokens, or when set (http/request_head.hpp); also the origins a state change may
+  // come from.
+  std::vector<std::string> allowed_hosts;
   std::chrono::seconds idle_timeout{60};      // a keep-alive connection idle this long is closed
   bool access_log = false;                    // one log line per request (debug aid; costs speed)
 };

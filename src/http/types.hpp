@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/query.hpp"
+
 namespace agentlearn::http {
 
 namespace beast_http = boost::beast::http;
@@ -20,7 +22,6 @@ enum class Role { kNone, kIngest, kRead, kAdmin };
 // Boost 1.74's Beast speaks boost::string_view; the rest of the code speaks std::string_view.
 inline std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-using Params = std::vector<std::pair<std::string, std::string>>;
 
 struct RequestContext {
   const Request& request;

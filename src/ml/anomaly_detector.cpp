@@ -34,6 +34,11 @@ AnomalyDetector::Baseline AnomalyDetector::baseline(uint64_t key, const Baseline
   return b;
 }
 
+bool AnomalyDetector::has_history(const Execution& e) const {
+  if (!tallies_.count(agent_key(e.agent_id))) return false;
+  return !e.task_type || tallies_.count(agent_type_key(e.agent_id, *e.task_type)) > 0;
+}
+
 void AnomalyDetector::features(const Execution& e, std::span<float> out) const {
   const float lt = static_cast<float>(log_time(e.execution_time));
   const float lc = e.cost_usd ? static_cast<float>(log_cost(*e.cost_usd)) : kMissing;

@@ -76,7 +76,10 @@ StatusOr<Plan> make_plan(AnalyticsSnapshot& store, int64_t since, int64_t until,
   p.since = since;
   p.until = until;
   p.aligned_from = p.aligned_to = since;
-  if (since >= until) return p;
+  if (since >= until) {  // nothing to read: exactly nothing
+    p.all_rows = true;
+    return p;
+  }
   const int64_t a = ceil_to(since, kFinestUs), b = floor_to(until, kFinestUs);
   if (a >= b) {  // within two finest buckets: a few minutes of rows
     p.all_rows = true;
@@ -210,7 +213,7 @@ struct SeriesSink {
   Sink make(const Plan& plan, int64_t width_s, Scope scope, std::optional<std::string> agent,
             std::optional<std::string> task_type) {
     width_us = width_s * 1'000'000;
-    first_us = floor_to(plan.since, width_us);
+    first_us = series_first_us(plan.since, width_s);
     const size_t n = plan.since < plan.until ? index(plan.until - 1) + 1 : 0;
     points.assign(n, Acc{});
     Sink s;
@@ -269,24 +272,43 @@ int64_t series_bucket_seconds(int64_t since_us, int64_t until_us, int buckets) {
     const int64_t points = until_us > since_us ? floor_div(until_us - 1 - first, wu) + 1 : 0;
     if (points <= buckets) return w;
   }
-  return kLevelSeconds.back();
+  // A whole multiple of the widest level, its points starting at the widest bucket that holds
+  // `since` (series_first_us): each point is still a sum of whole cells, and k widest buckets
+  // a point make ceil(n / k) <= buckets points.
+  const int64_t widest = kLevelSeconds.back();
+  const int64_t wu = widest * 1'000'000;
+  const int64_t n = floor_div(until_us - 1 - floor_to(since_us, wu), wu) + 1;
+  const int64_t k = (n + buckets - 1) / std::max(buckets, 1);
+  return widest * k;
 }
+
+int64_t series_first_us(int64_t since_us, int64_t width_seconds) {
+  const int64_t align = std::min(width_seconds, kLevelSeconds.back()) * 1'000'000;
+  return floor_to(since_us, align);
+}
+
+namespace {
+
+// [since, until) narrowed to the span the store holds, [first, last]: a hostile range (year 1
+// to 9999) then reads and answers no more than "all time" does. Empty when nothing is stored.
+StatusOr<std::pair<int64_t, int64_t>> clamp_to_stored(AnalyticsSnapshot& snap, int64_t since, int64_t until) {
+  auto bounds = snap.timestamp_bounds();
+  if (!bounds.ok()) return bounds.status();
+  if (!*bounds) return std::pair{since, since};
+  const int64_t from = std::max(since, (*bounds)->first);
+  const int64_t to = std::min(until, (*bounds)->second + 1);
+  return from < to ? std::pair{from, to} : std::pair{since, since};
+}
+
+}  // namespace
 
 StatusOr<PerformanceFigures> Analytics::performance(const ExecutionFilter& filter) {
   PerformanceFigures out;
   Status st = store_.read_analytics([&](AnalyticsSnapshot& snap) -> Status {
-    int64_t since = 0, until = 0;
-    if (filter.since_us && filter.until_us) {
-      since = *filter.since_us;
-      until = *filter.until_us;
-    } else {
-      auto bounds = snap.timestamp_bounds();
-      if (!bounds.ok()) return bounds.status();
-      if (!*bounds) return Status::Ok();
-      since = filter.since_us.value_or((*bounds)->first);
-      until = filter.until_us.value_or((*bounds)->second + 1);
-    }
-    auto plan = make_plan(snap, since, until, options_.exact_limit);
+    auto range = clamp_to_stored(snap, filter.since_us.value_or(INT64_MIN), filter.until_us.value_or(INT64_MAX));
+    if (!range.ok()) return range.status();
+    if (range->first >= range->second) return Status::Ok();
+    auto plan = make_plan(snap, range->first, range->second, options_.exact_limit);
     if (!plan.ok()) return plan.status();
     AgentSink agents;
     std::vector<Sink> sinks;
@@ -312,9 +334,12 @@ StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
 
 Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& q, DashboardFigures& out) {
   const ExecutionFilter& f = q.filter;
-  auto plan = make_plan(snap, *f.since_us, *f.until_us, options_.exact_limit);
+  auto range = clamp_to_stored(snap, *f.since_us, *f.until_us);
+  if (!range.ok()) return range.status();
+  const auto [since, until] = *range;
+  auto plan = make_plan(snap, since, until, options_.exact_limit);
   if (!plan.ok()) return plan.status();
-  out.bucket_seconds = series_bucket_seconds(*f.since_us, *f.until_us, q.buckets);
+  out.bucket_seconds = series_bucket_seconds(since, until, q.buckets);
 
   AgentSink agents;
   SeriesSink series, agent_series;
@@ -351,6 +376,11 @@ Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& 
     sinks.push_back(std::move(s));
   }
   if (Status st = run_plan(snap, *plan, sinks); !st.ok()) return st;
+  if (since < until) {
+    Status st = snap.scan_flagged(since, until, f.agent_id, f.task_type, DashboardFigures::kRecentAnomalies,
+                                  [&out](const StoredRow& r) { out.recent_anomalies.push_back(r); });
+    if (!st.ok()) return st;
+  }
 
   const bool exact = plan->all_rows;
   out.exact_percentiles = exact;

@@ -52,11 +52,19 @@ struct DashboardFigures {
   std::vector<SeriesPoint> series;
   std::optional<std::vector<SeriesPoint>> agent_series;
   std::vector<std::pair<std::string, uint64_t>> task_types;  // most executions first
+  // The range's newest flagged runs matching the filter (at most kRecentAnomalies), newest
+  // run first, read in the same snapshot as the figures.
+  std::vector<StoredRow> recent_anomalies;
+  static constexpr size_t kRecentAnomalies = 20;
 };
 
-// The stored level width (seconds) a series of [since, until) uses: the narrowest giving at
-// most `buckets` points (the widest level when none does).
+// The width (seconds) a series of [since, until) uses: the narrowest stored level giving at
+// most `buckets` points; when even the widest gives more, the smallest multiple of the widest
+// that does. So a series never has more than `buckets` points, however long the range.
 int64_t series_bucket_seconds(int64_t since_us, int64_t until_us, int buckets);
+// Where such a series' first point starts: `since` floored to the width, or to the widest
+// level for the multiples of it.
+int64_t series_first_us(int64_t since_us, int64_t width_seconds);
 
 class Analytics {
  public:

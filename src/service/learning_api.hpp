@@ -90,8 +90,8 @@ struct AgentsPerformanceReport {
 
 // GET /analytics/dashboard: the figures of a range, and its most recent anomalies.
 struct DashboardReport {
-  DashboardFigures figures;
-  std::vector<StoredRow> recent_anomalies;  // newest first
+  DashboardFigures figures;  // figures.recent_anomalies: newest run first
+  std::vector<AnomalyExplanation> why;  // one per recent anomaly (empty without an active set)
 };
 
 class LearningApi {

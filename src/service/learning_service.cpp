@@ -140,10 +140,12 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
     o.status = Status::Unavailable("the store is unreachable; retry shortly");
     return done(std::move(o));
   }
-  // Anomaly scores from the active set's detector: cheap outcome features, no text.
+  // Anomaly scores from the active set's detector: cheap outcome features, no text. A run of
+  // an agent (or agent and task type) the set has no history for stays unscored (null).
   if (auto active = models_.active()) {
     const ml::AnomalyDetector& detector = active->set->anomaly_detector();
     for (Execution& e : records) {
+      if (!detector.has_history(e)) continue;
       double score = detector.score(e);
       e.anomaly_score = score;
       e.anomaly = detector.is_anomaly(score);

@@ -369,16 +369,19 @@ Status SimilarTasks::rebuild(std::shared_ptr<const ml::ModelSet> models, const s
 }
 
 StatusOr<SimilarAnswer> SimilarTasks::search(const SimilarQuery& q) const {
+  // Only a transient state is Unavailable (503 with Retry-After): a client that honours
+  // Retry-After would otherwise ask forever for what no retry can bring.
   if (!options_.enabled) {
-    return Status::Unavailable("similar tasks are turned off on this server (config similar_tasks: false)");
+    return Status::Conflict("similar tasks are turned off on this server (config similar_tasks: false)")
+        .with_reason("similar_tasks_disabled");
   }
   auto gen = current();
   if (!gen) {
-    return Status::Unavailable(
-        building_.load() ? "the similar-task index is being built; retry shortly"
-                         : "similar tasks need an active model set with an embedding_generator; "
-                           "none is active yet (POST /learning/train once executions with task "
-                           "descriptions are recorded)");
+    if (building_.load()) return Status::Unavailable("the similar-task index is being built; retry shortly");
+    return Status::Conflict(
+               "similar tasks need an active model set with an embedding_generator; none is active yet "
+               "(POST /learning/train once executions with task descriptions are recorded)")
+        .with_reason("no_model_set");
   }
   std::vector<float> vector;
   std::optional<uint64_t> self;

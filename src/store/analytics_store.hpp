@@ -13,6 +13,7 @@
 
 #include "core/status.hpp"
 #include "store/analytics_cells.hpp"
+#include "store/execution_store.hpp"
 
 namespace agentlearn {
 
@@ -53,6 +54,13 @@ class AnalyticsSnapshot {
   virtual Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) = 0;
   // The smallest and largest stored timestamp_us, or nullopt when there are no executions.
   virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
+  // Flagged executions (anomaly = true) with since_us <= timestamp_us < until_us, of `agent`
+  // and of `task_type` when given, newest run first (ties: newest row), at most `limit`.
+  // Filtered in the query, through the flagged rows' timestamp index: a narrow filter finds
+  // its anomalies however many others were flagged since.
+  virtual Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
+                              const std::optional<std::string>& task_type, size_t limit,
+                              const std::function<void(const StoredRow&)>& fn) = 0;
 };
 
 class AnalyticsStore {

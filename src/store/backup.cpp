@@ -113,12 +113,12 @@ Status pg_dump_backup(const std::string& url, const std::string& partial, const 
 
 StatusOr<BackupReport> backup_store(std::string_view url, const std::string& target, const BackupOptions& options) {
   const auto started = std::chrono::steady_clock::now();
-  if (target.empty()) return Status::Invalid("backup: the output file is empty", "output");
+  if (target.empty()) return Status::Invalid("the output file is empty", "output");
   std::error_code ec;
   if (fs::exists(target, ec) && !options.overwrite) {
-    return Status::Invalid("backup: " + target + " exists; choose another file or give --force", "output");
+    return Status::Invalid(target + " exists; choose another file or give --force", "output");
   }
-  if (fs::is_directory(target, ec)) return Status::Invalid("backup: " + target + " is a directory", "output");
+  if (fs::is_directory(target, ec)) return Status::Invalid(target + " is a directory", "output");
   const fs::path parent = fs::path(target).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec)) {
     return Status::Invalid("backup: the directory " + parent.string() + " does not exist", "output");

@@ -72,6 +72,18 @@ async function main() {
   try {
     console.log('server at ' + server.url);
     await importFile(opts.binary, server.url, ADMIN, EXECUTIONS);
+    // The XSS agent's usual runs, before training: the set then has history for it, so its
+    // outlier below is scored (a run of an agent the set never saw stays unscored).
+    const usual = [];
+    for (let i = 0; i < 30; i++) {
+      usual.push({
+        execution_id: `e2e/xss-usual-${i}`, agent_id: XSS, task_id: `e2e-usual-${i}`, task_type: 'astropy/astropy',
+        task_description: 'Nested compound models', execution_time: 20 + (i % 7) * 3, success: i % 3 !== 0,
+        metrics: { cost_usd: 0.2 + (i % 5) * 0.02, api_calls: 20 + (i % 7) * 3 }, timestamp: '2025-12-08T00:00:00Z',
+      });
+    }
+    const batch = await api(server.url, '/agent/performance/batch', { token: ADMIN, method: 'POST', body: { records: usual } });
+    check(batch.status === 201 || batch.status === 200, "the XSS agent's usual runs are recorded", batch.text);
     await trainAndWait(server.url, ADMIN);
     // An agent whose name is markup, with a run far outside everything seen: it must be
     // shown as text, in the leaderboard and among the anomalies.
@@ -134,17 +146,23 @@ async function main() {
     const agents = await page.$$eval('#leaderboard tbody tr', (trs) => trs.length);
     check(agents === 25, 'the leaderboard lists the 24 agents and the XSS one', agents);
     const total = await page.textContent('#t-executions');
-    check(total === '12,001', 'the totals count every execution', total);
+    check(total === '12,031', 'the totals count every execution', total);
 
     const charts = await page.$$eval('.plot', (ps) => ps.map((p) => !!p.querySelector('canvas')));
     check(charts.length === 4 && charts.every(Boolean), 'the four charts have drawn', charts);
+    // Away from the cursor each legend shows the latest bucket's values, never "--".
+    const legends = await page.$$eval('.plot .u-legend .u-value', (vs) => vs.map((v) => v.textContent.trim()));
+    check(legends.length >= 8 && legends.every((v) => v !== '' && v !== '--' && v !== '–'), 'every legend shows a value without a cursor', legends);
 
     const xssRow = await leaderboardRow(page, XSS);
     check(xssRow !== null, 'the XSS agent name shows as text in the leaderboard');
     check((await page.$$('main img')).length === 0, 'no image element was created from data');
     await page.waitForSelector('#anomalies li');
     const anomalyAgents = await page.$$eval('#anomalies li .agent', (n) => n.map((x) => x.textContent));
-    check(rec.json && rec.json.anomaly === true ? anomalyAgents.includes(XSS) : true, 'the flagged run is listed with its agent as text', { anomalyAgents, recorded: rec.json });
+    check(rec.json && rec.json.anomaly === true, 'the hostile run is flagged', rec.json);
+    check(anomalyAgents.includes(XSS), 'the flagged run is listed with its agent as text', { anomalyAgents, recorded: rec.json });
+    const whys = await page.$$eval('#anomalies li p:last-child', (n) => n.map((x) => x.textContent));
+    check(whys.length > 0 && whys.every((w) => w.startsWith('Why: ') && !w.includes('the server gives no explanation')), 'each listed anomaly says why', whys);
 
     check(await page.isDisabled('#mode-save'), 'a read token cannot press Save');
     check((await page.$$eval('button[data-version]', (b) => b.every((x) => x.disabled))), 'a read token cannot roll back');

@@ -341,7 +341,8 @@ TEST_P(ApiTest, AgentsPerformanceComputesNumpyPercentilesAndFilters) {
   expect_error(call(verb::get, "/agents/performance?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z"), 400,
                "since", "since after until");
   expect_error(call(verb::get, "/agents/performance?task_type="), 400, "task_type", "empty task_type");
-  expect_error(call(verb::get, "/agents/performance?since=%zz"), 400, "target", "bad escape");
+  expect_error(call(verb::get, "/agents/performance?since=%zz"), 400, "since", "bad escape");
+  expect_error(call(verb::get, "/agents/performance?%zz=1"), 400, "target", "bad escape in a name");
 }
 
 TEST_P(ApiTest, UnknownRoutesAndMethodsAreJsonErrors) {
@@ -349,17 +350,17 @@ TEST_P(ApiTest, UnknownRoutesAndMethodsAreJsonErrors) {
   expect_error(r, 404, "", "unknown route");
   r = call(verb::delete_, "/agent/performance");
   expect_error(r, 405, "", "wrong method");
-  const std::string raw = testing::raw_http(server_->port(), "PUT /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string raw = testing::raw_http(server_->port(), "PUT /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_NE(raw.find("405"), std::string::npos) << raw;
   EXPECT_NE(raw.find("Allow: GET"), std::string::npos) << raw;
 }
 
 TEST_P(ApiTest, RequestIdIsEchoedOrMade) {
   std::string raw = testing::raw_http(
-      server_->port(), "GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-42.a_b\r\nConnection: close\r\n\r\n");
+      server_->port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: trace-42.a_b\r\nConnection: close\r\n\r\n");
   EXPECT_NE(raw.find("X-Request-Id: trace-42.a_b"), std::string::npos) << raw;
   raw = testing::raw_http(server_->port(),
-                          "GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: bad id\x01\r\nConnection: close\r\n\r\n");
+                          "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: bad id\x01\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(raw.find("bad id"), std::string::npos) << raw;
   EXPECT_NE(raw.find("X-Request-Id: "), std::string::npos) << raw;
 }
@@ -434,7 +435,7 @@ TEST_F(ServerFlagsTest, NonLoopbackNeedsTokensOrInsecure) {
 
 TEST_F(ServerFlagsTest, CorsOffByDefaultAndPreflightWhenConfigured) {
   const std::string preflight =
-      "OPTIONS /agent/performance HTTP/1.1\r\nHost: x\r\nOrigin: https://ui.example\r\n"
+      "OPTIONS /agent/performance HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://ui.example\r\n"
       "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n"
       "Connection: close\r\n\r\n";
   {
@@ -451,12 +452,12 @@ TEST_F(ServerFlagsTest, CorsOffByDefaultAndPreflightWhenConfigured) {
   EXPECT_NE(raw.find("Access-Control-Allow-Methods: POST"), std::string::npos) << raw;
   EXPECT_NE(raw.find("Authorization"), std::string::npos) << raw;
   raw = testing::raw_http(server.port(),
-                          "GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://ui.example\r\nConnection: close\r\n\r\n");
+                          "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://ui.example\r\nConnection: close\r\n\r\n");
   EXPECT_NE(raw.find("Access-Control-Allow-Origin: https://ui.example"), std::string::npos) << raw;
   raw = testing::raw_http(server.port(),
-                          "GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n");
+                          "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(raw.find("Access-Control-Allow-Origin"), std::string::npos) << raw;
-  raw = testing::raw_http(server.port(), "OPTIONS /agent/performance HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n"
+  raw = testing::raw_http(server.port(), "OPTIONS /agent/performance HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
                                          "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
   EXPECT_NE(raw.find("403"), std::string::npos) << raw;
 }

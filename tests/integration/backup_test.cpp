@@ -201,6 +201,9 @@ TEST_F(BackupUsage, RefusesToOverwriteAndLeavesNoPartialFile) {
   CliRun again = run({"backup", "--db", source, file.string()});
   EXPECT_EQ(again.code, 2) << describe(again);
   EXPECT_NE(again.err.find("exists"), std::string::npos) << describe(again);
+  // Said once: "agentlearn backup: <file> exists", not "backup: backup: ...".
+  EXPECT_EQ(again.err.find("backup: backup:"), std::string::npos) << describe(again);
+  EXPECT_NE(again.err.find("agentlearn backup: " + file.string() + " exists"), std::string::npos) << describe(again);
   EXPECT_EQ(testing::slurp(file), "precious");
   CliRun forced = run({"backup", "--db", source, "--force", file.string()});
   EXPECT_EQ(forced.code, 0) << describe(forced);

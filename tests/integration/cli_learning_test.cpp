@@ -142,6 +142,13 @@ TEST_F(CliLearning, StoreModeRulesThenTrainThenModels) {
   EXPECT_EQ(r1["model_version"], version) << modeled.out;
   EXPECT_EQ(r1["fallback"], false) << modeled.out;
   EXPECT_TRUE(r1["candidates"][0]["predicted_execution_time"].is_number()) << modeled.out;
+  // A given task type is printed as given, not replaced by the classifier's guess.
+  CliRun typed = run({"recommend", "--db", store, kTask, "--task-type", "astropy/astropy"});
+  ASSERT_EQ(typed.code, 0) << describe(typed);
+  EXPECT_TRUE(contains(typed.out, "task type:       astropy/astropy (given)")) << typed.out;
+  EXPECT_FALSE(contains(typed.out, "task category:")) << typed.out;
+  CliRun untyped = run({"recommend", "--db", store, kTask});
+  EXPECT_TRUE(contains(untyped.out, "task category:")) << untyped.out;
 
   // A second run is judged against the first: stored, promoted or rejected, and said so.
   CliRun again = run({"train", "--db", store});
@@ -283,6 +290,12 @@ TEST_F(CliLearning, BadInputAndFailuresExitCodes) {
     EXPECT_EQ(r.code, 2) << ::testing::PrintToString(args) << "\n" << describe(r);
     EXPECT_TRUE(contains(r.err, c.message)) << ::testing::PrintToString(args) << "\n" << describe(r);
   }
+
+  // A word that names no command is named back, with the commands listed.
+  CliRun unknown = run({"frobnicate", "--db", empty});
+  EXPECT_EQ(unknown.code, 2) << describe(unknown);
+  EXPECT_TRUE(contains(unknown.err, "unknown command 'frobnicate'")) << describe(unknown);
+  EXPECT_TRUE(contains(unknown.err, "serve, record, import, recommend")) << describe(unknown);
 
   // Bad input is refused before any server is asked: exit 2, not 1, with nobody listening.
   const std::string nobody = "http://127.0.0.1:" + std::to_string(testing::free_port());

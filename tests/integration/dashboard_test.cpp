@@ -99,7 +99,10 @@ TEST_F(DashboardTest, KnownFiguresOnSwebench) {
   int in_series = 0;
   for (const json& p : d["series"]["points"]) in_series += p["executions"].get<int>();
   EXPECT_EQ(in_series, 12000);
-  EXPECT_EQ(d["series"]["bucket_seconds"], 28 * 86400);  // 30 years: past 48 points at any width, so the widest
+  // The 30 years asked for are narrowed to what is stored (2025-07-20 to 2025-12-09): at most
+  // 48 points, so weeks.
+  EXPECT_EQ(d["series"]["bucket_seconds"], 7 * 86400);
+  EXPECT_LE(d["series"]["points"].size(), 48u);
   EXPECT_TRUE(d["series"]["agent"].is_null());
   EXPECT_TRUE(d["recent_anomalies"].is_array());
 
@@ -136,12 +139,13 @@ TEST_F(DashboardTest, FiltersAndTheAgentSeries) {
   }
   EXPECT_GT(agent_runs, 0);
   EXPECT_EQ(agent_points, agent_runs);
-  // 30 years fit in 10 points at no stored width: the widest (4 weeks), from the epoch-aligned
-  // bucket holding `since` to the one holding `until`.
+  // The 30 years asked for are narrowed to the stored span, 2025-07-20 to 2025-12-09, which
+  // fits in 10 points only at the widest width (4 weeks): from the epoch-aligned bucket
+  // holding the first run to the one holding the last.
   EXPECT_EQ(d["series"]["bucket_seconds"], 2419200);
-  const int64_t w = 2419200, since = 946684800, until = 1893456000;  // 2000-01-01, 2030-01-01
-  EXPECT_EQ(d["series"]["points"].size(), static_cast<size_t>((until - 1) / w - since / w + 1));
-  EXPECT_EQ(d["series"]["points"][0]["start"], "1999-12-23T00:00:00Z");
+  const int64_t w = 2419200, first = 1752969600, last = 1765238400;
+  EXPECT_EQ(d["series"]["points"].size(), static_cast<size_t>(last / w - first / w + 1));
+  EXPECT_EQ(d["series"]["points"][0]["start"], "2025-07-03T00:00:00Z");
 
   json one = get(std::string("/analytics/dashboard?") + kAllTime + "&agent_id=claude-opus-4-5-20251101");
   EXPECT_EQ(one["totals"]["executions"], 500);
@@ -153,6 +157,26 @@ TEST_F(DashboardTest, FiltersAndTheAgentSeries) {
   EXPECT_EQ(recent["totals"]["executions"], 0);
   EXPECT_TRUE(recent["totals"]["success_rate"].is_null());
   EXPECT_EQ(recent["percentiles"], "exact");
+}
+
+TEST_F(DashboardTest, AHostileRangeHoldsNoMoreThanAllTime) {
+  // Year 1 to year 9999 (a 90-byte request) once answered 14.5 MB; with the agent series 29 MB.
+  auto bytes = [&](const std::string& query) {
+    auto r = client_->request(verb::get, "/analytics/dashboard?" + query, "", "");
+    EXPECT_TRUE(r.ok() && r->status == 200);
+    return r.ok() ? r->body : std::string();
+  };
+  const std::string all_time = "since=2025-07-20T00:00:00Z&until=2025-12-09T00:00:01Z";
+  const std::string hostile = "since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59Z";
+  for (const char* extra : {"", "&series_agent=claude-opus-4-5-20251101", "&buckets=1000"}) {
+    const std::string a = bytes(all_time + extra), h = bytes(hostile + extra);
+    json ja = json::parse(a), jh = json::parse(h);
+    EXPECT_EQ(jh["series"]["points"], ja["series"]["points"]) << extra;
+    EXPECT_EQ(jh["series"]["agent"], ja["series"]["agent"]) << extra;
+    EXPECT_EQ(jh["leaderboard"], ja["leaderboard"]) << extra;
+    EXPECT_LE(h.size(), a.size() + 200) << extra;  // the echoed filters differ by a few bytes
+    EXPECT_LE(jh["series"]["points"].size(), std::string(extra) == "&buckets=1000" ? 1000u : 48u) << extra;
+  }
 }
 
 TEST_F(DashboardTest, BadParametersNameTheField) {

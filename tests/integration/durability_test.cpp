@@ -608,10 +608,10 @@ TEST(HostileTest, AbuseNeitherCrashesNorBlocksTheServer) {
     EXPECT_TRUE(is_json_error(raw_body(r))) << r.substr(0, 300);
   }
   for (const std::string& garbage :
-       {std::string("GARBAGE\r\n\r\n"), std::string("GET /health HTTP/1.1 extra\r\nHost: x\r\n\r\n"),
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET /health HTTP/1.1 extra\r\nHost: 127.0.0.1\r\n\r\n"),
         std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), std::string("GET  HTTP/1.1\r\n\r\n"),
-        std::string("POST /agent/performance HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
-        std::string("POST /agent/performance HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n")}) {
+        std::string("POST /agent/performance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
+        std::string("POST /agent/performance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n")}) {
     std::string r = testing::raw_http(server.port(), garbage, 3000ms);
     // An error answer (or a plain close for bytes that are not HTTP at all), never a crash.
     if (!r.empty()) {

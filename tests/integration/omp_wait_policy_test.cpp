@@ -44,7 +44,7 @@ std::string policy_of_server(const std::string& policy) {
   std::string found = "<not set>";
   const bool serving = testing::eventually([&] {
     return !testing::raw_http(static_cast<uint16_t>(std::stoi(port)),
-                              "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                              "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 .empty() ||
            waitpid(pid, nullptr, WNOHANG) == pid;  // exited early: nothing to wait for
   });

@@ -71,15 +71,12 @@ std::string url_encode(std::string_view s) {
 
 // deploy/prometheus.yml with the compose names and paths swapped for this machine's; with
 // `public_metrics`, the learning-system job's authorization block is left out.
-std::string rewritten_config(uint16_t server_port, uint16_t bridge_port, const std::string& token_file,
-                             bool public_metrics) {
+std::string rewritten_config(uint16_t server_port, const std::string& token_file, bool public_metrics) {
   std::string text = read_text(std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/prometheus.yml");
   EXPECT_NE(text.find("learning-system:8080"), std::string::npos);
-  EXPECT_NE(text.find("agent-bridge:8081"), std::string::npos);
   EXPECT_NE(text.find("/run/secrets/prometheus_token"), std::string::npos);
   EXPECT_NE(text.find("  - alerts.yml\n"), std::string::npos);
   replace_all(text, "learning-system:8080", fmt::format("127.0.0.1:{}", server_port));
-  replace_all(text, "agent-bridge:8081", fmt::format("127.0.0.1:{}", bridge_port));
   replace_all(text, "/run/secrets/prometheus_token", token_file);
   replace_all(text, "  - alerts.yml\n", "  - " + std::string(AGENTLEARN_SOURCE_DIR) + "/deploy/alerts.yml\n");
   if (public_metrics) {
@@ -207,10 +204,9 @@ TEST_P(PrometheusScrape, ScrapesTheServerAndLoadsTheAlerts) {
 
   const std::string token_file = dir + "/prometheus_token";
   write_text(token_file, std::string(kReadToken) + "\n");
-  PrometheusProcess prometheus(dir, rewritten_config(server.port(), testing::free_port(), token_file, public_metrics));
+  PrometheusProcess prometheus(dir, rewritten_config(server.port(), token_file, public_metrics));
 
-  // The first scrape: the learning-system target turns "up" (the bridge target stays down:
-  // nothing listens on its port here).
+  // The first scrape: the learning-system target turns "up".
   std::string last_error;
   ASSERT_TRUE(eventually(
       [&] {

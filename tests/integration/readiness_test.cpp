@@ -105,7 +105,7 @@ TEST_F(Readiness, AFullDiskIsNotReadyAndFreeingItIsReadyAgain) {
   EXPECT_EQ(h["database"], "connected");
   EXPECT_EQ(h["store_writable"], false);
   EXPECT_NE(h["store_write_error"].get<std::string>().find(tmpfs ? "No space" : "Permission"), std::string::npos);
-  std::string raw = testing::raw_http(server.port(), "HEAD /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string raw = testing::raw_http(server.port(), "HEAD /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(raw.rfind("HTTP/1.1 503 ", 0), 0u) << raw;
   EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), "") << "HEAD sent a body";
   auto metrics = c.request(verb::get, "/metrics");
@@ -143,9 +143,9 @@ TEST_F(Readiness, HeadOnHealthRoutesHasTheGetHeadersAndNoBody) {
   ASSERT_TRUE(eventually([&] { return get_json(c, "/health/ready", &status)["ready"] == true; }));
   for (const char* target : {"/health", "/health/ready", "/"}) {
     std::string head = testing::raw_http(server.port(), std::string("HEAD ") + target +
-                                                            " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                                                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     std::string get = testing::raw_http(server.port(), std::string("GET ") + target +
-                                                           " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     ASSERT_NE(head.find("\r\n\r\n"), std::string::npos) << target << ": " << head;
     EXPECT_EQ(head.substr(0, head.find("\r\n")), get.substr(0, get.find("\r\n"))) << target;
     EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "") << target;
@@ -155,7 +155,7 @@ TEST_F(Readiness, HeadOnHealthRoutesHasTheGetHeadersAndNoBody) {
               std::string::npos)
         << target << ": " << head;
   }
-  std::string root = testing::raw_http(server.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string root = testing::raw_http(server.port(), "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(root.rfind("HTTP/1.1 302 ", 0), 0u) << root;
   EXPECT_NE(root.find("Location: /dashboard\r\n"), std::string::npos) << root;
 }

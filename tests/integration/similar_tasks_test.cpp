@@ -187,8 +187,11 @@ class SimilarTasksTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAndANewEmbedding) {
-  // No model set yet: nothing to embed with.
-  EXPECT_EQ(get("/tasks/similar?q=anything").status, 503);
+  // No model set yet: nothing to embed with, and no retry will change that (409, no
+  // Retry-After, so clients that honour it do not loop).
+  auto none = get("/tasks/similar?q=anything");
+  EXPECT_EQ(none.status, 409) << none.body;
+  EXPECT_EQ(json::parse(none.body)["error"]["code"], "no_model_set") << none.body;
 
   json first = tasks(0, 45, kTopics, 1);
   // Runs without a description are stored but never embedded.
@@ -324,7 +327,7 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
   EXPECT_EQ(server_->terminate(), 0);
   write_config(false);
   start();
-  EXPECT_EQ(get("/tasks/similar?q=x").status, 503);
+  EXPECT_EQ(get("/tasks/similar?q=x").status, 409);
   record(tasks(200, 3, kTopics, 8));
   EXPECT_EQ(server_->terminate(), 0);
   write_config(true);

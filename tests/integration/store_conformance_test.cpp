@@ -374,7 +374,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   auto mode = other->get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
-  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "5");
 }
 
 TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
@@ -385,7 +385,8 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   writer_.reset();
   store_.reset();
   // Back to the schema as migration 1 left it (as a store of an early release has it).
-  for (const char* sql : {"DROP TABLE analytics_cells", "DELETE FROM schema_migrations WHERE version = 4",
+  for (const char* sql : {"DROP INDEX executions_flagged_ts_idx", "DELETE FROM schema_migrations WHERE version = 5",
+                          "DROP TABLE analytics_cells", "DELETE FROM schema_migrations WHERE version = 4",
                           "DROP TABLE embeddings", "DELETE FROM schema_migrations WHERE version = 3",
                           "DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
                           "DROP TABLE model_sets", "DROP TABLE model_activations", "DROP TABLE settings",
@@ -399,7 +400,7 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "5");
   // Migration 4 backfilled the analytics cells: both executions, at every level.
   EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
             std::to_string(2 * analytics::kLevels));
@@ -904,6 +905,62 @@ TEST_P(StoreConformance, ReopeningKeepsData) {
   writer_ = std::move(w).value();
   auto more = insert_group({make_execution(2)});
   EXPECT_GT(more[0], std::max(ids[0], ids[1]));
+}
+
+TEST_P(StoreConformance, FlaggedRunsAreFilteredInTheQueryNewestRunFirst) {
+  // Inserted out of timestamp order, so id order and run order differ; agent-0 has few
+  // flagged runs, and hundreds of newer ones of other agents come after them.
+  std::vector<Execution> rows;
+  for (int i = 0; i < 700; ++i) {
+    Execution e = make_execution(i);
+    e.timestamp_us = 1'732'406'400'000'000 + int64_t{(i * 37) % 700} * 1'000'000;
+    e.anomaly_score = 0.9;
+    e.anomaly = i % 3 != 0 || i < 30;  // agent-0 (i % 3 == 0) flagged only among the first 30
+    rows.push_back(e);
+  }
+  auto ids = insert_group(rows);
+  ASSERT_EQ(ids.size(), rows.size());
+  auto flagged = [&](int64_t since, int64_t until, std::optional<std::string> agent, std::optional<std::string> type,
+                     size_t limit) {
+    std::vector<int64_t> out;
+    Status st = store_->read_analytics([&](AnalyticsSnapshot& snap) {
+      return snap.scan_flagged(since, until, agent, type, limit, [&](const StoredRow& r) {
+        EXPECT_EQ(r.anomaly, std::optional<bool>(true));
+        out.push_back(r.id);
+      });
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return out;
+  };
+  auto oracle = [&](int64_t since, int64_t until, std::optional<std::string> agent, std::optional<std::string> type,
+                    size_t limit) {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Execution& e = rows[i];
+      if (!*e.anomaly || e.timestamp_us < since || e.timestamp_us >= until) continue;
+      if ((agent && e.agent_id != *agent) || (type && e.task_type != type)) continue;
+      idx.push_back(i);
+    }
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      if (rows[a].timestamp_us != rows[b].timestamp_us) return rows[a].timestamp_us > rows[b].timestamp_us;
+      return ids[a] > ids[b];
+    });
+    std::vector<int64_t> out;
+    for (size_t k = 0; k < idx.size() && k < limit; ++k) out.push_back(ids[idx[k]]);
+    return out;
+  };
+  const int64_t t0 = 1'732'406'400'000'000, end = t0 + 700'000'000;
+  for (auto [since, until] : {std::pair<int64_t, int64_t>{t0, end}, std::pair<int64_t, int64_t>{t0 + 100'000'000, t0 + 400'000'000}}) {
+    for (std::optional<std::string> agent : {std::optional<std::string>(), std::optional<std::string>("agent-0")}) {
+      for (std::optional<std::string> type : {std::optional<std::string>(), std::optional<std::string>("code")}) {
+        SCOPED_TRACE(agent.value_or("-") + " " + type.value_or("-") + " " + std::to_string(since));
+        EXPECT_EQ(flagged(since, until, agent, type, 20), oracle(since, until, agent, type, 20));
+      }
+    }
+  }
+  // agent-0's 10 flagged runs are found though over 400 newer runs of others were flagged.
+  EXPECT_EQ(flagged(t0, end, "agent-0", std::nullopt, 20).size(), 10u);
+  EXPECT_TRUE(flagged(end, end + 1, std::nullopt, std::nullopt, 20).empty());
 }
 
 TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) {

@@ -166,7 +166,7 @@ bool ServerProcess::wait_ready(std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) return false;
-    std::string r = raw_http(port_, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    std::string r = raw_http(port_, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                              std::chrono::milliseconds(1000));
     if (r.rfind("HTTP/1.1 ", 0) == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -62,7 +62,10 @@ TEST_F(AnalyticsRoutes, DashboardHasTheContractsShape) {
   flagged.execution.agent_id = "opus";
   flagged.execution.task_id = "t9";
   flagged.anomaly = true;
-  r.recent_anomalies = {flagged};
+  r.figures.recent_anomalies = {flagged};
+  AnomalyExplanation why;
+  why.why = "execution_time 10x the agent's usual";
+  r.why = {why};
   fake.dashboard_report = r;
 
   auto res = server.get("/analytics/dashboard?since=0&until=86400&task_type=django%2Fdjango&series_agent=opus&buckets=24");
@@ -90,6 +93,7 @@ TEST_F(AnalyticsRoutes, DashboardHasTheContractsShape) {
   EXPECT_EQ(j["task_types"][0], json::parse(R"({"task_type":"django/django","executions":400})"));
   ASSERT_EQ(j["recent_anomalies"].size(), 1u);
   EXPECT_EQ(j["recent_anomalies"][0]["id"], 9);
+  EXPECT_EQ(j["recent_anomalies"][0]["why"], "execution_time 10x the agent's usual");
 
   auto calls = fake.calls();
   EXPECT_EQ(calls.dashboard.filter.since_us, 0);

@@ -49,7 +49,24 @@ TEST(AnalyticsSeries, PicksTheNarrowestStoredWidth) {
   EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 7 * 24 * kHourUs, 48), 6 * 3600);
   EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 90 * 24 * kHourUs, 48), 7 * 86400);
   EXPECT_EQ(series_bucket_seconds(kT0, kT0 + kHourUs, 48), 300);
-  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 10000LL * 24 * kHourUs, 48), 28 * 86400);  // the widest
+  EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 1000LL * 24 * kHourUs, 48), 28 * 86400);  // the widest
+}
+
+TEST(AnalyticsSeries, NeverMoreThanTheAskedPoints) {
+  // Year 1 to year 9999 at the widest stored level would be ~130,000 points: the width grows
+  // in whole multiples of that level until the points fit.
+  const int64_t year1 = -62135596800LL * 1'000'000, year9999 = 253402300799LL * 1'000'000;
+  for (int buckets : {1, 10, 48, 1000}) {
+    for (auto [since, until] : {std::pair<int64_t, int64_t>{year1, year9999}, std::pair<int64_t, int64_t>{kT0, kT0 + 10000LL * 24 * kHourUs}}) {
+      const int64_t w = series_bucket_seconds(since, until, buckets);
+      const int64_t wu = w * 1'000'000;
+      EXPECT_EQ(w % (28 * 86400), 0) << w;
+      const int64_t first = series_first_us(since, w);
+      EXPECT_EQ(first % (28LL * 86400 * 1'000'000), 0);
+      EXPECT_LE(first, since);
+      EXPECT_LE(floor_div(until - 1 - first, wu) + 1, buckets) << buckets << " " << w;
+    }
+  }
 }
 
 class AnalyticsScanTest : public ::testing::Test {

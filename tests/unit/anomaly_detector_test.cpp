@@ -46,6 +46,26 @@ TEST(AnomalyDetector, FlagsRunsFarFromTheirAgentsUsualValues) {
   EXPECT_TRUE(s > 0 && s <= 1);
 }
 
+TEST(AnomalyDetector, HistoryIsTheAgentAndItsTaskType) {
+  auto rows = normal_runs(600, 3);
+  auto d = AnomalyDetector::train(rows, AnomalyDetectorParams{});
+  ASSERT_TRUE(d.ok());
+  Execution e = rows[1];
+  EXPECT_TRUE(d->has_history(e));
+  e.task_type.reset();
+  EXPECT_TRUE(d->has_history(e));  // the agent alone
+  e.task_type = "translation";     // a type the agent never ran
+  EXPECT_FALSE(d->has_history(e));
+  e.agent_id = "new";
+  e.task_type.reset();
+  EXPECT_FALSE(d->has_history(e));
+  // The history survives serialization.
+  auto back = AnomalyDetector::deserialize(d->serialize());
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->has_history(rows[2]));
+  EXPECT_FALSE(back->has_history(e));
+}
+
 TEST(AnomalyDetector, SerializesToIdenticalScoresAndRefusesBadInput) {
   auto rows = normal_runs(500, 2);
   auto d = AnomalyDetector::train(rows, AnomalyDetectorParams{});

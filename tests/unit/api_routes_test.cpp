@@ -373,7 +373,7 @@ TEST_F(ApiRoutes, BadLearningRequestsAreRefusedBeforeTheService) {
   expect_error(server.post("/task/recommend", R"({"task_description":"x"})", "text/plain"), 415,
                "unsupported_media_type", "Content-Type");
   expect_error(server.get("/agent/a/recommendations?task_type=bug"), 400, "invalid_argument", "task_description");
-  expect_error(server.get("/agent/a/recommendations?task_description=x&context=%7B"), 400, "invalid_argument",
+  expect_error(server.get("/agent/a/recommendations?task_description=x&context=%7B"), 400, "invalid_json",
                "context");
   expect_error(server.get("/agent/a/recommendations?task_description=x&top_k=0"), 400, "invalid_argument", "top_k");
   expect_error(server.post("/learning/mode", R"({"mode":3})"), 400, "invalid_argument", "mode");

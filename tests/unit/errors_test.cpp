@@ -117,7 +117,12 @@ void expect_error_body(Reply reply, unsigned status, std::string_view code) {
   EXPECT_EQ(res.result_int(), status);
   json e = body_of(res)["error"];
   EXPECT_EQ(e["code"], std::string(code));
-  EXPECT_EQ(e["message"], "m");
+  // Internal and unavailable errors carry a fixed text: the detail stays in the log.
+  if (status == 500 || status == 503) {
+    EXPECT_NE(e["message"], "m");
+  } else {
+    EXPECT_EQ(e["message"], "m");
+  }
   EXPECT_EQ(e["field"], "f");
   EXPECT_EQ(e["request_id"], "r");
   EXPECT_EQ(e.size(), 4u) << res.body();
@@ -188,6 +193,30 @@ TEST(InternalError, LogsWhatAndShowsNothingOfIt) {
   EXPECT_NE(line.find("/models/status"), std::string::npos) << line;
   EXPECT_NE(line.find("vector::at out of range"), std::string::npos) << line;
   EXPECT_NE(line.find("error"), std::string::npos) << line;
+}
+
+TEST(ErrorResponse, StoreDetailOfInternalAndUnavailableErrorsStaysInTheLog) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+  Request req = make_request();
+  Response internal =
+      answer(Status::Internal("sqlite: disk I/O error at /var/lib/agentlearn/data/agentlearn.db"), req, "rid-7");
+  Response unavailable = answer(
+      Status::Unavailable("postgresql: connection to server at \"10.0.0.5\", port 5432 failed: password"), req, "rid-8");
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(internal.result_int(), 500u);
+  EXPECT_EQ(body_of(internal)["error"]["message"], "internal error");
+  EXPECT_EQ(internal.body().find("sqlite"), std::string::npos) << internal.body();
+  EXPECT_EQ(unavailable.result_int(), 503u);
+  EXPECT_EQ(unavailable.body().find("10.0.0.5"), std::string::npos) << unavailable.body();
+  EXPECT_NE(body_of(unavailable)["error"]["message"].get<std::string>().find("Retry-After"), std::string::npos);
+  // The detail is logged with the request id, for the operator.
+  EXPECT_NE(log.str().find("rid-7"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("disk I/O error"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("rid-8"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("10.0.0.5"), std::string::npos) << log.str();
 }
 
 TEST(ErrorResponse, ReasonRefinesTheCode) {

@@ -405,16 +405,38 @@ TEST(ParseExecution, CostUsdValues) {
 
 TEST(ParseExecution, CostUsdInvalid) {
   Json j = minimal();
-  for (Json bad : {Json(-0.01), Json(-1)}) {
+  // Negative, and past a million dollars a run: 1e308 is finite, but two of them summed were
+  // infinity, which the answers then carried as invalid JSON.
+  for (Json bad : {Json(-0.01), Json(-1), Json(1e6 + 1), Json(1e308)}) {
     j["metrics"] = Json{{"tokens_in", 1}, {"cost_usd", bad}};
     std::string msg = refused(j, "metrics.cost_usd");
-    EXPECT_NE(msg.find(">= 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("from 0 to 1e+06"), std::string::npos) << msg;
   }
   for (Json bad : {Json("0.1"), Json(true), Json::array({1}), Json::object()}) {
     j["metrics"] = Json{{"cost_usd", bad}};
     std::string msg = refused(j, "metrics.cost_usd");
     EXPECT_NE(msg.find("must be a number"), std::string::npos) << msg;
   }
+}
+
+TEST(ParseExecution, TokenCountsAreWholeAndBounded) {
+  Json j = minimal();
+  for (const char* name : {"tokens_in", "tokens_out", "input_tokens", "output_tokens", "total_tokens"}) {
+    j["metrics"] = Json{{name, 1200}};
+    EXPECT_TRUE(parse(j).ok()) << name;
+    j["metrics"] = Json{{name, nullptr}};
+    EXPECT_TRUE(parse(j).ok()) << name;
+    for (Json bad : {Json(-1), Json(1.5), Json(1e11), Json(1e308)}) {
+      j["metrics"] = Json{{name, bad}};
+      std::string msg = refused(j, std::string("metrics.") + name);
+      EXPECT_NE(msg.find("whole number from 0 to 1e+10"), std::string::npos) << msg;
+    }
+    j["metrics"] = Json{{name, "12"}};
+    refused(j, std::string("metrics.") + name);
+  }
+  // Other members are not checked.
+  j["metrics"] = Json{{"score", -1e300}, {"api_calls", 1.5}};
+  EXPECT_TRUE(parse(j).ok());
 }
 
 TEST(ParseExecution, CostUsdAbsentOrNull) {
@@ -871,6 +893,27 @@ TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharacters) {
   out.clear();
   append_json_string(out, raw);
   EXPECT_EQ(Json::parse(out).get<std::string>(), raw);
+}
+
+TEST(AppendJsonString, InvalidUtf8BecomesReplacementCharacters) {
+  // Echoed text (a path, a query value, a library's message) may hold any bytes; the JSON
+  // written must still parse.
+  const std::string replacement = "\xEF\xBF\xBD";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\xff\xfe", replacement + replacement},
+      {"a\xC3", "a" + replacement},                           // truncated sequence
+      {"\xC0\xAF", replacement + replacement},                // overlong '/'
+      {"\xED\xA0\x80", replacement + replacement + replacement},  // a surrogate
+      {"\xF4\x90\x80\x80", replacement + replacement + replacement + replacement},  // past U+10FFFF
+      {"ok \xE2\x82\xAC \xff", "ok \xE2\x82\xAC " + replacement},
+  };
+  for (const auto& [in, want] : cases) {
+    std::string out;
+    append_json_string(out, in);
+    Json parsed = Json::parse(out, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << out;
+    EXPECT_EQ(parsed.get<std::string>(), want);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // In-memory fakes of the narrow store interfaces, for unit tests of the services beside them
 // (integration tests use the real SQLite and PostgreSQL stores). Each keeps what it was given,
 // and can be told to fail the next calls, as a store that went down would.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -236,6 +237,26 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
       row.anomaly = e.anomaly.value_or(false);
       fn(row);
     }
+    return Status::Ok();
+  }
+  Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
+                      const std::optional<std::string>& task_type, size_t limit,
+                      const std::function<void(const StoredRow&)>& fn) override {
+    if (rows_.down) return store_down();
+    std::vector<const StoredRow*> hits;
+    for (const auto& r : rows_.rows) {
+      const Execution& e = r.execution;
+      if (!r.anomaly.value_or(false) || e.timestamp_us < since_us || e.timestamp_us >= until_us) continue;
+      if ((agent && e.agent_id != *agent) || (task_type && e.task_type != task_type)) continue;
+      hits.push_back(&r);
+    }
+    std::sort(hits.begin(), hits.end(), [](const StoredRow* a, const StoredRow* b) {
+      if (a->execution.timestamp_us != b->execution.timestamp_us) {
+        return a->execution.timestamp_us > b->execution.timestamp_us;
+      }
+      return a->id > b->id;
+    });
+    for (size_t i = 0; i < hits.size() && i < limit; ++i) fn(*hits[i]);
     return Status::Ok();
   }
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {

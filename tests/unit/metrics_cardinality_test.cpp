@@ -70,7 +70,7 @@ int invented_method(uint16_t port, const std::string& method, const std::string&
   net::io_context ioc;
   net::ip::tcp::socket socket(ioc);
   socket.connect({net::ip::make_address("127.0.0.1"), port});
-  const std::string req = fmt::format("{} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", method, target);
+  const std::string req = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", method, target);
   net::write(socket, net::buffer(req));
   std::string reply;
   boost::system::error_code ec;

@@ -199,7 +199,14 @@ TEST(PercentDecode, Escapes) {
   EXPECT_EQ(percent_decode("%25", false), "%");
   EXPECT_EQ(percent_decode("%2520", false), "%20") << "decoded once, not twice";
   EXPECT_EQ(percent_decode("%00", false), std::string(1, '\0'));
-  EXPECT_EQ(percent_decode("%ff", false), std::string(1, '\xff'));
+}
+
+TEST(PercentDecode, DecodedBytesMustBeUtf8) {
+  // They are echoed into JSON error bodies and stored as text.
+  for (const char* bad : {"%ff", "%ff%fe", "%C3", "a%C3(", "%ED%A0%80", "\xff"}) {
+    EXPECT_EQ(percent_decode(bad, false), std::nullopt) << bad;
+  }
+  EXPECT_EQ(parse_query("agent_id=%ff%fe"), std::nullopt);
 }
 
 TEST(PercentDecode, Plus) {

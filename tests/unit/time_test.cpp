@@ -20,6 +20,18 @@ TEST(ParseRfc3339, UtcZ) {
   EXPECT_EQ(parse_rfc3339_us("0001-01-01T00:00:00Z"), int64_t{-62135596800} * kSec);
 }
 
+TEST(ParseRfc3339, OneRangeAfterTheOffset) {
+  // The range holds in UTC: an offset may not carry a date past year 9999 or before year 1,
+  // nor may a leap second.
+  EXPECT_EQ(parse_rfc3339_us("9999-12-31T23:59:59-23:59"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339_us("9999-12-31T23:59:60Z"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339_us("9999-12-31T23:59:59.999999Z"), kMaxTimestampUs);
+  EXPECT_EQ(parse_rfc3339_us("0001-01-01T00:00:00+00:01"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339_us("0001-01-01T00:01:00+00:01"), kMinTimestampUs);
+  EXPECT_EQ(parse_rfc3339_us("0000-01-01T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339_us("0000-12-31T23:00:00-02:00"), kMinTimestampUs + 3600 * kSec);  // 0001-01-01T01:00Z
+}
+
 TEST(ParseRfc3339, LowerCaseAndSpaceSeparator) {
   EXPECT_EQ(parse_rfc3339_us("2025-11-24t00:00:00z"), k20251124 * kSec);
   EXPECT_EQ(parse_rfc3339_us("2025-11-24 00:00:00Z"), k20251124 * kSec);
@@ -157,8 +169,9 @@ TEST(ParseTimeFilter, UnixSeconds) {
 TEST(ParseTimeFilter, UnixSecondsRange) {
   EXPECT_EQ(parse_time_filter_us("253402300799"), int64_t{253402300799} * kSec);  // 9999-12-31T23:59:59Z
   EXPECT_EQ(parse_time_filter_us("253402300800"), std::nullopt);                  // year 10000
-  EXPECT_EQ(parse_time_filter_us("-62167219200"), std::nullopt);                  // before year 0
-  EXPECT_TRUE(parse_time_filter_us("-62167219199"));
+  EXPECT_EQ(parse_time_filter_us("-62135596801"), std::nullopt);                  // year 0
+  EXPECT_EQ(parse_time_filter_us("-62135596800"), kMinTimestampUs);               // 0001-01-01T00:00:00Z
+  EXPECT_EQ(parse_time_filter_us("0000-06-01T00:00:00Z"), std::nullopt);
   EXPECT_EQ(parse_time_filter_us("1e300"), std::nullopt);
   EXPECT_EQ(parse_time_filter_us("99999999999999999999999"), std::nullopt);
   EXPECT_EQ(parse_time_filter_us("-inf"), std::nullopt);

@@ -93,7 +93,16 @@ export function drawSeries(series) {
     drawn.push(
       new Promise((resolve) => {
         const opts = options(kind, widthOf(node), agent ? agent.agent_id : null);
-        opts.hooks = { draw: [() => resolve()] };
+        // Away from the cursor the legend shows the latest bucket with data, not "--".
+        const latest = (u) => {
+          const ys = u.data[1] || [];
+          for (let i = ys.length - 1; i >= 0; i--) if (ys[i] != null) return i;
+          return ys.length ? ys.length - 1 : null;
+        };
+        const showLatest = (u) => {
+          if (u.cursor.idx == null && latest(u) != null) u.setLegend({ idx: latest(u) });
+        };
+        opts.hooks = { draw: [() => resolve()], ready: [showLatest], setCursor: [showLatest] };
         plots.set(kind.id, new uPlot(opts, data, node));
       }),
     );

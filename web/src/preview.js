@@ -86,7 +86,8 @@ export function setupPreview() {
     }
     parts.push(el('h3', null, 'Similar past tasks'));
     if (sim.status === 'fulfilled') parts.push(similarList(sim.value));
-    else if (sim.reason.status === 503) parts.push(el('p', { class: 'muted' }, 'Not available yet: the similar-task index is not ready.'));
+    else if (sim.reason.status === 503) parts.push(el('p', { class: 'muted' }, 'Not available yet: the similar-task index is being built.'));
+    else if (sim.reason.status === 409) parts.push(el('p', { class: 'muted' }, 'Not available: no model set with task embeddings is active yet.'));
     else parts.push(el('p', { class: 'error' }, sim.reason.explain ? sim.reason.explain() : String(sim.reason)));
     fill(out, parts);
   });

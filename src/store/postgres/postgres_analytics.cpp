@@ -271,6 +271,25 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
                      });
   }
 
+  Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
+                      const std::optional<std::string>& task_type, size_t limit,
+                      const std::function<void(const StoredRow&)>& fn) override {
+    // `anomaly` is the partial index's condition (migration 5): newest timestamp first.
+    static const std::string sql = std::string("SELECT ") + store_codec::kStoredRowColumns +
+                                   " FROM executions WHERE anomaly AND timestamp_us >= $1::int8 AND timestamp_us < "
+                                   "$2::int8 AND ($3::text IS NULL OR agent_id = $3::text) AND ($4::text IS NULL OR "
+                                   "task_type = $4::text) ORDER BY timestamp_us DESC, id DESC LIMIT $5::int8";
+    const std::string from = std::to_string(since_us), to = std::to_string(until_us), lim = std::to_string(limit);
+    StoredRow row;
+    return run_query(c_, sql.c_str(),
+                     {from.c_str(), to.c_str(), agent ? agent->c_str() : nullptr,
+                      task_type ? task_type->c_str() : nullptr, lim.c_str()},
+                     "scan flagged executions", [&](const PGresult* r, int i) {
+                       store_codec::decode_stored_row(PgRow{r, i}, row);
+                       fn(row);
+                     });
+  }
+
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     std::optional<std::pair<int64_t, int64_t>> out;
     Status st = run_query(c_, "SELECT min(timestamp_us), max(timestamp_us) FROM executions", {}, "timestamp bounds",

@@ -91,6 +91,10 @@ CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
     {3, nullptr, create_embeddings},
     // Analytics cells (docs/analytics.md), filled from the executions already stored.
     {4, nullptr, create_analytics_cells},
+    // The dashboard's recent anomalies: flagged rows newest run first, filtered in the query.
+    {5, R"sql(
+CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly;
+)sql"},
 };
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).

@@ -196,6 +196,33 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     return Status::Ok();
   }
 
+  Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
+                      const std::optional<std::string>& task_type, size_t limit,
+                      const std::function<void(const StoredRow&)>& fn) override {
+    // `anomaly = 1` is the partial index's condition (migration 5): it walks only flagged rows,
+    // newest timestamp first.
+    auto st = conn_.stmt(std::string("SELECT ") + store_codec::kStoredRowColumns +
+                         " FROM executions WHERE anomaly = 1 AND timestamp_us >= ?1 AND timestamp_us < ?2"
+                         " AND (?3 IS NULL OR agent_id = ?3) AND (?4 IS NULL OR task_type = ?4)"
+                         " ORDER BY timestamp_us DESC, id DESC LIMIT ?5");
+    if (!st.ok()) return st.status();
+    sqlite3_stmt* s = *st;
+    StmtScope reset(s);
+    sqlite3_bind_int64(s, 1, since_us);
+    sqlite3_bind_int64(s, 2, until_us);
+    if (agent) sqlite3_bind_text(s, 3, agent->data(), static_cast<int>(agent->size()), SQLITE_STATIC);
+    if (task_type) sqlite3_bind_text(s, 4, task_type->data(), static_cast<int>(task_type->size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(limit));
+    StoredRow row;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      store_codec::decode_stored_row(SqliteRow{s}, row);
+      fn(row);
+    }
+    if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "scan flagged executions");
+    return Status::Ok();
+  }
+
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     auto st = conn_.stmt("SELECT min(timestamp_us), max(timestamp_us) FROM executions");
     if (!st.ok()) return st.status();

@@ -126,6 +126,10 @@ CREATE TABLE analytics_cells (
   PRIMARY KEY (level, bucket, scope, agent, ttype)
 ) WITHOUT ROWID;
 )sql", backfill_cells},
+    {5, R"sql(
+-- The dashboard's recent anomalies: flagged rows newest run first, filtered in the query.
+CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly = 1;
+)sql"},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {
