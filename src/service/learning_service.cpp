@@ -231,7 +231,10 @@ HealthReport LearningService::health() const {
     std::lock_guard lock(probe_mu_);
     h.store_writable = probe_.writable;
     h.store_write_error = probe_.error;
-    h.model_set_stored = probe_.model_set_stored;
+    // The probe runs every health_interval; a set trained and activated since is loaded
+    // only after it was stored, so a loaded set is a stored one whatever the last probe saw
+    // ("models_loaded": true beside "model_set_stored": false misled a reader).
+    h.model_set_stored = probe_.model_set_stored || h.models != nullptr;
     if (probe_.done) {
       h.write_probe_age_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_.at).count();
     }

@@ -274,6 +274,10 @@ TEST_P(LearningApiTest, TrainOnDemandModesAnomaliesAndTheRecommendationLog) {
   wait_status([](const json& s) { return !s["active_model_set"].is_null() && !s["training"]["running"].get<bool>(); });
   json waited = ok_json(verb::post, "/model/retrain", {{"wait", true}});
   EXPECT_EQ(waited["status"], "succeeded") << waited.dump();
+  // Readiness agrees with itself at once: a loaded set is a stored set.
+  json ready = ok_json(verb::get, "/health/ready");
+  EXPECT_TRUE(ready["models_loaded"].get<bool>()) << ready.dump();
+  EXPECT_TRUE(ready["model_set_stored"].get<bool>()) << ready.dump();
   EXPECT_TRUE(waited["version"].is_string());
   EXPECT_TRUE(waited["promoted"].is_boolean());
   EXPECT_FALSE(waited["reason"].get<std::string>().empty());
