@@ -305,6 +305,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool has_length = req.find(beast_http::field::content_length) != req.end();
     if (auto refused = check_framing(req.version(), codings, has_length)) return refused;
+    // Two Host lines are two answers to "which server?" (RFC 9112 section 3.2: 400).
+    if (req.count(beast_http::field::host) > 1) {
+      return HeadRefusal{400, "a request may carry only one Host header", "Host"};
+    }
     const auto& opts = server_.options();
     HostPolicy hosts{opts.allowed_hosts, opts.tokens.empty() || !opts.allowed_hosts.empty()};
     return check_host(sv(req[beast_http::field::host]), req.version(), hosts);

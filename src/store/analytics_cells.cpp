@@ -1,6 +1,7 @@
 #include "store/analytics_cells.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 
@@ -14,6 +15,14 @@ int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
+}
+
+TimeSpan bucket_span_us(int64_t t, int64_t w) {
+  const int64_t b = floor_div(t, w);
+  int64_t from = 0, to = 0;
+  if (__builtin_mul_overflow(b, w, &from)) from = std::numeric_limits<int64_t>::min();
+  if (__builtin_add_overflow(from, w, &to)) to = std::numeric_limits<int64_t>::max();
+  return {from, to};
 }
 
 std::vector<BucketRef> decompose(int64_t start_us, int64_t end_us) {

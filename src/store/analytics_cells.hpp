@@ -36,6 +36,14 @@ inline std::string type_key_of(std::string_view task_type) { return "=" + std::s
 
 int64_t floor_div(int64_t a, int64_t b);
 
+// The aligned bucket of width `w` holding `t`, as [from, to), clamped to the int64 range (a
+// row stored before timestamps were validated can sit at either end of it).
+struct TimeSpan {
+  int64_t from = 0;
+  int64_t to = 0;
+};
+TimeSpan bucket_span_us(int64_t t, int64_t w);
+
 struct BucketRef {
   int level = 0;
   int64_t bucket = 0;  // start / level width

@@ -176,6 +176,11 @@ TEST_F(HostileRequestTest, WithoutTokensOnlyThisServersHostNamesAreServed) {
                            "\r\n\r\n" + body);
   EXPECT_EQ(set_mode.substr(9, 3), "403") << set_mode;
   EXPECT_EQ(json::parse(call(verb::get, "/learning/mode").body).value("mode", ""), before);
+  // Two Host lines are ambiguous, whichever comes first.
+  for (const char* hosts : {"Host: 127.0.0.1\r\nHost: attacker.example", "Host: attacker.example\r\nHost: 127.0.0.1"}) {
+    const std::string two = testing::raw_http(server_->port(), std::string("GET /health HTTP/1.1\r\n") + hosts + "\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(two.substr(9, 3), "400") << two;
+  }
   // A missing Host on HTTP/1.1 is malformed.
   const std::string no_host = testing::raw_http(server_->port(), "GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(no_host.substr(9, 3), "400") << no_host;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "server_process.hpp"
+#include "service/analytics.hpp"
 #include "store/open_store.hpp"
 #include "store/store.hpp"
 
@@ -374,7 +375,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   auto mode = other->get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
-  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "6");
 }
 
 TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
@@ -385,7 +386,9 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   writer_.reset();
   store_.reset();
   // Back to the schema as migration 1 left it (as a store of an early release has it).
-  for (const char* sql : {"DROP INDEX executions_flagged_ts_idx", "DELETE FROM schema_migrations WHERE version = 5",
+  for (const char* sql : {"ALTER TABLE executions DROP COLUMN out_of_range",
+                          "DELETE FROM schema_migrations WHERE version = 6",
+                          "DROP INDEX executions_flagged_ts_idx", "DELETE FROM schema_migrations WHERE version = 5",
                           "DROP TABLE analytics_cells", "DELETE FROM schema_migrations WHERE version = 4",
                           "DROP TABLE embeddings", "DELETE FROM schema_migrations WHERE version = 3",
                           "DROP INDEX executions_anomaly_idx", "DROP INDEX executions_recommendation_idx",
@@ -400,7 +403,7 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "5");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
   // Migration 4 backfilled the analytics cells: both executions, at every level.
   EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
             std::to_string(2 * analytics::kLevels));
@@ -905,6 +908,62 @@ TEST_P(StoreConformance, ReopeningKeepsData) {
   writer_ = std::move(w).value();
   auto more = insert_group({make_execution(2)});
   EXPECT_GT(more[0], std::max(ids[0], ids[1]));
+}
+
+TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSums) {
+  // Rows an older release accepted: a cost of 1e308 (two of them summed to infinity, which no
+  // JSON answer can carry), a run of 2e9 seconds, a timestamp past year 9999. The store
+  // itself does not validate, so they go in as such a release stored them.
+  std::vector<Execution> rows;
+  for (int i = 0; i < 6; ++i) rows.push_back(make_execution(i));
+  rows[1].cost_usd = 1e308;
+  rows[1].metrics_json = R"({"cost_usd":1e308})";
+  rows[2].execution_time = 2e9;
+  rows[3].timestamp_us = 253402300800LL * 1'000'000;  // 10000-01-01T00:00:00Z
+  insert_group(rows);
+  writer_.reset();
+  store_.reset();
+  // Back to the schema before migration 6.
+  for (const char* sql : {"ALTER TABLE executions DROP COLUMN out_of_range",
+                          "DELETE FROM schema_migrations WHERE version = 6"}) {
+    ASSERT_EQ(admin_sql(sql), "") << sql;
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  Status st = store_->migrate();
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
+  const char* flagged_sql = is_pg() ? "SELECT count(*) FROM executions WHERE out_of_range"
+                                    : "SELECT count(*) FROM executions WHERE out_of_range = 1";
+  EXPECT_EQ(admin_sql(flagged_sql), "3");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM executions"), "6") << "nothing is deleted";
+  // The cells are rebuilt from the three rows in range only, at every level.
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+            std::to_string(3 * analytics::kLevels));
+  const std::string max_cost = admin_sql("SELECT max(cost_sum) FROM analytics_cells");
+  EXPECT_LT(std::stod(max_cost), 1.0) << max_cost;
+  // The analytics' row reads skip them too: every run of the range, read as rows.
+  Analytics analytics(*store_, AnalyticsOptions{1'000'000});
+  ExecutionFilter all;
+  all.since_us = rows[0].timestamp_us;
+  all.until_us = rows[5].timestamp_us + 1;
+  auto perf = analytics.performance(all);
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  EXPECT_TRUE(perf->exact_percentiles);
+  EXPECT_EQ(perf->total_executions, 3u);
+  for (const auto& a : perf->agents) {
+    EXPECT_LT(a.time_mean, 1e9) << a.agent_id;
+    if (a.mean_cost_usd) {
+      EXPECT_LT(*a.mean_cost_usd, 1.0) << a.agent_id;
+    }
+  }
+  // New writes go on as before.
+  auto w = store_->open_writer();
+  ASSERT_TRUE(w.ok());
+  writer_ = std::move(w).value();
+  insert_group({make_execution(7)});
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+            std::to_string(4 * analytics::kLevels));
 }
 
 TEST_P(StoreConformance, FlaggedRunsAreFilteredInTheQueryNewestRunFirst) {

@@ -44,6 +44,25 @@ TEST(AnalyticsDecompose, CoversTheRangeWithAlignedBuckets) {
   EXPECT_EQ(day[0].level, 3);
 }
 
+TEST(AnalyticsDecompose, BucketSpansAreAlignedAndClampedAtTheEndsOfTime) {
+  const int64_t w = level_width_us(kLevels - 1);
+  const TimeSpan s = bucket_span_us(kT0, w);
+  EXPECT_EQ(s.to - s.from, w);
+  EXPECT_LE(s.from, kT0);
+  EXPECT_GT(s.to, kT0);
+  EXPECT_EQ(s.from % w, 0);
+  const TimeSpan before = bucket_span_us(-1, w);  // floors below zero, not towards it
+  EXPECT_EQ(before.from, -w);
+  EXPECT_EQ(before.to, 0);
+  const TimeSpan last = bucket_span_us(INT64_MAX, w);
+  EXPECT_EQ(last.to, INT64_MAX);
+  EXPECT_GT(last.from, INT64_MAX - w);  // the bucket holding the last instant
+  EXPECT_EQ(last.from % w, 0);
+  const TimeSpan first = bucket_span_us(INT64_MIN, w);
+  EXPECT_EQ(first.from, INT64_MIN);
+  EXPECT_GT(first.to, INT64_MIN);
+}
+
 TEST(AnalyticsSeries, PicksTheNarrowestStoredWidth) {
   EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 24 * kHourUs, 48), 3600);
   EXPECT_EQ(series_bucket_seconds(kT0, kT0 + 7 * 24 * kHourUs, 48), 6 * 3600);

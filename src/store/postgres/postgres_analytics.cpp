@@ -5,6 +5,8 @@
 // statement of one answer in one REPEATABLE READ transaction.
 #include <functional>
 #include <initializer_list>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -163,23 +165,31 @@ Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
   return Status::Ok();
 }
 
-Status backfill_cells(PGconn* c) {
-  Result bounds(PQexec(c, "SELECT min(timestamp_us), max(timestamp_us) FROM executions"));
-  if (!result_ok(bounds.get())) return pg_status(c, bounds.get(), "backfill: bounds");
-  if (is_null(bounds.get(), 0, 0)) return Status::Ok();
-  const int64_t lo = value_int(bounds.get(), 0, 0);
-  const int64_t hi = value_int(bounds.get(), 0, 1);
+Status backfill_cells(PGconn* c, bool skip_out_of_range) {
+  const std::string keep = skip_out_of_range ? " AND NOT out_of_range" : "";
+  const std::string next_sql = "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
+  const std::string scan_sql =
+      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
+      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" + keep;
+  // Only buckets that hold runs are visited (see the SQLite backfill).
+  auto first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
+    const std::string at = std::to_string(t);
+    const char* params[] = {at.c_str()};
+    Result r(PQexecParams(c, next_sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(c, r.get(), "backfill: next run");
+    if (is_null(r.get(), 0, 0)) return std::optional<int64_t>{};
+    return std::optional<int64_t>{value_int(r.get(), 0, 0)};
+  };
   // One widest bucket at a time (see the SQLite backfill).
   const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
   CellDeltas deltas;
   std::optional<std::string> type;
-  for (int64_t b = analytics::floor_div(lo, w); b <= analytics::floor_div(hi, w); ++b) {
-    std::string from = std::to_string(b * w), to = std::to_string((b + 1) * w);
+  auto at = first_at_or_after(std::numeric_limits<int64_t>::min());
+  for (; at.ok() && at->has_value(); at = first_at_or_after(analytics::bucket_span_us(**at, w).to)) {
+    const auto span = analytics::bucket_span_us(**at, w);
+    std::string from = std::to_string(span.from), to = std::to_string(span.to);
     const char* params[] = {from.c_str(), to.c_str()};
-    Result r(PQexecParams(c,
-                          "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-                          "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
-                          2, nullptr, params, nullptr, nullptr, 0));
+    Result r(PQexecParams(c, scan_sql.c_str(), 2, nullptr, params, nullptr, nullptr, 0));
     if (!result_ok(r.get())) return pg_status(c, r.get(), "backfill: scan executions");
     for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
       PgRow row{r.get(), i};
@@ -193,8 +203,9 @@ Status backfill_cells(PGconn* c) {
     }
     if (Status st = upsert_cells(c, deltas); !st.ok()) return st;
     deltas.clear();
+    if (span.to == std::numeric_limits<int64_t>::max()) break;  // nothing can come after it
   }
-  return Status::Ok();
+  return at.ok() ? Status::Ok() : at.status();
 }
 
 }  // namespace pg_impl
@@ -263,7 +274,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     EdgeRow e;
     return run_query(c_,
                      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-                     "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8",
+                     "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8 "
+                     "AND NOT out_of_range",
                      {from.c_str(), to.c_str()}, "scan analytics edge", [&](const PGresult* r, int i) {
                        PgRow row{r, i};
                        store_codec::decode_edge_row(row, e);

@@ -155,7 +155,9 @@ Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* c
 // Analytics cells (postgres_analytics.cpp): the writer's update of a group's cells (under an
 // advisory transaction lock) and migration 4's backfill.
 Status upsert_cells(PGconn* c, const analytics::CellDeltas& deltas);
-Status backfill_cells(PGconn* c);
+// Rebuilds the cells from the stored executions (empty cells expected); with
+// `skip_out_of_range`, leaves out the rows migration 6 flagged (the column exists from then).
+Status backfill_cells(PGconn* c, bool skip_out_of_range);
 
 // Runs a statement that returns no rows, with text parameters (nullptr is NULL).
 template <size_t N>

@@ -19,6 +19,7 @@ struct Migration {
 };
 
 Status create_embeddings(PGconn* c);  // migration 3, below
+Status flag_out_of_range(PGconn* c);  // migration 6, below
 Status create_analytics_cells(PGconn* c);  // migration 4, below
 
 constexpr Migration kMigrations[] = {
@@ -95,7 +96,22 @@ CREATE INDEX executions_recommendation_idx ON executions (recommendation_id)
     {5, R"sql(
 CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly;
 )sql"},
+    // Rows holding values no run can have, flagged and left out of the sums (sqlite_migrations.cpp).
+    {6, nullptr, flag_out_of_range},
 };
+
+Status flag_out_of_range(PGconn* c) {
+  Result r(PQexec(c, R"sql(
+ALTER TABLE executions ADD COLUMN out_of_range BOOLEAN NOT NULL DEFAULT false;
+UPDATE executions SET out_of_range = true
+ WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
+    OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
+    OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
+DELETE FROM analytics_cells;
+)sql"));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "migration 6: flag out-of-range rows");
+  return backfill_cells(c, true);
+}
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).
 constexpr const char* kMigrationLockSql = "SELECT pg_advisory_xact_lock(7018141399158171233)";
@@ -160,7 +176,7 @@ CREATE TABLE analytics_cells (
       !st.ok()) {
     return st;
   }
-  return backfill_cells(c);
+  return backfill_cells(c, false);
 }
 
 }  // namespace

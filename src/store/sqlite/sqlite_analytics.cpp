@@ -2,6 +2,7 @@
 // transaction (upsert_cells, one upsert per distinct cell, sketches merged by a function this
 // file registers on every connection); reads look cells up by primary key, bucket by bucket,
 // every read of one answer in one read transaction.
+#include <limits>
 #include <string>
 
 #include "store/row_codec.hpp"
@@ -80,31 +81,40 @@ Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
   return Status::Ok();
 }
 
-Status backfill_cells(sqlite3* db) {
-  auto bounds = prepare(db, "SELECT min(timestamp_us), max(timestamp_us) FROM executions");
-  if (!bounds.ok()) return bounds.status();
-  int rc = sqlite3_step(bounds->get());
-  if (rc != SQLITE_ROW) return sqlite_status(db, rc, "backfill: bounds");
-  if (sqlite3_column_type(bounds->get(), 0) == SQLITE_NULL) return Status::Ok();  // no executions
-  const int64_t lo = sqlite3_column_int64(bounds->get(), 0);
-  const int64_t hi = sqlite3_column_int64(bounds->get(), 1);
-  auto scan = prepare(db,
-                      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-                      "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2");
+Status backfill_cells(sqlite3* db, bool skip_out_of_range) {
+  const std::string keep = skip_out_of_range ? " AND out_of_range = 0" : "";
+  // The first stored run at or after a time: the loop visits only buckets that hold runs, so a
+  // store whose runs are years apart costs what its runs cost, not one query per empty bucket.
+  auto next = prepare(db, "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= ?1" + keep);
+  if (!next.ok()) return next.status();
+  auto scan = prepare(db, "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, "
+                          "anomaly FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" + keep);
   if (!scan.ok()) return scan.status();
   auto upsert = prepare(db, kUpsertCellSql);
   if (!upsert.ok()) return upsert.status();
+  auto first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
+    sqlite3_stmt* s = next->get();
+    StmtScope scope(s);
+    sqlite3_bind_int64(s, 1, t);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return sqlite_status(db, rc, "backfill: next run");
+    if (sqlite3_column_type(s, 0) == SQLITE_NULL) return std::optional<int64_t>{};
+    return std::optional<int64_t>{sqlite3_column_int64(s, 0)};
+  };
   // One widest bucket at a time: every level's buckets nest inside it, so its cells are
   // complete when its rows are read, and memory holds one window's cells.
   const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
   CellDeltas deltas;
   std::optional<std::string> type;
-  for (int64_t b = analytics::floor_div(lo, w); b <= analytics::floor_div(hi, w); ++b) {
+  auto at = first_at_or_after(std::numeric_limits<int64_t>::min());
+  for (; at.ok() && at->has_value(); at = first_at_or_after(analytics::bucket_span_us(**at, w).to)) {
+    const auto [from, to] = analytics::bucket_span_us(**at, w);
     sqlite3_stmt* s = scan->get();
     {
       StmtScope scope(s);
-      sqlite3_bind_int64(s, 1, b * w);
-      sqlite3_bind_int64(s, 2, (b + 1) * w);
+      sqlite3_bind_int64(s, 1, from);
+      sqlite3_bind_int64(s, 2, to);
+      int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         SqliteRow row{s};
         if (row.null(1)) {
@@ -119,8 +129,9 @@ Status backfill_cells(sqlite3* db) {
     }
     if (Status st = upsert_cells(db, upsert->get(), deltas); !st.ok()) return st;
     deltas.clear();
+    if (to == std::numeric_limits<int64_t>::max()) break;  // nothing can come after it
   }
-  return Status::Ok();
+  return at.ok() ? Status::Ok() : at.status();
 }
 
 }  // namespace sqlite_impl
@@ -179,7 +190,7 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
   Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
     auto st = conn_.stmt(
         "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-        "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2");
+        "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2 AND out_of_range = 0");
     if (!st.ok()) return st.status();
     sqlite3_stmt* s = *st;
     StmtScope reset(s);

@@ -12,6 +12,19 @@ namespace {
 
 // Numbered migrations, applied in order, each in its own transaction and recorded in
 // schema_migrations. Append new ones; never edit one that has shipped.
+// Migration 6: rows stored before the value ranges were enforced (docs/api.md, "Ranges")
+// that hold a value no run can have (a cost of 1e308 made every sum infinite) are flagged,
+// kept (nothing is deleted) and left out of every sum: the cells are rebuilt without them and
+// the analytics' row reads skip them. New rows cannot be out of range: they are validated.
+constexpr const char* kFlagOutOfRangeSql = R"sql(
+ALTER TABLE executions ADD COLUMN out_of_range INTEGER NOT NULL DEFAULT 0;
+UPDATE executions SET out_of_range = 1
+ WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
+    OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
+    OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
+DELETE FROM analytics_cells;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -125,11 +138,12 @@ CREATE TABLE analytics_cells (
   sketch BLOB NOT NULL,
   PRIMARY KEY (level, bucket, scope, agent, ttype)
 ) WITHOUT ROWID;
-)sql", backfill_cells},
+)sql", [](sqlite3* db) { return backfill_cells(db, false); }},
     {5, R"sql(
 -- The dashboard's recent anomalies: flagged rows newest run first, filtered in the query.
 CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly = 1;
 )sql"},
+    {6, kFlagOutOfRangeSql, [](sqlite3* db) { return backfill_cells(db, true); }},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {
