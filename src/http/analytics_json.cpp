@@ -38,6 +38,7 @@ void write_agent_performance(JsonWriter& w, const AgentPerformance& a) {
   w.end_object();
   w.member("mean_cost_usd", a.mean_cost_usd);
   w.member("last_seen", format_rfc3339(a.last_seen_us)).member("anomalies", a.anomalies);
+  w.member("scored", a.scored);
   w.end_object();
 }
 
@@ -68,7 +69,7 @@ std::string dashboard_json(const DashboardQuery& query, const DashboardReport& r
   } else {
     w.null();
   }
-  w.member("cost_usd", d.cost_usd).member("anomalies", d.anomalies);
+  w.member("cost_usd", d.cost_usd).member("anomalies", d.anomalies).member("scored", d.scored);
   w.end_object();
   w.key("leaderboard").begin_array();
   for (const auto& a : d.leaderboard) write_agent_performance(w, a);

@@ -24,6 +24,7 @@ struct AgentPerformance {
   uint64_t cost_samples = 0;
   int64_t last_seen_us = 0;
   uint64_t anomalies = 0;
+  uint64_t scored = 0;  // runs the anomaly detector scored (a run without history is not)
 };
 
 // Collects rows, then computes each agent's figures; agents come out sorted by id.

@@ -48,14 +48,15 @@ AgentPerformance agent_figures(const std::string& id, Acc& a, bool exact_mode) {
   p.executions = t.executions;
   p.successes = t.successes;
   p.success_rate = static_cast<double>(t.successes) / static_cast<double>(t.executions);
-  p.time_mean = t.time_sum / static_cast<double>(t.executions);
+  p.time_mean = t.time_sum() / static_cast<double>(t.executions);
   p.time_p50 = a.quantile(0.50, exact_mode);
   p.time_p95 = a.quantile(0.95, exact_mode);
   p.time_p99 = a.quantile(0.99, exact_mode);
-  if (t.cost_n) p.mean_cost_usd = t.cost_sum / static_cast<double>(t.cost_n);
+  if (t.cost_n) p.mean_cost_usd = t.cost_sum() / static_cast<double>(t.cost_n);
   p.cost_samples = t.cost_n;
   p.last_seen_us = t.max_ts;
   p.anomalies = t.anomalies;
+  p.scored = t.scored;
   return p;
 }
 
@@ -250,7 +251,7 @@ struct SeriesSink {
       p.start_us = first_us + static_cast<int64_t>(i) * width_us;
       p.executions = a.tally.executions;
       p.successes = a.tally.successes;
-      p.cost_usd = a.tally.cost_sum;
+      p.cost_usd = a.tally.cost_sum();
       if (p.executions > 0) p.p95_time = a.quantile(0.95, exact);
       out.push_back(p);
     }
@@ -389,8 +390,12 @@ Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& 
     out.executions += a.executions;
     out.successes += a.successes;
     out.anomalies += a.anomalies;
+    out.scored += a.scored;
   }
-  for (auto& [id, a] : agents.agents) out.cost_usd += a.tally.cost_sum;
+  // The total cost from one exact sum, not a sum of the agents' rounded ones.
+  analytics::ExactSum cost;
+  for (auto& [id, a] : agents.agents) cost.merge(a.tally.cost_nusd);
+  out.cost_usd = cost.value() / analytics::kCostUnitsPerUsd;
   std::stable_sort(out.leaderboard.begin(), out.leaderboard.end(), [](const auto& x, const auto& y) {
     if (x.success_rate != y.success_rate) return x.success_rate > y.success_rate;
     return x.executions > y.executions;

@@ -47,6 +47,7 @@ struct DashboardFigures {
   bool exact_percentiles = true;
   std::vector<AgentPerformance> leaderboard;  // best success rate first
   uint64_t executions = 0, successes = 0, anomalies = 0;
+  uint64_t scored = 0;  // runs the anomaly detector scored: `anomalies` is out of these
   double cost_usd = 0;
   int64_t bucket_seconds = 0;
   std::vector<SeriesPoint> series;

@@ -1,6 +1,7 @@
 #include "store/analytics_cells.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <tuple>
 
@@ -44,14 +45,29 @@ std::vector<BucketRef> decompose(int64_t start_us, int64_t end_us) {
   return out;
 }
 
-void CellTally::add(double execution_time, bool success, std::optional<double> cost, int64_t ts, bool anomaly) {
+namespace {
+int64_t saturating_round(double v) {
+  if (!(v > -9.2e18)) return v != v ? 0 : std::numeric_limits<int64_t>::min();
+  if (!(v < 9.2e18)) return std::numeric_limits<int64_t>::max();
+  return std::llround(v);
+}
+}  // namespace
+
+int64_t time_units(double seconds) { return saturating_round(seconds * kTimeUnitsPerSecond); }
+int64_t cost_units(double usd) { return saturating_round(usd * kCostUnitsPerUsd); }
+
+void CellTally::add(double execution_time, bool success, std::optional<double> cost, int64_t ts,
+                    std::optional<bool> anomaly) {
   ++executions;
   successes += success ? 1 : 0;
-  anomalies += anomaly ? 1 : 0;
-  time_sum += execution_time;
+  if (anomaly) {
+    ++scored;
+    anomalies += *anomaly ? 1 : 0;
+  }
+  time_us.add(time_units(execution_time));
   if (cost) {
     ++cost_n;
-    cost_sum += *cost;
+    cost_nusd.add(cost_units(*cost));
   }
   min_ts = std::min(min_ts, ts);
   max_ts = std::max(max_ts, ts);
@@ -61,9 +77,10 @@ void CellTally::merge(const CellTally& o) {
   executions += o.executions;
   successes += o.successes;
   anomalies += o.anomalies;
+  scored += o.scored;
   cost_n += o.cost_n;
-  time_sum += o.time_sum;
-  cost_sum += o.cost_sum;
+  time_us.merge(o.time_us);
+  cost_nusd.merge(o.cost_nusd);
   min_ts = std::min(min_ts, o.min_ts);
   max_ts = std::max(max_ts, o.max_ts);
 }
@@ -76,7 +93,7 @@ size_t CellKeyHash::operator()(const CellKey& k) const noexcept {
 }
 
 void CellDeltas::add(std::string_view agent, const std::optional<std::string>& task_type, double execution_time,
-                     bool success, std::optional<double> cost, int64_t ts, bool anomaly) {
+                     bool success, std::optional<double> cost, int64_t ts, std::optional<bool> anomaly) {
   const std::string tk = type_key(task_type);
   for (int level = 0; level < kLevels; ++level) {
     const int64_t bucket = floor_div(ts, level_width_us(level));
@@ -92,7 +109,7 @@ void CellDeltas::add(std::string_view agent, const std::optional<std::string>& t
 }
 
 void CellDeltas::add(const Execution& e) {
-  add(e.agent_id, e.task_type, e.execution_time, e.success, e.cost_usd, e.timestamp_us, e.anomaly.value_or(false));
+  add(e.agent_id, e.task_type, e.execution_time, e.success, e.cost_usd, e.timestamp_us, e.anomaly);
 }
 
 std::vector<const std::pair<const CellKey, CellDelta>*> CellDeltas::sorted() const {

@@ -54,19 +54,57 @@ struct BucketRef {
 // order (greedy: the widest level aligned at the cursor that still fits).
 std::vector<BucketRef> decompose(int64_t start_us, int64_t end_us);
 
+// A sum of fixed-point integers (microseconds, nano-dollars) in 128 bits. Exact: the same rows
+// give the same bits in whatever order they were added (a double's sum depends on the order of
+// its adds), and no sum of in-range values can overflow it (each value is below 2^50, so 2^77
+// of them fit). The stores keep it as two int64 columns, value = hi * 2^62 + lo with
+// 0 <= lo < 2^62, which SQL can add with a carry.
+class ExactSum {
+ public:
+  static constexpr int kLoBits = 62;
+  static constexpr int64_t kLoMask = (int64_t{1} << kLoBits) - 1;
+
+  void add(int64_t v) { v_ += v; }
+  void merge(const ExactSum& o) { v_ += o.v_; }
+  int64_t hi() const { return static_cast<int64_t>((v_ - lo()) / (static_cast<__int128>(1) << kLoBits)); }
+  int64_t lo() const { return static_cast<int64_t>(v_ & kLoMask); }
+  static ExactSum from_parts(int64_t hi, int64_t lo) {
+    ExactSum s;
+    s.v_ = static_cast<__int128>(hi) * (static_cast<__int128>(1) << kLoBits) + lo;
+    return s;
+  }
+  double value() const { return static_cast<double>(v_); }
+  bool operator==(const ExactSum&) const = default;
+
+ private:
+  __int128 v_ = 0;
+};
+
+// The fixed-point units of the sums: an execution time in whole microseconds, a cost in whole
+// nano-dollars (both rounded to nearest; values past the int64 range saturate, which no
+// validated run reaches: times are at most 1e9 s, costs at most 1e6 USD).
+int64_t time_units(double seconds);
+int64_t cost_units(double usd);
+inline constexpr double kTimeUnitsPerSecond = 1e6;
+inline constexpr double kCostUnitsPerUsd = 1e9;
+
 // The additive part of a cell (everything but the sketch).
 struct CellTally {
   uint64_t executions = 0;
   uint64_t successes = 0;
   uint64_t anomalies = 0;
+  uint64_t scored = 0;  // runs the anomaly detector scored (flagged or not); the rest had no history
   uint64_t cost_n = 0;
-  double time_sum = 0;
-  double cost_sum = 0;
+  ExactSum time_us;
+  ExactSum cost_nusd;
   int64_t min_ts = INT64_MAX;
   int64_t max_ts = INT64_MIN;
 
-  void add(double execution_time, bool success, std::optional<double> cost, int64_t ts, bool anomaly);
+  // `anomaly` is empty for a run that was not scored.
+  void add(double execution_time, bool success, std::optional<double> cost, int64_t ts, std::optional<bool> anomaly);
   void merge(const CellTally& o);
+  double time_sum() const { return time_us.value() / kTimeUnitsPerSecond; }
+  double cost_sum() const { return cost_nusd.value() / kCostUnitsPerUsd; }
 };
 
 struct CellKey {
@@ -91,7 +129,7 @@ struct CellDelta {
 class CellDeltas {
  public:
   void add(std::string_view agent, const std::optional<std::string>& task_type, double execution_time,
-           bool success, std::optional<double> cost, int64_t ts, bool anomaly);
+           bool success, std::optional<double> cost, int64_t ts, std::optional<bool> anomaly);
   void add(const Execution& e);
   const std::unordered_map<CellKey, CellDelta, CellKeyHash>& cells() const { return cells_; }
   bool empty() const { return cells_.empty(); }

@@ -35,7 +35,7 @@ struct EdgeRow {
   bool success = false;
   int64_t timestamp_us = 0;
   std::optional<double> cost_usd;
-  bool anomaly = false;
+  std::optional<bool> anomaly;  // empty: not scored
 };
 
 // One consistent view of the cells and the executions: every read through it sees the same

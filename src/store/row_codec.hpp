@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/analytics_cells.hpp"
 #include "store/analytics_store.hpp"
 #include "store/embedding_store.hpp"
 #include "store/execution_store.hpp"
@@ -39,6 +40,12 @@ inline constexpr const char* kStatsColumns =
 // What an analytics range's edge reads of an execution, as decode_edge_row() reads it.
 inline constexpr const char* kEdgeColumns =
     "agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly";
+
+// The additive part of an analytics cell, as decode_tally() reads it.
+inline constexpr const char* kTallyColumns =
+    "executions, successes, anomalies, scored, cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, "
+    "min_ts, max_ts";
+inline constexpr int kTallyColumnCount = 11;
 
 // A model set but its blob, as decode_model_set() reads it.
 inline constexpr const char* kModelSetColumns = "version, created_us, rejected, reason, summary_json";
@@ -117,7 +124,21 @@ void decode_edge_row(const Row& row, EdgeRow& out) {
   out.success = row.boolean(3);
   out.timestamp_us = row.int64(4);
   out.cost_usd = opt_real(row, 5);
-  out.anomaly = !row.null(6) && row.boolean(6);
+  out.anomaly = row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6));
+}
+
+// Fills `out` from kTallyColumns, starting at column `first`.
+template <class Row>
+void decode_tally(const Row& row, int first, analytics::CellTally& out) {
+  out.executions = static_cast<uint64_t>(row.int64(first));
+  out.successes = static_cast<uint64_t>(row.int64(first + 1));
+  out.anomalies = static_cast<uint64_t>(row.int64(first + 2));
+  out.scored = static_cast<uint64_t>(row.int64(first + 3));
+  out.cost_n = static_cast<uint64_t>(row.int64(first + 4));
+  out.time_us = analytics::ExactSum::from_parts(row.int64(first + 5), row.int64(first + 6));
+  out.cost_nusd = analytics::ExactSum::from_parts(row.int64(first + 7), row.int64(first + 8));
+  out.min_ts = row.int64(first + 9);
+  out.max_ts = row.int64(first + 10);
 }
 
 // Fills `out` from kStatsColumns; its string_view points into the row.

@@ -161,6 +161,9 @@ async function main() {
     const anomalyAgents = await page.$$eval('#anomalies li .agent', (n) => n.map((x) => x.textContent));
     check(rec.json && rec.json.anomaly === true, 'the hostile run is flagged', rec.json);
     check(anomalyAgents.includes(XSS), 'the flagged run is listed with its agent as text', { anomalyAgents, recorded: rec.json });
+    // The anomaly total is given out of the runs the detector scored, not out of every run.
+    const anomalyTotal = await page.textContent('#t-anomalies');
+    check(/^[0-9,]+ of [0-9,]+ scored$/.test(anomalyTotal) || anomalyTotal === 'none scored', 'the anomaly total says out of how many scored runs', anomalyTotal);
     const whys = await page.$$eval('#anomalies li p:last-child', (n) => n.map((x) => x.textContent));
     check(whys.length > 0 && whys.every((w) => w.startsWith('Why: ') && !w.includes('the server gives no explanation')), 'each listed anomaly says why', whys);
 

@@ -7,6 +7,7 @@
 // variable is unset: a silently skipped backend is an untested backend. So do PGlite cases
 // (scripts/test starts PGlite and sets AGENTLEARN_TEST_PGLITE_URL).
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -404,7 +405,7 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
-  // Migration 4 backfilled the analytics cells: both executions, at every level.
+  // Migration 6 filled the analytics cells: both executions, at every level.
   EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
             std::to_string(2 * analytics::kLevels));
   std::string new_indexes = "('executions_anomaly_idx', 'executions_recommendation_idx')";
@@ -940,8 +941,10 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   // The cells are rebuilt from the three rows in range only, at every level.
   EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
             std::to_string(3 * analytics::kLevels));
-  const std::string max_cost = admin_sql("SELECT max(cost_sum) FROM analytics_cells");
-  EXPECT_LT(std::stod(max_cost), 1.0) << max_cost;
+  // Costs in nano-dollars: below a dollar in every cell.
+  EXPECT_EQ(admin_sql("SELECT max(cost_nusd_hi) FROM analytics_cells"), "0");
+  const std::string max_cost = admin_sql("SELECT max(cost_nusd_lo) FROM analytics_cells");
+  EXPECT_LT(std::stod(max_cost), 1e9) << max_cost;
   // The analytics' row reads skip them too: every run of the range, read as rows.
   Analytics analytics(*store_, AnalyticsOptions{1'000'000});
   ExecutionFilter all;
@@ -964,6 +967,61 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   insert_group({make_execution(7)});
   EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
             std::to_string(4 * analytics::kLevels));
+}
+
+TEST_P(StoreConformance, CellSumsAreExactWhateverTheOrderOfTheWrites) {
+  // Two agents with the same costs, written one group per run in opposite orders: in
+  // doubles (0.1 + 0.2) + 0.3 and (0.3 + 0.2) + 0.1 differ in the last bit.
+  const double costs[] = {0.1, 0.2, 0.3, 1e6, 1e-9};
+  int n = 0;
+  for (int i = 0; i < 5; ++i) {
+    for (const char* agent : {"forward", "backward"}) {
+      Execution e = make_execution(n++);
+      e.agent_id = agent;
+      e.cost_usd = costs[std::string_view(agent) == "forward" ? i : 4 - i];
+      e.metrics_json = fmt::format(R"({{"cost_usd":{}}})", *e.cost_usd);
+      e.execution_time = 0.1 * (std::string_view(agent) == "forward" ? i + 1 : 5 - i);
+      e.anomaly = i % 2 == 0 ? std::optional<bool>(i == 0) : std::nullopt;  // two runs unscored
+      insert_group({e});
+    }
+  }
+  // Times of 1e9 s, 5,000 of them in one cell: the low 62 bits of the microsecond sum carry
+  // into the high part (2^62 us is 4,611 such runs).
+  std::vector<Execution> long_runs;
+  for (int i = 0; i < 5000; ++i) {
+    Execution e = make_execution(100 + i);
+    e.agent_id = "long";
+    e.execution_time = 1e9;
+    e.timestamp_us = make_execution(0).timestamp_us;
+    long_runs.push_back(e);
+    if (long_runs.size() == 1000) {
+      insert_group(long_runs);
+      long_runs.clear();
+    }
+  }
+  Analytics analytics(*store_, AnalyticsOptions{16});
+  ExecutionFilter all;
+  all.since_us = make_execution(0).timestamp_us - 3'600'000'000LL;
+  all.until_us = make_execution(n).timestamp_us + 3'600'000'000LL;
+  auto perf = analytics.performance(all);
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  ASSERT_EQ(perf->agents.size(), 3u);
+  const auto& backward = perf->agents[0];
+  const auto& forward = perf->agents[1];
+  const auto& long_agent = perf->agents[2];
+  ASSERT_EQ(forward.agent_id, "forward");
+  ASSERT_TRUE(forward.mean_cost_usd && backward.mean_cost_usd);
+  EXPECT_EQ(*forward.mean_cost_usd, *backward.mean_cost_usd) << "bit for bit";
+  EXPECT_DOUBLE_EQ(*forward.mean_cost_usd, (0.1 + 0.2 + 0.3 + 1e6 + 1e-9) / 5);
+  EXPECT_EQ(forward.time_mean, backward.time_mean);
+  EXPECT_DOUBLE_EQ(forward.time_mean, 0.3);
+  // Anomalies out of the scored runs only.
+  EXPECT_EQ(forward.scored, 3u);
+  EXPECT_EQ(forward.anomalies, 1u);
+  EXPECT_EQ(long_agent.agent_id, "long");
+  EXPECT_EQ(long_agent.executions, 5000u);
+  EXPECT_EQ(long_agent.time_mean, 1e9);
+  EXPECT_EQ(long_agent.scored, 0u);
 }
 
 TEST_P(StoreConformance, FlaggedRunsAreFilteredInTheQueryNewestRunFirst) {

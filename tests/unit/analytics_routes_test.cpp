@@ -52,6 +52,7 @@ TEST_F(AnalyticsRoutes, DashboardHasTheContractsShape) {
   d.executions = 504;
   d.successes = 373;
   d.anomalies = 2;
+  d.scored = 400;
   d.cost_usd = 126;
   d.bucket_seconds = 3600;
   d.series = {{0, 3, 2, 12.5, 0.75}, {3'600'000'000, 0, 0, std::nullopt, 0}};
@@ -77,7 +78,7 @@ TEST_F(AnalyticsRoutes, DashboardHasTheContractsShape) {
   EXPECT_TRUE(j["filters"]["agent_id"].is_null());
   EXPECT_EQ(j["percentiles"], "sketch");
   EXPECT_EQ(j["totals"], json::parse(R"({"executions":504,"agents":2,"successes":373,
-      "success_rate":0.7400793650793651,"cost_usd":126,"anomalies":2})"));
+      "success_rate":0.7400793650793651,"cost_usd":126,"anomalies":2,"scored":400})"));
   ASSERT_EQ(j["leaderboard"].size(), 2u);
   EXPECT_EQ(j["leaderboard"][0]["agent_id"], "opus");
   EXPECT_EQ(j["leaderboard"][0]["execution_time"]["p95"], 20);

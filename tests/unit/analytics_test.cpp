@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "../support/analytics_oracle.hpp"
@@ -61,6 +63,44 @@ TEST(AnalyticsDecompose, BucketSpansAreAlignedAndClampedAtTheEndsOfTime) {
   const TimeSpan first = bucket_span_us(INT64_MIN, w);
   EXPECT_EQ(first.from, INT64_MIN);
   EXPECT_GT(first.to, INT64_MIN);
+}
+
+TEST(AnalyticsExactSum, SplitsIntoPartsAndBackAndIsOrderFree) {
+  std::mt19937_64 rng(9);
+  std::vector<int64_t> values;
+  for (int i = 0; i < 20000; ++i) values.push_back(static_cast<int64_t>(rng() % (int64_t{1} << 50)));
+  ExactSum a, b;
+  for (int64_t v : values) a.add(v);
+  std::shuffle(values.begin(), values.end(), rng);
+  for (int64_t v : values) b.add(v);
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a.hi(), 0) << "the sum passed 2^62";
+  EXPECT_GE(a.lo(), 0);
+  EXPECT_LE(a.lo(), ExactSum::kLoMask);
+  EXPECT_EQ(ExactSum::from_parts(a.hi(), a.lo()), a);
+  ExactSum neg;
+  neg.add(-5);
+  EXPECT_EQ(ExactSum::from_parts(neg.hi(), neg.lo()), neg);
+  EXPECT_EQ(neg.value(), -5.0);
+  // The units: microseconds and nano-dollars, rounded to nearest, saturating.
+  EXPECT_EQ(time_units(1.5), 1'500'000);
+  EXPECT_EQ(time_units(1e9), 1'000'000'000'000'000);
+  EXPECT_EQ(cost_units(0.1), 100'000'000);
+  EXPECT_EQ(cost_units(1e300), INT64_MAX);
+  EXPECT_EQ(cost_units(std::nan("")), 0);
+}
+
+TEST(AnalyticsCellTally, CountsScoredRunsApartFromUnscoredOnes) {
+  CellTally t;
+  t.add(1.0, true, 0.5, 10, true);
+  t.add(2.0, false, std::nullopt, 20, false);
+  t.add(3.0, true, 0.25, 30, std::nullopt);  // no history: not scored
+  EXPECT_EQ(t.executions, 3u);
+  EXPECT_EQ(t.scored, 2u);
+  EXPECT_EQ(t.anomalies, 1u);
+  EXPECT_EQ(t.time_sum(), 6.0);
+  EXPECT_EQ(t.cost_sum(), 0.75);
+  EXPECT_EQ(t.cost_n, 2u);
 }
 
 TEST(AnalyticsSeries, PicksTheNarrowestStoredWidth) {

@@ -234,7 +234,7 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
       row.success = e.success;
       row.timestamp_us = e.timestamp_us;
       row.cost_usd = e.cost_usd;
-      row.anomaly = e.anomaly.value_or(false);
+      row.anomaly = e.anomaly;
       fn(row);
     }
     return Status::Ok();

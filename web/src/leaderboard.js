@@ -21,8 +21,17 @@ export function renderTotals(totals, rangeText, approximateCost) {
   $('t-agents').textContent = int(totals.agents);
   $('t-success').textContent = pct(totals.success_rate);
   $('t-cost').textContent = (approximateCost ? '≈ ' : '') + usd(totals.cost_usd);
-  $('t-anomalies').textContent = totals.anomalies === null || totals.anomalies === undefined ? '–' : int(totals.anomalies);
+  $('t-anomalies').textContent = anomaliesText(totals);
   $('totals-range').textContent = rangeText;
+}
+
+// "12 of 11,200 scored": an anomaly count means something only beside the runs the detector
+// scored (a run of an agent or task type it has no history for is not scored).
+function anomaliesText(totals) {
+  if (totals.anomalies === null || totals.anomalies === undefined) return '–';
+  if (totals.scored === null || totals.scored === undefined) return int(totals.anomalies);
+  if (!totals.scored) return 'none scored';
+  return `${int(totals.anomalies)} of ${int(totals.scored)} scored`;
 }
 
 function compare(a, b) {
@@ -90,6 +99,7 @@ export function setupLeaderboard() {
 // Totals from /agents/performance, for a server without /analytics/dashboard.
 export function totalsFromAgents(agents) {
   let anomalies = 0;
+  let scored = 0;
   let executions = 0;
   let successes = 0;
   let cost = 0;
@@ -98,6 +108,7 @@ export function totalsFromAgents(agents) {
     executions += a.executions;
     successes += a.successes;
     anomalies += a.anomalies || 0;
+    scored += a.scored || 0;
     if (a.mean_cost_usd !== null && a.mean_cost_usd !== undefined) {
       cost += a.mean_cost_usd * a.executions;
       costKnown = true;
@@ -110,5 +121,6 @@ export function totalsFromAgents(agents) {
     success_rate: executions ? successes / executions : null,
     cost_usd: costKnown ? cost : null,
     anomalies,
+    scored,
   };
 }

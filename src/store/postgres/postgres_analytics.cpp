@@ -32,25 +32,28 @@ namespace {
 constexpr const char* kCellLockSql = "SELECT pg_advisory_xact_lock(7018141399158171234)";
 
 constexpr const char* kExistingSql =
-    "SELECT k.ord, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, c.cost_sum, c.min_ts, c.max_ts, "
-    "encode(c.sketch, 'hex') "
+    "SELECT k.ord, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, c.time_us_hi, c.time_us_lo, "
+    "c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
     "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
     "  AS k(level, bucket, scope, agent, ttype, ord) "
     "JOIN analytics_cells c ON c.level = k.level AND c.bucket = k.bucket AND c.scope = k.scope "
     "  AND c.agent = k.agent AND c.ttype = k.ttype";
 
+// The stored cells are merged in memory (under the lock), so the upsert writes whole values.
 constexpr const char* kUpsertSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, "
-    "  time_sum, cost_sum, min_ts, max_ts, sketch) "
-    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, "
-    "  min_ts, max_ts, decode(sketch, 'hex') "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+    "  cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
+    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
+    "  time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, decode(sketch, 'hex') "
     "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], "
-    "  $9::int8[], $10::float8[], $11::float8[], $12::int8[], $13::int8[], $14::text[]) "
-    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, "
-    "       min_ts, max_ts, sketch) "
+    "  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], "
+    "  $17::text[]) "
+    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
+    "       time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
     "executions = excluded.executions, successes = excluded.successes, anomalies = excluded.anomalies, "
-    "cost_n = excluded.cost_n, time_sum = excluded.time_sum, cost_sum = excluded.cost_sum, "
+    "scored = excluded.scored, cost_n = excluded.cost_n, time_us_hi = excluded.time_us_hi, "
+    "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = excluded.cost_nusd_lo, "
     "min_ts = excluded.min_ts, max_ts = excluded.max_ts, sketch = excluded.sketch";
 
 // Cells per statement: bounds the array literals (a 20,000-record group touches up to
@@ -87,14 +90,7 @@ bool decode_hex(std::string_view hex, std::string& out) {
 }
 
 void read_tally(const PGresult* r, int i, int first, analytics::CellTally& t) {
-  t.executions = static_cast<uint64_t>(value_int(r, i, first));
-  t.successes = static_cast<uint64_t>(value_int(r, i, first + 1));
-  t.anomalies = static_cast<uint64_t>(value_int(r, i, first + 2));
-  t.cost_n = static_cast<uint64_t>(value_int(r, i, first + 3));
-  t.time_sum = value_double(r, i, first + 4);
-  t.cost_sum = value_double(r, i, first + 5);
-  t.min_ts = value_int(r, i, first + 6);
-  t.max_ts = value_int(r, i, first + 7);
+  store_codec::decode_tally(PgRow{r, i}, first, t);
 }
 
 Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelta>* const> cells) {
@@ -122,11 +118,14 @@ Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelt
       analytics::CellTally t;
       read_tally(r.get(), i, 1, t);
       merged[at].tally.merge(t);
-      if (!decode_hex(value_view(r.get(), i, 9), bytes)) return Status::Internal("postgresql: sketch is not hex");
+      if (!decode_hex(value_view(r.get(), i, 1 + store_codec::kTallyColumnCount), bytes)) {
+        return Status::Internal("postgresql: sketch is not hex");
+      }
       if (Status st = merged[at].sketch.merge_encoded(bytes); !st.ok()) return st;
     }
   }
-  ArrayBuilder vals[9];
+  constexpr int kVals = store_codec::kTallyColumnCount;
+  ArrayBuilder vals[kVals];
   for (auto& v : vals) v.clear();
   std::string sketches = "{";
   for (size_t i = 0; i < cells.size(); ++i) {
@@ -134,20 +133,23 @@ Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelt
     vals[0].int64(static_cast<int64_t>(t.executions));
     vals[1].int64(static_cast<int64_t>(t.successes));
     vals[2].int64(static_cast<int64_t>(t.anomalies));
-    vals[3].int64(static_cast<int64_t>(t.cost_n));
-    vals[4].dbl(t.time_sum);
-    vals[5].dbl(t.cost_sum);
-    vals[6].int64(t.min_ts);
-    vals[7].int64(t.max_ts);
+    vals[3].int64(static_cast<int64_t>(t.scored));
+    vals[4].int64(static_cast<int64_t>(t.cost_n));
+    vals[5].int64(t.time_us.hi());
+    vals[6].int64(t.time_us.lo());
+    vals[7].int64(t.cost_nusd.hi());
+    vals[8].int64(t.cost_nusd.lo());
+    vals[9].int64(t.min_ts);
+    vals[10].int64(t.max_ts);
     if (i > 0) sketches += ',';
     append_hex(sketches, merged[i].sketch.encode());  // hex needs no quoting
   }
   sketches += '}';
-  const char* params[14];
+  const char* params[5 + kVals + 1];
   for (int i = 0; i < 5; ++i) params[i] = key_params[i];
-  for (int i = 0; i < 8; ++i) params[5 + i] = vals[i].finish();
-  params[13] = sketches.c_str();
-  Result r(PQexecParams(c, kUpsertSql, 14, nullptr, params, nullptr, nullptr, 0));
+  for (int i = 0; i < kVals; ++i) params[5 + i] = vals[i].finish();
+  params[5 + kVals] = sketches.c_str();
+  Result r(PQexecParams(c, kUpsertSql, 5 + kVals + 1, nullptr, params, nullptr, nullptr, 0));
   if (!result_ok(r.get())) return pg_status(c, r.get(), "write analytics cells");
   return Status::Ok();
 }
@@ -165,8 +167,8 @@ Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
   return Status::Ok();
 }
 
-Status backfill_cells(PGconn* c, bool skip_out_of_range) {
-  const std::string keep = skip_out_of_range ? " AND NOT out_of_range" : "";
+Status backfill_cells(PGconn* c) {
+  const std::string keep = " AND NOT out_of_range";
   const std::string next_sql = "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
   const std::string scan_sql =
       "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
@@ -199,7 +201,7 @@ Status backfill_cells(PGconn* c, bool skip_out_of_range) {
         type.emplace(row.text(1));
       }
       deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
-                 !row.null(6) && row.boolean(6));
+                 row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
     }
     if (Status st = upsert_cells(c, deltas); !st.ok()) return st;
     deltas.clear();
@@ -244,8 +246,9 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     Status decode_error;
     Status st = run_query(
         c_,
-        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.cost_n, c.time_sum, "
-        "c.cost_sum, c.min_ts, c.max_ts, CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
+        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, "
+        "c.time_us_hi, c.time_us_lo, c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, "
+        "CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
         "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
         "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
         "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
@@ -258,7 +261,7 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
           cell.agent = value_view(r, i, 2);
           cell.ttype = value_view(r, i, 3);
           read_tally(r, i, 4, cell.tally);
-          if (!decode_hex(value_view(r, i, 12), bytes)) {
+          if (!decode_hex(value_view(r, i, 4 + store_codec::kTallyColumnCount), bytes)) {
             decode_error = Status::Internal("postgresql: sketch is not hex");
             return;
           }

@@ -155,9 +155,8 @@ Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* c
 // Analytics cells (postgres_analytics.cpp): the writer's update of a group's cells (under an
 // advisory transaction lock) and migration 4's backfill.
 Status upsert_cells(PGconn* c, const analytics::CellDeltas& deltas);
-// Rebuilds the cells from the stored executions (empty cells expected); with
-// `skip_out_of_range`, leaves out the rows migration 6 flagged (the column exists from then).
-Status backfill_cells(PGconn* c, bool skip_out_of_range);
+// Fills the (empty) cells from the stored executions in range (migration 6).
+Status backfill_cells(PGconn* c);
 
 // Runs a statement that returns no rows, with text parameters (nullptr is NULL).
 template <size_t N>

@@ -100,6 +100,8 @@ CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomal
     {6, nullptr, flag_out_of_range},
 };
 
+// Migration 6: rows out of range flagged, the cells' sums exact, scored runs counted
+// (sqlite_migrations.cpp says why); the cells are rebuilt.
 Status flag_out_of_range(PGconn* c) {
   Result r(PQexec(c, R"sql(
 ALTER TABLE executions ADD COLUMN out_of_range BOOLEAN NOT NULL DEFAULT false;
@@ -107,10 +109,30 @@ UPDATE executions SET out_of_range = true
  WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
     OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
     OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
-DELETE FROM analytics_cells;
+DROP TABLE analytics_cells;
+CREATE TABLE analytics_cells (
+  level INTEGER NOT NULL,
+  bucket BIGINT NOT NULL,
+  scope INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  ttype TEXT NOT NULL,
+  executions BIGINT NOT NULL,
+  successes BIGINT NOT NULL,
+  anomalies BIGINT NOT NULL,
+  scored BIGINT NOT NULL,
+  cost_n BIGINT NOT NULL,
+  time_us_hi BIGINT NOT NULL,
+  time_us_lo BIGINT NOT NULL,
+  cost_nusd_hi BIGINT NOT NULL,
+  cost_nusd_lo BIGINT NOT NULL,
+  min_ts BIGINT NOT NULL,
+  max_ts BIGINT NOT NULL,
+  sketch BYTEA NOT NULL,
+  PRIMARY KEY (level, bucket, scope, agent, ttype)
+);
 )sql"));
-  if (!result_ok(r.get())) return pg_status(c, r.get(), "migration 6: flag out-of-range rows");
-  return backfill_cells(c, true);
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "migration 6: flag out-of-range rows, exact cells");
+  return backfill_cells(c);
 }
 
 // Serialises migrate() across processes and replicas ("agentlea" in ASCII).
@@ -152,9 +174,9 @@ Status create_embeddings(PGconn* c) {
   return exec_script(c, table, "migration 3");
 }
 
-// Migration 4: the cells (sqlite_migrations.cpp describes the columns), then the backfill.
+// Migration 4: the cells' first form (migration 6 replaces the table and fills it).
 Status create_analytics_cells(PGconn* c) {
-  if (Status st = exec_script(c, R"sql(
+  return exec_script(c, R"sql(
 CREATE TABLE analytics_cells (
   level INTEGER NOT NULL,
   bucket BIGINT NOT NULL,
@@ -173,10 +195,6 @@ CREATE TABLE analytics_cells (
   PRIMARY KEY (level, bucket, scope, agent, ttype)
 );
 )sql", "migration 4");
-      !st.ok()) {
-    return st;
-  }
-  return backfill_cells(c, false);
 }
 
 }  // namespace

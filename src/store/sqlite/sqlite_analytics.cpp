@@ -14,6 +14,8 @@ using namespace sqlite_impl;
 using analytics::BucketRef;
 using analytics::CellDeltas;
 using analytics::Scope;
+using store_codec::kTallyColumnCount;
+using store_codec::kTallyColumns;
 
 namespace sqlite_impl {
 
@@ -44,14 +46,20 @@ Status register_analytics_functions(sqlite3* db) {
   return Status::Ok();
 }
 
+// The exact sums add with a carry from the low 62 bits (ExactSum): every SET expression reads
+// the row as it was, so the carry is computed from the old low part in both.
 const char* const kUpsertCellSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
-    "cost_n, time_sum, cost_sum, min_ts, max_ts, sketch) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+    "cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
     "executions = executions + excluded.executions, successes = successes + excluded.successes, "
-    "anomalies = anomalies + excluded.anomalies, cost_n = cost_n + excluded.cost_n, "
-    "time_sum = time_sum + excluded.time_sum, cost_sum = cost_sum + excluded.cost_sum, "
+    "anomalies = anomalies + excluded.anomalies, scored = scored + excluded.scored, "
+    "cost_n = cost_n + excluded.cost_n, "
+    "time_us_hi = time_us_hi + excluded.time_us_hi + ((time_us_lo + excluded.time_us_lo) >> 62), "
+    "time_us_lo = (time_us_lo + excluded.time_us_lo) & 4611686018427387903, "
+    "cost_nusd_hi = cost_nusd_hi + excluded.cost_nusd_hi + ((cost_nusd_lo + excluded.cost_nusd_lo) >> 62), "
+    "cost_nusd_lo = (cost_nusd_lo + excluded.cost_nusd_lo) & 4611686018427387903, "
     "min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts), "
     "sketch = agentlearn_sketch_merge(sketch, excluded.sketch)";
 
@@ -69,20 +77,23 @@ Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
     sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(d.tally.executions));
     sqlite3_bind_int64(s, 7, static_cast<sqlite3_int64>(d.tally.successes));
     sqlite3_bind_int64(s, 8, static_cast<sqlite3_int64>(d.tally.anomalies));
-    sqlite3_bind_int64(s, 9, static_cast<sqlite3_int64>(d.tally.cost_n));
-    sqlite3_bind_double(s, 10, d.tally.time_sum);
-    sqlite3_bind_double(s, 11, d.tally.cost_sum);
-    sqlite3_bind_int64(s, 12, d.tally.min_ts);
-    sqlite3_bind_int64(s, 13, d.tally.max_ts);
-    sqlite3_bind_blob(s, 14, sketch.data(), static_cast<int>(sketch.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, static_cast<sqlite3_int64>(d.tally.scored));
+    sqlite3_bind_int64(s, 10, static_cast<sqlite3_int64>(d.tally.cost_n));
+    sqlite3_bind_int64(s, 11, d.tally.time_us.hi());
+    sqlite3_bind_int64(s, 12, d.tally.time_us.lo());
+    sqlite3_bind_int64(s, 13, d.tally.cost_nusd.hi());
+    sqlite3_bind_int64(s, 14, d.tally.cost_nusd.lo());
+    sqlite3_bind_int64(s, 15, d.tally.min_ts);
+    sqlite3_bind_int64(s, 16, d.tally.max_ts);
+    sqlite3_bind_blob(s, 17, sketch.data(), static_cast<int>(sketch.size()), SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) return sqlite_status(db, rc, "update analytics cells");
   }
   return Status::Ok();
 }
 
-Status backfill_cells(sqlite3* db, bool skip_out_of_range) {
-  const std::string keep = skip_out_of_range ? " AND out_of_range = 0" : "";
+Status backfill_cells(sqlite3* db) {
+  const std::string keep = " AND out_of_range = 0";
   // The first stored run at or after a time: the loop visits only buckets that hold runs, so a
   // store whose runs are years apart costs what its runs cost, not one query per empty bucket.
   auto next = prepare(db, "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= ?1" + keep);
@@ -123,7 +134,7 @@ Status backfill_cells(sqlite3* db, bool skip_out_of_range) {
           type.emplace(row.text(1));
         }
         deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
-                   !row.null(6) && row.boolean(6));
+                   row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
       }
       if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
     }
@@ -147,7 +158,8 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
                     const std::optional<std::string>& ttype, bool with_sketch,
                     const std::function<void(const CellRow&)>& fn) override {
     if (buckets.empty()) return Status::Ok();
-    std::string sql = "SELECT agent, ttype, executions, successes, anomalies, cost_n, time_sum, cost_sum, min_ts, max_ts";
+    std::string sql = "SELECT agent, ttype, ";
+    sql += kTallyColumns;
     sql += with_sketch ? ", sketch" : "";
     sql += " FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
     if (agent) sql += " AND agent = ?4";
@@ -170,16 +182,8 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
         SqliteRow row{s};
         cell.agent = row.text(0);
         cell.ttype = row.text(1);
-        auto& t = cell.tally;
-        t.executions = static_cast<uint64_t>(row.int64(2));
-        t.successes = static_cast<uint64_t>(row.int64(3));
-        t.anomalies = static_cast<uint64_t>(row.int64(4));
-        t.cost_n = static_cast<uint64_t>(row.int64(5));
-        t.time_sum = row.real(6);
-        t.cost_sum = row.real(7);
-        t.min_ts = row.int64(8);
-        t.max_ts = row.int64(9);
-        if (with_sketch) cell.sketch = row.blob(10);
+        store_codec::decode_tally(row, 2, cell.tally);
+        if (with_sketch) cell.sketch = row.blob(2 + kTallyColumnCount);
         fn(cell);
       }
       if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "read analytics cells");

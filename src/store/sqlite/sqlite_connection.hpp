@@ -51,9 +51,8 @@ StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteO
 Status register_analytics_functions(sqlite3* db);
 extern const char* const kUpsertCellSql;
 Status upsert_cells(sqlite3* db, sqlite3_stmt* upsert, const analytics::CellDeltas& deltas);
-// Rebuilds the cells from the stored executions (empty cells expected); with
-// `skip_out_of_range`, leaves out the rows migration 6 flagged (the column exists from then).
-Status backfill_cells(sqlite3* db, bool skip_out_of_range);
+// Fills the (empty) cells from the stored executions in range (migration 6).
+Status backfill_cells(sqlite3* db);
 
 // Resets a statement when the scope ends, so a half-read SELECT never keeps its read
 // transaction (and the WAL snapshot) open, and bindings never leak into the next use.

@@ -12,17 +12,43 @@ namespace {
 
 // Numbered migrations, applied in order, each in its own transaction and recorded in
 // schema_migrations. Append new ones; never edit one that has shipped.
-// Migration 6: rows stored before the value ranges were enforced (docs/api.md, "Ranges")
-// that hold a value no run can have (a cost of 1e308 made every sum infinite) are flagged,
-// kept (nothing is deleted) and left out of every sum: the cells are rebuilt without them and
-// the analytics' row reads skip them. New rows cannot be out of range: they are validated.
-constexpr const char* kFlagOutOfRangeSql = R"sql(
+// Migration 6: exact sums, scored runs, and rows out of range.
+//  - Rows stored before the value ranges were enforced (docs/api.md, "Ranges") that hold a
+//    value no run can have (a cost of 1e308 made every sum infinite) are flagged, kept
+//    (nothing is deleted) and left out of every sum: the analytics' row reads skip them and
+//    the cells are rebuilt without them. New rows cannot be out of range: they are validated.
+//  - The cells' sums become fixed-point 128-bit integers (ExactSum in analytics_cells.hpp:
+//    microseconds and nano-dollars as hi * 2^62 + lo), so an answer equals a scan of the rows
+//    whatever order they were added in, and they count the runs the anomaly detector scored.
+//  The cells are dropped and rebuilt from the executions (backfill_cells).
+constexpr const char* kExactCellsSql = R"sql(
 ALTER TABLE executions ADD COLUMN out_of_range INTEGER NOT NULL DEFAULT 0;
 UPDATE executions SET out_of_range = 1
  WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
     OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
     OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
-DELETE FROM analytics_cells;
+DROP TABLE analytics_cells;
+-- Analytics cells, first form (migration 6 replaces the table and fills it).
+CREATE TABLE analytics_cells (
+  level INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  scope INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  ttype TEXT NOT NULL,
+  executions INTEGER NOT NULL,
+  successes INTEGER NOT NULL,
+  anomalies INTEGER NOT NULL,
+  scored INTEGER NOT NULL,
+  cost_n INTEGER NOT NULL,
+  time_us_hi INTEGER NOT NULL,
+  time_us_lo INTEGER NOT NULL,
+  cost_nusd_hi INTEGER NOT NULL,
+  cost_nusd_lo INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  sketch BLOB NOT NULL,
+  PRIMARY KEY (level, bucket, scope, agent, ttype)
+) WITHOUT ROWID;
 )sql";
 
 struct Migration {
@@ -138,12 +164,12 @@ CREATE TABLE analytics_cells (
   sketch BLOB NOT NULL,
   PRIMARY KEY (level, bucket, scope, agent, ttype)
 ) WITHOUT ROWID;
-)sql", [](sqlite3* db) { return backfill_cells(db, false); }},
+)sql"},
     {5, R"sql(
 -- The dashboard's recent anomalies: flagged rows newest run first, filtered in the query.
 CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly = 1;
 )sql"},
-    {6, kFlagOutOfRangeSql, [](sqlite3* db) { return backfill_cells(db, true); }},
+    {6, kExactCellsSql, backfill_cells},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {
