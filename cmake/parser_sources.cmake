@@ -8,6 +8,7 @@ set(AGENTLEARN_PARSER_SOURCES
   ${_agentlearn_src}/core/bounded_json.cpp
   ${_agentlearn_src}/core/execution_json.cpp
   ${_agentlearn_src}/core/hash.cpp
+  ${_agentlearn_src}/core/json_writer.cpp
   ${_agentlearn_src}/core/time.cpp
   ${_agentlearn_src}/http/query.cpp
   ${_agentlearn_src}/http/request_head.cpp)

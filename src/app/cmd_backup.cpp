@@ -9,7 +9,7 @@
 
 #include "app/cmd_record.hpp"
 #include "app/config.hpp"
-#include "core/execution_json.hpp"
+#include "core/json_writer.hpp"
 #include "store/backup.hpp"
 
 namespace agentlearn {
@@ -39,11 +39,11 @@ int run_backup(const BackupFlags& f) {
     return report.status().code() == StatusCode::kInvalidArgument ? kExitInvalidInput : kExitFailure;
   }
   if (f.json) {
-    std::string path;
-    append_json_string(path, report->path);
-    std::cout << fmt::format(R"({{"backend":"{}","format":"{}","path":{},"bytes":{},"seconds":{:.3f}}})",
-                             report->backend, report->format, path, report->bytes, report->seconds)
-              << "\n";
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().member("backend", report->backend).member("format", report->format);
+    w.member("path", report->path).member("bytes", report->bytes).member("seconds", report->seconds).end_object();
+    std::cout << out << "\n";
   } else {
     std::cout << fmt::format("backed up the {} store to {} ({} bytes, {} in {:.2f} s)\n", report->backend,
                              report->path, report->bytes,

@@ -10,6 +10,7 @@
 #include "app/config.hpp"
 #include "app/evaluation_data.hpp"
 #include "core/bounded_json.hpp"
+#include "core/json_text.hpp"
 #include "ml/evaluation.hpp"
 #include "ml/off_policy.hpp"
 #include "store/open_store.hpp"
@@ -153,7 +154,7 @@ int run_evaluate(const EvaluateFlags& flags) {
   out["beats_best_single"] = beats;
 
   if (flags.json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
   } else {
     std::cout << fmt::format("{} tasks, {} executions, {} agents; {}\n\n", ev->tasks, ev->executions, ev->agents,
                              out["split"].get<std::string>());
@@ -179,9 +180,9 @@ int run_evaluate(const EvaluateFlags& flags) {
           "\nlogged online-mode decisions with outcomes: {}; their success {}\n"
           "  the models' greedy choice, inverse-propensity estimate: IPS {} SNIPS {} ({} matched)\n"
           "  the rules' choice: IPS {} SNIPS {} ({} matched)\n",
-          off_policy["decisions"].dump(), off_policy["logged_success"].dump(), off_policy["models_greedy"]["ips"].dump(),
-          off_policy["models_greedy"]["snips"].dump(), off_policy["models_greedy"]["matched"].dump(),
-          off_policy["rules"]["ips"].dump(), off_policy["rules"]["snips"].dump(), off_policy["rules"]["matched"].dump());
+          json_text(off_policy["decisions"]), json_text(off_policy["logged_success"]), json_text(off_policy["models_greedy"]["ips"]),
+          json_text(off_policy["models_greedy"]["snips"]), json_text(off_policy["models_greedy"]["matched"]),
+          json_text(off_policy["rules"]["ips"]), json_text(off_policy["rules"]["snips"]), json_text(off_policy["rules"]["matched"]));
     }
     std::cout << (beats ? "routed success >= best single agent\n" : "routed success is BELOW the best single agent\n");
   }

@@ -13,6 +13,7 @@
 
 #include "app/config.hpp"
 #include "app/evaluation_data.hpp"
+#include "core/json_text.hpp"
 #include "ml/evaluation.hpp"
 #include "ml/metrics.hpp"
 #include "ml/model_params.hpp"
@@ -227,7 +228,7 @@ int run_evaluate_models(const EvaluateFlags& flags) {
   const nlohmann::json accuracy = accuracy_target_section(figures, accuracy_target);
   out["accuracy_target"] = accuracy;
   if (flags.json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
   } else {
     std::cout << fmt::format("{:<58} {:>8}  {:>9}  {}\n", "model figure", "value", "target", "");
     for (const auto& f : figures) {

@@ -23,6 +23,8 @@
 #include "app/cmd_record.hpp"
 #include "app/csv_reader.hpp"
 #include "core/execution_json.hpp"
+#include "core/json_text.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "http/client.hpp"
 
@@ -666,7 +668,7 @@ void print_summary(const ImportFlags& f, const Tally& t, double seconds, const S
     j["records"] = t.records;
     j["seconds"] = std::round(seconds * 1000) / 1000;
     if (!failure.ok()) j["error"] = failure.message();
-    std::cout << j.dump() << '\n';
+    std::cout << json_text(j) << '\n';
     return;
   }
   std::cout << fmt::format("imported {}, duplicates {}, rejected {}\n", t.imported, t.duplicates, t.rejected);

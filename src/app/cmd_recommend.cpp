@@ -12,6 +12,7 @@
 
 #include "app/learning_client.hpp"
 #include "core/bounded_json.hpp"
+#include "core/json_text.hpp"
 #include "http/learning_json.hpp"
 
 namespace agentlearn {
@@ -85,7 +86,7 @@ void print_answer(const json& a, size_t top_k, const std::optional<std::string>&
   std::vector<std::string> alternatives;
   if (a.contains("alternative_agents") && a["alternative_agents"].is_array()) {
     for (const auto& id : a["alternative_agents"]) {
-      alternatives.push_back(id.is_string() ? id.get<std::string>() : id.dump());
+      alternatives.push_back(id.is_string() ? id.get<std::string>() : json_text(id));
     }
   }
   std::cout << fmt::format("alternatives:    {}\n",
@@ -147,7 +148,7 @@ int run_recommend(RecommendFlags& f) {
   auto readable = [top_k, &f](const json& answer) { print_answer(answer, top_k, f.task_type); };
 
   if (!target.db) {
-    ServerReply reply = call_server(f.client, boost::beast::http::verb::post, "/task/recommend", built->body.dump());
+    ServerReply reply = call_server(f.client, boost::beast::http::verb::post, "/task/recommend", json_text(built->body));
     return print_server_answer(reply, f.client.json, readable);
   }
   int code = kExitOk;

@@ -16,6 +16,8 @@
 
 #include "app/client_options.hpp"
 #include "app/config.hpp"
+#include "core/json_text.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "store/open_store.hpp"
 
@@ -206,7 +208,7 @@ StatusOr<std::string> build_record_json(const RecordFlags& f) {
     if (j[name].is_discarded()) return Status::Invalid(fmt::format("{} is not valid JSON", name), name);
   }
   set_string("timestamp", f.timestamp);
-  return j.dump();
+  return json_text(j);
 }
 
 void print_error(const std::string& message) { std::cerr << "error: " << message << '\n'; }
@@ -232,7 +234,9 @@ int record_via_store(const RecordFlags& f, Execution execution) {
   const StoredExecution& r = outcome.results.at(0);
   const char* status = r.duplicate ? "duplicate" : "recorded";
   if (f.client.json) {
-    std::cout << fmt::format("{{\"status\":\"{}\",\"id\":{}}}\n", status, r.id);
+    std::string out;
+    JsonWriter(out).begin_object().member("status", status).member("id", r.id).end_object();
+    std::cout << out << "\n";
   } else {
     std::cout << fmt::format("{} id={}\n", status, r.id);
   }
@@ -263,11 +267,11 @@ int record_via_server(const RecordFlags& f, const std::string& json) {
     return kExitFailure;
   }
   std::string status = body.value("status", res->status == 201 ? "recorded" : "duplicate");
-  std::cout << fmt::format("{} id={}\n", status, body["id"].dump());
+  std::cout << fmt::format("{} id={}\n", status, json_text(body["id"]));
   if (auto it = body.find("anomaly"); it != body.end() && it->is_boolean() && it->get<bool>()) {
     auto score = body.find("anomaly_score");
     std::cout << fmt::format("anomaly: this run looks unusual (score {})\n",
-                             score != body.end() ? score->dump() : std::string("?"));
+                             score != body.end() ? json_text(*score) : std::string("?"));
   }
   return kExitOk;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/learning_client.hpp"
+#include "core/json_text.hpp"
 #include "http/learning_json.hpp"
 
 namespace agentlearn {
@@ -91,7 +92,7 @@ int run_train(TrainFlags& f) {
     http_options.request_timeout = std::chrono::seconds(f.timeout_seconds);
     json body = {{"wait", !f.no_wait}};
     ServerReply reply =
-        call_server(f.client, boost::beast::http::verb::post, "/learning/train", body.dump(), http_options);
+        call_server(f.client, boost::beast::http::verb::post, "/learning/train", json_text(body), http_options);
     if (reply.exit_code != kExitOk) {
       if (reply.http_status == 0 && reply.error.find("did not answer within") != std::string::npos) {
         std::cerr << "the run goes on on the server (--timeout waits longer); `agentlearn status` shows how it "
@@ -122,7 +123,7 @@ int run_train(TrainFlags& f) {
   if (!direct) return code;
   if (!f.client.json) std::cerr << "training on " << *target.db << " ...\n";
   json job = http::training_job_json(direct->service().train_now());
-  return report_job(job, f.client.json, job.dump());
+  return report_job(job, f.client.json, json_text(job));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "app/config.hpp"
+#include "core/json_text.hpp"
 
 namespace agentlearn {
 
@@ -132,7 +133,7 @@ int print_server_answer(const ServerReply& reply, bool as_json, const ReadablePr
 
 int print_answer_object(const nlohmann::json& answer, bool as_json, const ReadablePrinter& readable) {
   if (as_json) {
-    print_json_line(answer.dump());
+    print_json_line(json_text(answer));
   } else {
     readable(answer);
   }
@@ -160,7 +161,7 @@ std::string TextTable::render(std::string_view indent) const {
 
 std::string number_cell(const nlohmann::json& value, int digits) {
   if (!value.is_number()) return "-";
-  if (value.is_number_integer()) return value.dump();
+  if (value.is_number_integer()) return json_text(value);
   double v = value.get<double>();
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-";
 }
@@ -169,7 +170,7 @@ std::string text_cell(const nlohmann::json& object, const char* key) {
   if (!object.is_object()) return "-";
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  return it->is_string() ? it->get<std::string>() : json_text(*it);
 }
 
 std::string metrics_cell(const nlohmann::json& metrics) {

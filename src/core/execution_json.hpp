@@ -57,8 +57,5 @@ ParsedBatch parse_batch_ndjson(std::string_view body, int64_t received_us, size_
 // The execution as the API's JSON object (what a client sends; used by the CLI and tests).
 std::string execution_to_json(const Execution& e);
 
-// Appends `s` as a JSON string literal (with quotes) to `out`; bytes that are not UTF-8
-// become U+FFFD, so the result is always valid JSON.
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace agentlearn

@@ -12,6 +12,10 @@
 
 namespace agentlearn {
 
+// Appends `s` as a JSON string literal (with quotes) to `out`; bytes that are not UTF-8
+// become U+FFFD, so the result is always valid JSON. JsonWriter's strings go through it.
+void append_json_string(std::string& out, std::string_view s);
+
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/execution_json.hpp"
+#include "core/json_text.hpp"
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "http/learning_json.hpp"
@@ -44,9 +45,24 @@ void write_agent_performance(JsonWriter& w, const AgentPerformance& a) {
 
 }  // namespace
 
-void append_agent_performance(std::string& out, const AgentPerformance& a) {
+std::string performance_json(const AgentsPerformanceReport& report, const ExecutionFilter& filter) {
+  auto time_text = [](const std::optional<int64_t>& us) {
+    return us ? std::optional<std::string>(format_rfc3339(*us)) : std::nullopt;
+  };
+  std::string out;
   JsonWriter w(out);
-  write_agent_performance(w, a);
+  w.begin_object();
+  w.key("agents").begin_array();
+  for (const AgentPerformance& a : report.agents) write_agent_performance(w, a);
+  w.end_array();
+  w.member("total_executions", report.total_executions);
+  w.member("percentiles", percentiles_name(report.exact_percentiles));
+  w.key("filters").begin_object();
+  w.member("since", time_text(filter.since_us)).member("until", time_text(filter.until_us));
+  w.member("task_type", filter.task_type).member("agent_id", filter.agent_id);
+  w.end_object();
+  w.end_object();
+  return out;
 }
 
 std::string dashboard_json(const DashboardQuery& query, const DashboardReport& report) {
@@ -90,9 +106,7 @@ std::string dashboard_json(const DashboardQuery& query, const DashboardReport& r
   w.key("task_types").begin_array();
   for (const auto& [type, n] : d.task_types) w.begin_object().member("task_type", type).member("executions", n).end_object();
   w.end_array();
-  w.key("recent_anomalies")
-      .raw(anomalies_json(d.recent_anomalies, report.why)["anomalies"].dump(-1, ' ', false,
-                                                                          nlohmann::json::error_handler_t::replace));
+  w.key("recent_anomalies").raw(json_text(anomalies_json(d.recent_anomalies, report.why)["anomalies"]));
   w.end_object();
   return out;
 }

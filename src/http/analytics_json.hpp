@@ -1,14 +1,15 @@
 #pragma once
-// The analytics answers as JSON: one agent's performance entry (GET /agents/performance and
-// the dashboard's leaderboard share it) and the whole GET /analytics/dashboard body.
+// The analytics answers as JSON: the GET /agents/performance and GET /analytics/dashboard
+// bodies (one agent's entry is the same in both).
 #include <string>
 
 #include "service/learning_api.hpp"
 
 namespace agentlearn::http {
 
-// {"agent_id":...,"executions":...,...,"anomalies":...} appended to `out`.
-void append_agent_performance(std::string& out, const AgentPerformance& a);
+// {"agents":[...],"total_executions":...,"percentiles":...,"filters":{...}}: every filter
+// echoed, one not given as null.
+std::string performance_json(const AgentsPerformanceReport& report, const ExecutionFilter& filter);
 
 // "exact" or "sketch".
 inline const char* percentiles_name(bool exact) { return exact ? "exact" : "sketch"; }

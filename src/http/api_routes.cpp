@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "core/execution_json.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "http/dashboard_routes.hpp"
 #include "http/embedded_assets.hpp"
@@ -22,70 +23,55 @@ namespace {
 
 using beast_http::verb;
 
-void append_nullable(std::string& out, const std::optional<double>& v) {
-  if (v) {
-    out += fmt::format("{}", *v);
-  } else {
-    out += "null";
-  }
-}
-
 std::string record_errors_json(const std::vector<RecordError>& errors) {
-  std::string out = "\"errors\":[";
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (i) out += ',';
-    out += fmt::format("{{\"index\":{},\"field\":", errors[i].index);
-    append_json_string(out, errors[i].field);
-    out += ",\"message\":";
-    append_json_string(out, errors[i].message);
-    out += '}';
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& e : errors) {
+    w.begin_object().member("index", e.index).member("field", e.field).member("message", e.message).end_object();
   }
-  out += ']';
+  w.end_array();
   return out;
 }
 
 Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
   HealthReport h = deps.service.health();
-  std::string models = "[";
+  const SimilarityStatus& sim = h.similarity;
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  w.member("status", h.store_connected && h.store_writable ? "healthy" : "degraded");
+  w.member("version", AGENTLEARN_VERSION).member("ml_available", h.models != nullptr);
+  w.member("database", h.store_connected ? "connected" : "disconnected").member("backend", h.backend);
+  w.member("store_writable", h.store_writable);
+  w.key("store_write_error");
+  if (h.store_writable) {
+    w.null();
+  } else {
+    w.string(h.store_write_error);
+  }
+  w.member("vector_storage", to_string(h.vector_storage)).member("uptime_seconds", h.uptime_seconds);
+  w.key("model_set");
   if (h.models) {
-    bool first = true;
+    w.string(h.models->version);
+  } else {
+    w.null();
+  }
+  w.key("models_loaded").begin_array();
+  if (h.models) {
     for (const auto& v : h.models->set->versions()) {
       if (v.model == "features" || v.version.ends_with("-none")) continue;
-      if (!first) models += ',';
-      first = false;
-      models += fmt::format("{{\"name\":\"{}\",\"version\":", v.model);
-      append_json_string(models, v.version);
-      models += '}';
+      w.begin_object().member("name", v.model).member("version", v.version).end_object();
     }
   }
-  models += ']';
-  std::string set = "null";
-  if (h.models) {
-    set.clear();
-    append_json_string(set, h.models->version);
-  }
-  const SimilarityStatus& sim = h.similarity;
-  std::string similar = fmt::format(
-      "{{\"ready\":{},\"building\":{},\"embedding_version\":", sim.ready, sim.building);
-  append_json_string(similar, sim.embedding_version);
-  fmt::format_to(std::back_inserter(similar),
-                 ",\"indexed_tasks\":{},\"memory_bytes\":{},\"embedded_through_id\":{},"
-                 "\"embeddings_computed\":{},\"last_build_seconds\":{:.3f},\"last_build_source\":\"{}\"}}",
-                 sim.indexed_tasks, sim.memory_bytes, sim.embedded_through_id, sim.embedded_total,
-                 sim.last_build_seconds, sim.last_build_source);
-  std::string write_error = "null";
-  if (!h.store_writable) {
-    write_error.clear();
-    append_json_string(write_error, h.store_write_error);
-  }
-  std::string body = fmt::format(
-      "{{\"status\":\"{}\",\"version\":\"{}\",\"ml_available\":{},\"database\":\"{}\",\"backend\":\"{}\","
-      "\"store_writable\":{},\"store_write_error\":{},"
-      "\"vector_storage\":\"{}\",\"uptime_seconds\":{:.3f},\"model_set\":{},\"models_loaded\":{},"
-      "\"similar_tasks\":{}}}",
-      h.store_connected && h.store_writable ? "healthy" : "degraded", AGENTLEARN_VERSION,
-      h.models ? "true" : "false", h.store_connected ? "connected" : "disconnected", h.backend, h.store_writable,
-      write_error, to_string(h.vector_storage), h.uptime_seconds, set, models, similar);
+  w.end_array();
+  w.key("similar_tasks").begin_object();
+  w.member("ready", sim.ready).member("building", sim.building).member("embedding_version", sim.embedding_version);
+  w.member("indexed_tasks", sim.indexed_tasks).member("memory_bytes", sim.memory_bytes);
+  w.member("embedded_through_id", sim.embedded_through_id).member("embeddings_computed", sim.embedded_total);
+  w.member("last_build_seconds", sim.last_build_seconds).member("last_build_source", sim.last_build_source);
+  w.end_object();
+  w.end_object();
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");
@@ -98,21 +84,25 @@ Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
 Reply handle_ready(ApiDeps& deps, RequestContext& ctx) {
   HealthReport h = deps.service.health();
   const bool ready = h.ready();
-  std::string reasons = "[";
-  auto reason = [&](std::string_view text) {
-    if (reasons.size() > 1) reasons += ',';
-    append_json_string(reasons, text);
-  };
-  if (!h.store_connected) reason("the store is unreachable");
-  if (!h.store_writable) reason("the store is not writable: " + h.store_write_error);
-  if (h.model_set_stored && !h.models) reason("a model set is stored but none is loaded yet");
-  reasons += ']';
-  std::string body = fmt::format(
-      "{{\"ready\":{},\"store_connected\":{},\"store_writable\":{},\"model_set_stored\":{},"
-      "\"models_loaded\":{},\"write_probe_age_seconds\":{},\"reasons\":{}}}",
-      ready, h.store_connected, h.store_writable, h.model_set_stored, h.models != nullptr,
-      h.write_probe_age_seconds < 0 ? std::string("null") : fmt::format("{:.3f}", h.write_probe_age_seconds),
-      reasons);
+  std::vector<std::string> reasons;
+  if (!h.store_connected) reasons.emplace_back("the store is unreachable");
+  if (!h.store_writable) reasons.push_back("the store is not writable: " + h.store_write_error);
+  if (h.model_set_stored && !h.models) reasons.emplace_back("a model set is stored but none is loaded yet");
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  w.member("ready", ready).member("store_connected", h.store_connected).member("store_writable", h.store_writable);
+  w.member("model_set_stored", h.model_set_stored).member("models_loaded", h.models != nullptr);
+  w.key("write_probe_age_seconds");
+  if (h.write_probe_age_seconds < 0) {
+    w.null();
+  } else {
+    w.number(h.write_probe_age_seconds);
+  }
+  w.key("reasons").begin_array();
+  for (const auto& r : reasons) w.string(r);
+  w.end_array();
+  w.end_object();
   Response res = json_response(ready ? 200 : 503, std::move(body), ctx.request);
   if (!ready) res.set(beast_http::field::retry_after, "5");
   res.set(beast_http::field::cache_control, "no-store");
@@ -123,13 +113,22 @@ Reply record_reply(const WriteOutcome& outcome, const RequestContext& ctx) {
   if (!outcome.conflicts.empty()) return Status::Conflict(outcome.conflicts.front().message, "execution_id");
   if (!outcome.status.ok()) return outcome.status;
   const StoredExecution& r = outcome.results.at(0);
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().member("status", r.duplicate ? "duplicate" : "recorded").member("id", r.id);
   if (r.duplicate) {
-    return json_response(200, fmt::format("{{\"status\":\"duplicate\",\"id\":{}}}", r.id), ctx.request);
+    w.end_object();
+    return json_response(200, std::move(body), ctx.request);
   }
-  // Score and flag are null until an anomaly_detector is active.
-  std::string body = fmt::format("{{\"status\":\"recorded\",\"id\":{},\"anomaly_score\":", r.id);
-  append_nullable(body, r.anomaly_score);
-  body += r.anomaly ? (*r.anomaly ? ",\"anomaly\":true}" : ",\"anomaly\":false}") : ",\"anomaly\":null}";
+  // Score and flag are null until an anomaly_detector is active (and for a run it has no
+  // history for).
+  w.member("anomaly_score", r.anomaly_score).key("anomaly");
+  if (r.anomaly) {
+    w.boolean(*r.anomaly);
+  } else {
+    w.null();
+  }
+  w.end_object();
   return json_response(201, std::move(body), ctx.request);
 }
 
@@ -167,17 +166,15 @@ Reply batch_reply(const WriteOutcome& outcome, const RequestContext& ctx) {
   }
   if (!outcome.status.ok()) return outcome.status;
   size_t dups = 0;
-  std::string ids;
-  ids.reserve(outcome.results.size() * 8);
-  for (size_t i = 0; i < outcome.results.size(); ++i) {
-    if (i) ids += ',';
-    ids += std::to_string(outcome.results[i].id);
-    dups += outcome.results[i].duplicate ? 1 : 0;
-  }
-  return json_response(201,
-                       fmt::format("{{\"status\":\"recorded\",\"recorded\":{},\"duplicates\":{},\"ids\":[{}]}}",
-                                   outcome.results.size() - dups, dups, ids),
-                       ctx.request);
+  for (const auto& r : outcome.results) dups += r.duplicate ? 1 : 0;
+  std::string body;
+  body.reserve(64 + outcome.results.size() * 8);
+  JsonWriter w(body);
+  w.begin_object().member("status", "recorded").member("recorded", outcome.results.size() - dups);
+  w.member("duplicates", dups).key("ids").begin_array();
+  for (const auto& r : outcome.results) w.integer(r.id);
+  w.end_array().end_object();
+  return json_response(201, std::move(body), ctx.request);
 }
 
 void handle_batch(ApiDeps& deps, RequestContext& ctx, Complete done) {
@@ -244,34 +241,7 @@ void handle_agents_performance(ApiDeps& deps, RequestContext& ctx, Complete done
   run_on(deps.blocking, ctx, std::move(done), [&deps, &ctx, filter = std::move(filter).value()]() -> Reply {
     auto report = deps.service.agents_performance(filter);
     if (!report.ok()) return report.status();
-    std::string body = "{\"agents\":[";
-    bool first = true;
-    for (const AgentPerformance& a : report->agents) {
-      if (!first) body += ',';
-      first = false;
-      append_agent_performance(body, a);
-    }
-    body += fmt::format("],\"total_executions\":{},\"percentiles\":\"{}\",\"filters\":{{", report->total_executions,
-                        percentiles_name(report->exact_percentiles));
-    // Every filter is echoed; one not given is null.
-    auto add = [&](const char* name, const std::optional<std::string>& value, bool last) {
-      append_json_string(body, name);
-      body += ':';
-      if (value) {
-        append_json_string(body, *value);
-      } else {
-        body += "null";
-      }
-      if (!last) body += ',';
-    };
-    auto time_text = [](const std::optional<int64_t>& us) {
-      return us ? std::optional<std::string>(format_rfc3339(*us)) : std::nullopt;
-    };
-    add("since", time_text(filter.since_us), false);
-    add("until", time_text(filter.until_us), false);
-    add("task_type", filter.task_type, false);
-    add("agent_id", filter.agent_id, true);
-    body += "}}";
+    std::string body = performance_json(*report, filter);
     return json_response(200, std::move(body), ctx.request);
   });
 }

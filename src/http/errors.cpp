@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/execution_json.hpp"
+#include "core/json_writer.hpp"
 
 namespace agentlearn::http {
 namespace {
@@ -97,21 +97,15 @@ Response to_response(Reply reply, const Request& request, std::string_view reque
       p.message = st->code() == StatusCode::kInternal ? kInternalText : kUnavailableText;
     }
   }
-  std::string body = "{\"error\":{\"code\":";
-  append_json_string(body, e.code_override.empty() ? p.code : std::string_view(e.code_override));
-  body += ",\"message\":";
-  append_json_string(body, p.message);
-  if (!p.field.empty()) {
-    body += ",\"field\":";
-    append_json_string(body, p.field);
-  }
-  body += ",\"request_id\":";
-  append_json_string(body, request_id);
-  if (!e.extra_json.empty()) {
-    body += ',';
-    body += e.extra_json;
-  }
-  body += "}}";
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().key("error").begin_object();
+  w.member("code", e.code_override.empty() ? p.code : std::string_view(e.code_override));
+  w.member("message", p.message);
+  if (!p.field.empty()) w.member("field", p.field);
+  w.member("request_id", request_id);
+  if (!e.errors_json.empty()) w.key("errors").raw(e.errors_json);
+  w.end_object().end_object();
   Response res = json_response(p.status, std::move(body), request);
   if (p.status == 503) res.set(beast_http::field::retry_after, "1");
   if (p.status == 401) res.set(beast_http::field::www_authenticate, "Bearer");

@@ -29,12 +29,12 @@ struct HttpError {
 };
 
 // A refusal in the JSON error shape. `code_override` replaces the body's code (the batch
-// endpoint's "invalid_batch"); `extra_json`, when given, is spliced into the error object
-// ("\"errors\":[...]").
+// endpoint's "invalid_batch"); `errors_json`, when given, is the error object's "errors"
+// member: a JSON array of per-record errors, written by JsonWriter.
 struct ErrorReply {
   std::variant<Status, HttpError> error;  // a Status here is never ok
   std::string code_override = {};
-  std::string extra_json = {};
+  std::string errors_json = {};
 };
 
 // A handler's answer: a response, or an error to be converted by to_response.

@@ -7,6 +7,8 @@
 
 #include "core/bounded_json.hpp"
 #include "core/execution_json.hpp"
+#include "core/json_text.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "service/objective_json.hpp"
 
@@ -67,7 +69,7 @@ StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
       return Status::Invalid(fmt::format("context is nested deeper than {} levels", ExecutionLimits::kMaxObjectDepth),
                              "context");
     }
-    r.context_json = it->dump();
+    r.context_json = json_text(*it);
     if (r.context_json.size() > ExecutionLimits::kMaxObjectBytes) {
       return Status::Invalid(fmt::format("context is larger than {} bytes", ExecutionLimits::kMaxObjectBytes), "context");
     }
@@ -111,132 +113,79 @@ StatusOr<RecommendRequest> recommend_request_from_json(const json& body) {
 }
 
 namespace {
-// JSON number text; null for NaN and infinities (JSON has neither).
-void append_number(std::string& out, double v) {
-  if (std::isfinite(v)) {
-    fmt::format_to(std::back_inserter(out), "{}", v);
-  } else {
-    out += "null";
-  }
-}
-void append_optional(std::string& out, const std::optional<double>& v) {
-  if (v) {
-    append_number(out, *v);
-  } else {
-    out += "null";
-  }
-}
-void append_optional(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    append_json_string(out, *v);
-  } else {
-    out += "null";
-  }
-}
 // One similar task as /tasks/similar and a recommendation's similar_tasks list it.
-void append_similar_task(std::string& out, const SimilarTask& t) {
-  out += "{\"task_id\":";
-  append_json_string(out, t.task_id);
-  out += ",\"task_description\":";
-  append_json_string(out, t.description);
-  out += ",\"similarity\":";
-  append_number(out, t.similarity);
-  fmt::format_to(std::back_inserter(out), ",\"total_executions\":{},\"executions\":[", t.total_runs);
-  for (size_t i = 0; i < t.runs.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"agent_id\":";
-    append_json_string(out, t.runs[i].agent_id);
-    fmt::format_to(std::back_inserter(out), ",\"success\":{},\"execution_time\":", t.runs[i].success);
-    append_number(out, t.runs[i].execution_time);
-    out += '}';
+void write_similar_task(JsonWriter& w, const SimilarTask& t) {
+  w.begin_object();
+  w.member("task_id", t.task_id).member("task_description", t.description).member("similarity", t.similarity);
+  w.member("total_executions", t.total_runs);
+  w.key("executions").begin_array();
+  for (const auto& run : t.runs) {
+    w.begin_object();
+    w.member("agent_id", run.agent_id).member("success", run.success).member("execution_time", run.execution_time);
+    w.end_object();
   }
-  out += "]}";
+  w.end_array();
+  w.end_object();
 }
 
-void append_similar_tasks(std::string& out, const std::vector<SimilarTask>& tasks) {
-  out += '[';
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    if (i) out += ',';
-    append_similar_task(out, tasks[i]);
-  }
-  out += ']';
+void write_similar_tasks(JsonWriter& w, const std::vector<SimilarTask>& tasks) {
+  w.begin_array();
+  for (const auto& t : tasks) write_similar_task(w, t);
+  w.end_array();
 }
 }  // namespace
 
 std::string similar_answer_body(const SimilarAnswer& a) {
-  std::string out = "{\"results\":";
-  append_similar_tasks(out, a.results);
-  out += ",\"embedding_version\":";
-  append_json_string(out, a.embedding_version);
-  out += ",\"source\":";
-  append_json_string(out, a.source);
-  out += '}';
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("results");
+  write_similar_tasks(w, a.results);
+  w.member("embedding_version", a.embedding_version).member("source", a.source);
+  w.end_object();
   return out;
 }
 
-// Written directly rather than through nlohmann::json: the answer is the hot path's output
-// (24 candidates, ~6 KB), and building a json tree of it was an eighth of a recommendation's
-// CPU with its allocations (perf, bench/load/learning.sh).
+// Written field by field rather than through nlohmann::json: the answer is the hot path's
+// output (24 candidates, ~6 KB), and building a json tree of it was an eighth of a
+// recommendation's CPU with its allocations (perf, bench/load/learning.sh).
 std::string recommend_answer_body(const RecommendAnswer& a) {
   std::string out;
   out.reserve(512 + 220 * a.candidates.size() + a.reasoning.size());
-  out += "{\"primary_agent\":";
-  append_json_string(out, a.primary_agent);
-  out += ",\"alternative_agents\":[";
-  for (size_t i = 0; i < a.alternative_agents.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, a.alternative_agents[i]);
-  }
-  out += "],\"confidence\":";
-  append_number(out, a.confidence);
-  out += ",\"reasoning\":";
-  append_json_string(out, a.reasoning);
-  out += ",\"task_category\":";
+  JsonWriter w(out);
+  w.begin_object();
+  w.member("primary_agent", a.primary_agent);
+  w.key("alternative_agents").begin_array();
+  for (const auto& id : a.alternative_agents) w.string(id);
+  w.end_array();
+  w.member("confidence", a.confidence).member("reasoning", a.reasoning);
+  w.key("task_category");
   if (a.category) {
-    out += "{\"label\":";
-    append_json_string(out, *a.category);
-    out += ",\"probability\":";
-    append_number(out, a.category_probability);
-    out += '}';
+    w.begin_object().member("label", *a.category).member("probability", a.category_probability).end_object();
   } else {
-    out += "null";
+    w.null();
   }
-  out += ",\"candidates\":[";
-  for (size_t i = 0; i < a.candidates.size(); ++i) {
-    const CandidateAnswer& c = a.candidates[i];
-    if (i) out += ',';
-    out += "{\"agent_id\":";
-    append_json_string(out, c.agent_id);
-    out += ",\"success_probability\":";
-    append_number(out, c.success_probability);
-    out += ",\"predicted_execution_time\":";
-    append_optional(out, c.predicted_execution_time);
-    out += ",\"predicted_cost\":";
-    append_optional(out, c.predicted_cost);
-    out += ",\"score\":";
-    append_number(out, c.score);
-    fmt::format_to(std::back_inserter(out), ",\"samples\":{},\"within_limits\":{}}}", c.samples, c.within_limits);
+  w.key("candidates").begin_array();
+  for (const CandidateAnswer& c : a.candidates) {
+    w.begin_object();
+    w.member("agent_id", c.agent_id).member("success_probability", c.success_probability);
+    w.member("predicted_execution_time", c.predicted_execution_time).member("predicted_cost", c.predicted_cost);
+    w.member("score", c.score).member("samples", c.samples).member("within_limits", c.within_limits);
+    w.end_object();
   }
-  out += "],\"similar_tasks\":";
-  append_similar_tasks(out, a.similar_tasks);
-  out += ",\"model_version\":";
-  append_optional(out, a.model_version);
-  out += ",\"mode\":";
-  append_json_string(out, a.mode);
-  fmt::format_to(std::back_inserter(out), ",\"explored\":{},\"propensity\":", a.explored);
-  append_number(out, a.propensity);
-  out += ",\"model_choice\":";
-  append_optional(out, a.model_agent);
-  out += ",\"rules_choice\":";
-  append_json_string(out, a.rules_agent);
-  fmt::format_to(std::back_inserter(out), ",\"fallback\":{},\"preview\":{},\"recommendation_id\":", a.fallback,
-                 a.preview);
+  w.end_array();
+  w.key("similar_tasks");
+  write_similar_tasks(w, a.similar_tasks);
+  w.member("model_version", a.model_version).member("mode", a.mode).member("explored", a.explored);
+  w.member("propensity", a.propensity).member("model_choice", a.model_agent).member("rules_choice", a.rules_agent);
+  w.member("fallback", a.fallback).member("preview", a.preview);
+  w.key("recommendation_id");
   if (a.recommendation_id.empty()) {
-    out += "null";
+    w.null();
   } else {
-    append_json_string(out, a.recommendation_id);
+    w.string(a.recommendation_id);
   }
-  out += '}';
+  w.end_object();
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "core/bounded_json.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 #include "http/errors.hpp"
 #include "http/handler.hpp"
@@ -20,7 +21,7 @@ using beast_http::verb;
 using json = nlohmann::json;
 
 Response json_ok(unsigned status, const json& body, const RequestContext& ctx) {
-  return json_response(status, body.dump(), ctx.request);
+  return json_response(status, json_text(body), ctx.request);
 }
 
 // A JSON object body, or an empty body read as {} (for endpoints whose members are optional).

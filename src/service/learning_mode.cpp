@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
+
 namespace agentlearn {
 
 namespace {
@@ -58,7 +60,7 @@ StatusOr<ModeSetting> ModeSwitch::set(std::optional<LearningMode> mode, std::opt
   if (rate) next.exploration_rate = *rate;
   nlohmann::json j = {{"exploration_rate", next.exploration_rate}};
   if (next.mode) j["mode"] = mode_name(*next.mode);
-  if (Status st = settings_.put_setting(kSettingKey, j.dump()); !st.ok()) return st;
+  if (Status st = settings_.put_setting(kSettingKey, json_text(j)); !st.ok()) return st;
   std::lock_guard lock(mu_);
   setting_ = next;
   return next;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/elapsed.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 #include "ml/feature_importance.hpp"
 #include "ml/model_set_evaluation.hpp"
@@ -386,7 +387,7 @@ Status Trainer::train(TrainingJob& job) {
     summary["routing"] = routing;
     summary["promotion"] = {{"promoted", promote}, {"reason", reason},
                             {"compared_with", active ? nlohmann::json(active->version) : nlohmann::json(nullptr)}};
-    record.summary_json = summary.dump();
+    record.summary_json = json_text(summary);
     saved = model_store_.save_model_set(record);
     if (saved.code() != StatusCode::kConflict) break;
   }

@@ -28,13 +28,13 @@ const HttpErrorCode kAllHttpCodes[] = {
     HttpErrorCode::kPayloadTooLarge, HttpErrorCode::kUnsupportedMediaType,
 };
 
-// An error through the conversion, optionally with the batch shape's code and extra members.
+// An error through the conversion, optionally with the batch shape's code and errors array.
 Response answer(Reply reply, const Request& request, std::string_view request_id,
-                        std::string code_override = {}, std::string extra_json = {}) {
-  if (!code_override.empty() || !extra_json.empty()) {
+                        std::string code_override = {}, std::string errors_json = {}) {
+  if (!code_override.empty() || !errors_json.empty()) {
     ErrorReply e = reply.error();
     e.code_override = std::move(code_override);
-    e.extra_json = std::move(extra_json);
+    e.errors_json = std::move(errors_json);
     reply = std::move(e);
   }
   return to_response(std::move(reply), request, request_id);
@@ -145,7 +145,7 @@ TEST(ErrorResponse, ExactBytes) {
                 .body(),
             R"({"error":{"code":"unsupported_media_type","message":"Content-Type must be x","field":"Content-Type",)"
             R"("request_id":"r2"}})");
-  EXPECT_EQ(answer(Status::Conflict("c"), req, "r3", "conflict", R"("errors":[])").body(),
+  EXPECT_EQ(answer(Status::Conflict("c"), req, "r3", "conflict", "[]").body(),
             R"({"error":{"code":"conflict","message":"c","request_id":"r3","errors":[]}})");
 }
 
@@ -251,10 +251,10 @@ TEST(ErrorResponse, CodeOverrideWins) {
   EXPECT_EQ(body_of(res)["error"]["code"], "invalid_batch");
 }
 
-TEST(ErrorResponse, ExtraJsonIsSplicedIntoTheErrorObject) {
+TEST(ErrorResponse, PerRecordErrorsAreTheErrorObjectsErrorsMember) {
   Request req = make_request();
   Response res = answer(Status::Invalid("1 of 2 records are invalid"), req, "r", "invalid_batch",
-                                R"("errors":[{"index":1,"field":"agent_id","message":"agent_id is required"}])");
+                        R"([{"index":1,"field":"agent_id","message":"agent_id is required"}])");
   json e = body_of(res)["error"];
   EXPECT_EQ(e["code"], "invalid_batch");
   EXPECT_EQ(e["request_id"], "r");

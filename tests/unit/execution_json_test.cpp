@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 
 namespace agentlearn {

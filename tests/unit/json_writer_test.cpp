@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+
+#include "core/json_text.hpp"
 
 namespace agentlearn {
 namespace {
@@ -41,6 +44,24 @@ TEST(JsonWriter, StringsAreEscapedAndInvalidUtf8Replaced) {
   ASSERT_FALSE(j.is_discarded()) << out;
   EXPECT_EQ(j.begin().key(), "k\"\xEF\xBF\xBD");
   EXPECT_EQ(j.begin().value(), "v\n\x01\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace agentlearn
+
+namespace agentlearn {
+namespace {
+
+TEST(JsonText, ATreeWithInvalidUtf8AndNonFiniteNumbersIsStillValidJson) {
+  nlohmann::json j = {{"name", std::string("agent-\xff\xfe")}, {"score", std::nan("")},
+                      {"cost", std::numeric_limits<double>::infinity()}};
+  EXPECT_THROW((void)j.dump(), nlohmann::json::type_error) << "what json_text is for";
+  const std::string text = json_text(j);
+  auto back = nlohmann::json::parse(text);
+  EXPECT_EQ(back["name"], "agent-\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(back["score"].is_null());
+  EXPECT_TRUE(back["cost"].is_null());
+  EXPECT_EQ(json_text(nlohmann::json{{"a", 1}}, 2), "{\n  \"a\": 1\n}");
 }
 
 }  // namespace
