@@ -156,7 +156,8 @@ int run_recommend(RecommendFlags& f) {
   if (!direct) return code;
   auto answer = direct->service().recommend(built->request);
   if (!answer.ok()) return report_failure(answer.status());
-  return print_answer_object(http::recommend_answer_json(*answer), f.client.json, readable);
+  // The answer as the server would send it, read back as a client reads it.
+  return print_answer_object(nlohmann::json::parse(http::recommend_answer_body(*answer)), f.client.json, readable);
 }
 
 }  // namespace

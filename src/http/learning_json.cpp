@@ -189,53 +189,51 @@ std::string recommend_answer_body(const RecommendAnswer& a) {
   return out;
 }
 
-json recommend_answer_json(const RecommendAnswer& a) { return json::parse(recommend_answer_body(a)); }
-
-json agent_profile_json(const AgentProfile& p) {
-  auto types = [](const std::vector<TypeRecord>& v) {
-    json out = json::array();
+std::string agent_profile_body(const AgentProfile& p) {
+  std::string out;
+  JsonWriter w(out);
+  auto types = [&w](const std::vector<TypeRecord>& v) {
+    w.begin_array();
     for (const auto& t : v) {
-      out.push_back({{"task_type", t.task_type},
-                     {"executions", t.runs},
-                     {"successes", t.successes},
-                     {"success_rate", number(t.success_rate)},
-                     {"all_agents_success_rate", number(t.others_rate)}});
+      w.begin_object().member("task_type", t.task_type).member("executions", t.runs);
+      w.member("successes", t.successes).member("success_rate", t.success_rate);
+      w.member("all_agents_success_rate", t.others_rate).end_object();
     }
-    return out;
+    w.end_array();
   };
-  json by_context = json::array();
+  w.begin_object().member("agent_id", p.agent_id);
+  w.key("profile").begin_object();
+  w.member("executions", p.runs).member("successes", p.successes).member("success_rate", p.success_rate);
+  w.key("strengths");
+  types(p.strengths);
+  w.key("weaknesses");
+  types(p.weaknesses);
+  w.key("by_context").begin_array();
   for (const auto& c : p.by_context) {
     const double lift = c.success_rate - c.all_success_rate;
-    by_context.push_back({{"key", c.key},
-                          {"value", c.value},
-                          {"executions", c.runs},
-                          {"successes", c.successes},
-                          {"success_rate", number(c.success_rate)},
-                          {"all_agents_executions", c.all_runs},
-                          {"all_agents_success_rate", number(c.all_success_rate)},
-                          {"lift", number(lift)},
-                          {"verdict", lift > 0 ? "strength" : (lift < 0 ? "weakness" : "even")}});
+    w.begin_object().member("key", c.key).member("value", c.value).member("executions", c.runs);
+    w.member("successes", c.successes).member("success_rate", c.success_rate);
+    w.member("all_agents_executions", c.all_runs).member("all_agents_success_rate", c.all_success_rate);
+    w.member("lift", lift).member("verdict", lift > 0 ? "strength" : (lift < 0 ? "weakness" : "even"));
+    w.end_object();
   }
-  json j = {{"agent_id", p.agent_id},
-            {"profile",
-             {{"executions", p.runs},
-              {"successes", p.successes},
-              {"success_rate", number(p.success_rate)},
-              {"strengths", types(p.strengths)},
-              {"weaknesses", types(p.weaknesses)},
-              {"by_context", by_context}}}};
+  w.end_array();
+  w.end_object();
   if (p.task) {
     const RecommendAnswer& a = *p.task;
     const bool take = a.primary_agent == p.agent_id;
-    j["task"] = recommend_answer_json(a);
-    j["should_take"] = take;
-    j["primary_agent"] = a.primary_agent;
-    j["alternative_agents"] = a.alternative_agents;
-    j["confidence"] = number(a.confidence);
-    j["reasoning"] = take ? fmt::format("{} should take this task. {}", p.agent_id, a.reasoning)
-                          : fmt::format("{} should hand this task to {}. {}", p.agent_id, a.primary_agent, a.reasoning);
+    w.key("task").raw(recommend_answer_body(a));
+    w.member("should_take", take).member("primary_agent", a.primary_agent);
+    w.key("alternative_agents").begin_array();
+    for (const auto& id : a.alternative_agents) w.string(id);
+    w.end_array();
+    w.member("confidence", a.confidence);
+    w.member("reasoning", take ? fmt::format("{} should take this task. {}", p.agent_id, a.reasoning)
+                               : fmt::format("{} should hand this task to {}. {}", p.agent_id, a.primary_agent,
+                                             a.reasoning));
   }
-  return j;
+  w.end_object();
+  return out;
 }
 
 json training_job_json(const TrainingJob& job) {

@@ -20,12 +20,12 @@ StatusOr<RecommendRequest> parse_recommend_request(std::string_view body);
 // The same from an already parsed object (the CLI builds one from flags).
 StatusOr<RecommendRequest> recommend_request_from_json(const nlohmann::json& body);
 
-// The answer as the response body (the hot path), and the same as a json value.
+// The answer as the response body (the hot path).
 std::string recommend_answer_body(const RecommendAnswer& a);
 // GET /tasks/similar: {"results":[...], "embedding_version", "source"}.
 std::string similar_answer_body(const SimilarAnswer& a);
-nlohmann::json recommend_answer_json(const RecommendAnswer& a);
-nlohmann::json agent_profile_json(const AgentProfile& p);
+// GET /agents/{id}/profile: the profile and, with a task, who should take it.
+std::string agent_profile_body(const AgentProfile& p);
 nlohmann::json models_status_json(const ModelsStatus& s, const LearningOptions& options);
 nlohmann::json training_job_json(const TrainingJob& job);
 // `why[i]` explains rows[i] (entries without one show why null and no reasons).

@@ -93,7 +93,7 @@ void handle_agent_recommendations(ApiDeps& deps, RequestContext& ctx, Complete d
          [&deps, &ctx, agent = *ctx.path_param("agent_id"), task = std::move(*task)]() -> Reply {
            auto profile = deps.service.agent_profile(agent, task);
            if (!profile.ok()) return profile.status();
-           return json_ok(200, agent_profile_json(*profile), ctx);
+           return json_response(200, agent_profile_body(*profile), ctx.request);
          });
 }
 
