@@ -203,16 +203,26 @@ TEST_P(AnalyticsStoreTest, AFailedGroupAddsNothingToTheCells) {
   write_groups(*store_, rows);
   auto w = store_->open_writer();
   ASSERT_TRUE(w.ok());
-  // The second group reuses an execution_id: the insert fails and the group rolls back.
   auto more = testing::analytics_workload(20, 25, kT0, kSpan);
-  more.push_back(rows[0]);
   std::vector<const Execution*> ptrs;
   for (const auto& e : more) ptrs.push_back(&e);
   std::vector<int64_t> ids;
+  // A group whose insert succeeded (its cells updated inside the transaction) and that then
+  // fails before the commit: the cells go back with the executions.
+  ASSERT_TRUE((*w)->begin().ok());
+  ASSERT_TRUE((*w)->insert(ptrs, 1, ids).ok());
+  ASSERT_EQ(ids.size(), more.size());
+  (*w)->rollback();
+  check_random_filters(34, 10);
+  // A group that reuses an execution_id: the insert itself fails and the group rolls back.
+  more.push_back(rows[0]);
+  ptrs.clear();
+  for (const auto& e : more) ptrs.push_back(&e);
+  ids.clear();
   ASSERT_TRUE((*w)->begin().ok());
   EXPECT_FALSE((*w)->insert(ptrs, 1, ids).ok());
   (*w)->rollback();
-  check_random_filters(34, 10);
+  check_random_filters(35, 10);
   Analytics a(*store_);
   auto p = a.performance({});
   ASSERT_TRUE(p.ok());

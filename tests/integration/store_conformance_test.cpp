@@ -969,6 +969,36 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
             std::to_string(4 * analytics::kLevels));
 }
 
+TEST_P(StoreConformance, DoublesComeBackBitForBitWhateverTheServersDigitsSetting) {
+  // A server whose default extra_float_digits is 0 sends 15 significant digits: 0.1 + 0.2
+  // would come back as 0.3. The store sets the session's own value on every connection.
+  // (On the PostgreSQL server only: the test database is its own and dropped afterwards;
+  // PGlite's connections share one session, which a database default does not reach.)
+  const bool own_database = GetParam() == "postgresql";
+  const char* set_zero =
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$";
+  if (own_database) {
+    ASSERT_EQ(admin_sql(set_zero), "");
+    ASSERT_EQ(admin_sql("SELECT 0.1::float8 + 0.2::float8"), "0.3") << "the setting did not take";
+  }
+  writer_.reset();
+  store_ = open();  // new connections, under the database's new default
+  ASSERT_NE(store_, nullptr);
+  auto w = store_->open_writer();
+  ASSERT_TRUE(w.ok());
+  writer_ = std::move(w).value();
+  Execution e = make_execution(1);
+  e.execution_time = 0.1 + 0.2;
+  e.cost_usd = 1.0 / 3.0;
+  e.metrics_json = R"({"cost_usd":0.3333333333333333})";
+  insert_group({e});
+  auto found = store_->find_execution(*e.execution_id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->execution.execution_time, 0.1 + 0.2) << "bit for bit";
+  ASSERT_TRUE((*found)->execution.cost_usd.has_value());
+  EXPECT_EQ(*(*found)->execution.cost_usd, 1.0 / 3.0);
+}
+
 TEST_P(StoreConformance, CellSumsAreExactWhateverTheOrderOfTheWrites) {
   // Two agents with the same costs, written one group per run in opposite orders: in
   // doubles (0.1 + 0.2) + 0.3 and (0.3 + 0.2) + 0.1 differ in the last bit.

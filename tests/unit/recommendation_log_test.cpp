@@ -94,10 +94,13 @@ TEST(RecommendationLog, TheBackgroundThreadFlushesOnItsOwn) {
   metrics::Registry registry;
   RecommendationLog log(store, registry, std::chrono::milliseconds(1));
   log.add(row(1));
-  // Waits for the event (the row written), not for a guessed duration.
-  while (counter(registry, "recommendation_log_written_total") != "1") {
+  // Waits for the event (the row written), not for a guessed duration; the deadline only
+  // turns a thread that never flushes into a failure instead of a hang.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (counter(registry, "recommendation_log_written_total") != "1" && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  ASSERT_EQ(counter(registry, "recommendation_log_written_total"), "1") << "the thread never flushed";
 }
 
 }  // namespace

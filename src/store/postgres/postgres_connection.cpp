@@ -181,10 +181,13 @@ Status PostgresStore::Connection::ensure() {
   conn_ = c;
   // Durability is the contract: an acknowledged record is committed and flushed. A server
   // configured with synchronous_commit=off would silently weaken that, so undo it here.
-  // The same round trip asks whether the server is PGlite.
+  // Doubles travel as text: extra_float_digits 3 makes the server send the shortest text that
+  // reads back to the same bits whatever its configured default (0 loses digits). The same
+  // round trip asks whether the server is PGlite.
   Result r(PQexec(conn_, "SELECT strpos(version(), 'PGlite') > 0, "
                          "CASE WHEN current_setting('synchronous_commit') = 'off' "
-                         "THEN set_config('synchronous_commit', 'on', false) END"));
+                         "THEN set_config('synchronous_commit', 'on', false) END, "
+                         "set_config('extra_float_digits', '3', false)"));
   if (!result_ok(r.get()) || PQntuples(r.get()) != 1) {
     Status st = pg_status(conn_, r.get(), "configure session");
     drop();
