@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
-#include <string_view>
-#include <unordered_map>
 
 #include "core/time.hpp"
+#include "store/write_plan.hpp"
 
 namespace agentlearn {
 
@@ -214,13 +213,11 @@ Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<Wri
   outcomes.assign(group.size(), WriteOutcome{});
   if (Status st = writer_->begin(); !st.ok()) return st;
 
-  // One lookup for every execution_id in the group.
-  std::vector<std::string> ids;
-  for (auto& p : group) {
-    for (auto& e : p.records) {
-      if (e.execution_id) ids.push_back(*e.execution_id);
-    }
-  }
+  // One lookup for every execution_id in the group, then the plan (write_plan.hpp).
+  std::vector<std::span<const Execution>> requests;
+  requests.reserve(group.size());
+  for (const auto& p : group) requests.emplace_back(p.records);
+  const std::vector<std::string> ids = execution_ids_of(requests);
   std::vector<std::optional<ExistingExecution>> existing;
   if (!ids.empty()) {
     if (Status st = writer_->find_existing(ids, existing); !st.ok()) {
@@ -228,64 +225,15 @@ Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<Wri
       return st;
     }
   }
-
-  // What each execution_id resolves to so far: a stored row, or a row this group inserts
-  // (by its index in `to_insert`, the id known after the insert).
-  struct Known {
-    std::string_view hash;
-    int64_t stored_id;     // > 0 when already in the store
-    size_t insert_index;   // when stored_id == 0
-  };
-  std::unordered_map<std::string_view, Known> known;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (existing[i]) known.emplace(ids[i], Known{existing[i]->content_hash, existing[i]->id, 0});
-  }
-
-  std::vector<const Execution*> to_insert;
-  // Per record: the stored id (> 0) or -(insert index + 1).
-  std::vector<std::vector<int64_t>> refs(group.size());
-  std::vector<std::vector<bool>> dup(group.size());
+  WritePlan plan = plan_group_write(requests, ids, existing);
+  const std::vector<const Execution*>& to_insert = plan.to_insert;
   for (size_t g = 0; g < group.size(); ++g) {
-    auto& records = group[g].records;
     auto& out = outcomes[g];
-    refs[g].resize(records.size());
-    dup[g].resize(records.size());
-    // Records this request adds, kept apart until the request is known to be conflict-free.
-    std::vector<std::pair<std::string_view, Known>> added;
-    std::unordered_map<std::string_view, size_t> added_index;
-    size_t first_new = to_insert.size();
-    for (size_t r = 0; r < records.size(); ++r) {
-      const Execution& e = records[r];
-      if (e.execution_id) {
-        std::string_view id = *e.execution_id;
-        const Known* k = nullptr;
-        if (auto it = known.find(id); it != known.end()) k = &it->second;
-        if (auto it = added_index.find(id); it != added_index.end()) k = &added[it->second].second;
-        if (k) {
-          if (k->hash != e.content_hash) {
-            out.conflicts.push_back(
-                {r, "execution_id",
-                 fmt::format("execution_id '{}' was already recorded with different content", id)});
-          } else {
-            refs[g][r] = k->stored_id > 0 ? k->stored_id : -static_cast<int64_t>(k->insert_index + 1);
-            dup[g][r] = true;
-          }
-          continue;
-        }
-        added_index.emplace(id, added.size());
-        added.emplace_back(id, Known{e.content_hash, 0, to_insert.size()});
-      }
-      refs[g][r] = -static_cast<int64_t>(to_insert.size() + 1);
-      to_insert.push_back(&e);
-    }
-    if (!out.conflicts.empty()) {
-      to_insert.resize(first_new);  // this request stores nothing
-      out.status = Status::Conflict(fmt::format("{} record(s) reuse an execution_id with different content",
-                                                out.conflicts.size()),
-                                    "execution_id");
-      continue;
-    }
-    for (auto& [id, k] : added) known.emplace(id, k);
+    out.conflicts = std::move(plan.requests[g].conflicts);
+    if (out.conflicts.empty()) continue;
+    out.status = Status::Conflict(
+        fmt::format("{} record(s) reuse an execution_id with different content", out.conflicts.size()),
+        "execution_id");
   }
 
   std::vector<int64_t> new_ids;
@@ -309,11 +257,11 @@ Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<Wri
   for (size_t g = 0; g < group.size(); ++g) {
     auto& out = outcomes[g];
     if (!out.status.ok()) continue;
-    out.results.resize(refs[g].size());
-    for (size_t r = 0; r < refs[g].size(); ++r) {
-      int64_t ref = refs[g][r];
-      out.results[r].id = ref > 0 ? ref : new_ids[static_cast<size_t>(-ref - 1)];
-      out.results[r].duplicate = dup[g][r];
+    const std::vector<int64_t> resolved = plan.resolve(g, new_ids);
+    out.results.resize(resolved.size());
+    for (size_t r = 0; r < resolved.size(); ++r) {
+      out.results[r].id = resolved[r];
+      out.results[r].duplicate = plan.requests[g].duplicate[r];
     }
   }
   return Status::Ok();

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "../support/eventually.hpp"
+#include "keyed_record.hpp"
 
 namespace agentlearn {
 namespace {
@@ -204,18 +205,11 @@ class FakeWriter : public StoreWriter, public EmbeddingWriter {
   std::map<int64_t, std::string> staged_hash_;
 };
 
-Execution rec(std::optional<std::string> execution_id, std::string hash) {
-  Execution e;
-  e.agent_id = "agent";
-  e.task_id = "task";
-  e.execution_id = std::move(execution_id);
-  e.content_hash = std::move(hash);
-  return e;
-}
+using testing::keyed_record;
 
 std::vector<Execution> recs(std::initializer_list<std::pair<const char*, const char*>> items) {
   std::vector<Execution> out;
-  for (auto& [id, hash] : items) out.push_back(rec(id ? std::optional<std::string>(id) : std::nullopt, hash));
+  for (auto& [id, hash] : items) out.push_back(keyed_record(id ? std::optional<std::string>(id) : std::nullopt, hash));
   return out;
 }
 
@@ -342,7 +336,7 @@ TEST_F(GroupWriterTest, GroupsStopGrowingAtMaxGroupRecordsButNeverSplitARequest)
     futures.push_back(submit(recs({{a.c_str(), "h"}, {b.c_str(), "h"}})));
   }
   std::vector<Execution> big;
-  for (int i = 0; i < 6; ++i) big.push_back(rec("big" + std::to_string(i), "h"));
+  for (int i = 0; i < 6; ++i) big.push_back(keyed_record("big" + std::to_string(i), "h"));
   futures.push_back(submit(std::move(big)));
   release_writer();
   for (auto& f : futures) EXPECT_TRUE(get(f).status.ok());
@@ -647,7 +641,7 @@ TEST_F(GroupWriterTest, FullQueueRefusesWithUnavailable) {
 TEST_F(GroupWriterTest, OneRequestLargerThanTheQueueIsAcceptedWhenTheQueueIsEmpty) {
   start({.max_group_records = 20000, .max_queued_records = 5});
   std::vector<Execution> big;
-  for (int i = 0; i < 8; ++i) big.push_back(rec("big" + std::to_string(i), "h"));
+  for (int i = 0; i < 8; ++i) big.push_back(keyed_record("big" + std::to_string(i), "h"));
   WriteOutcome o = write(std::move(big));
   EXPECT_TRUE(o.status.ok()) << o.status.message();
   EXPECT_EQ(state_->row_count(), 8u);
