@@ -7,7 +7,8 @@
 #     AGENTLEARN_URL points the client commands at it;
 #   - curl fails on an HTTP error (--fail-with-body), and every command must succeed;
 #   - the JSON member names of the output the README shows (its `# {...}` comment lines) must
-#     appear in what the block really printed.
+#     appear in what the block really printed, and so must the values the demo makes
+#     deterministic (ids, counts, agent names, statuses) exactly as the README shows them.
 # Usage: run_examples.sh BINARY [README]
 set -euo pipefail
 binary="$(readlink -f "${1:?usage: run_examples.sh BINARY [README]}")"
@@ -91,6 +92,23 @@ for block in "${blocks[@]}"; do
       echo "FAIL: the README shows \"$key\" after the block at $where, but the output has none"; failed=1
     fi
   done
+  # The deterministic values, each as the README writes it ("id":6001, "agent_id":"coder-claude-7").
+  if ! python3 - "$block" "$block.out" "$where" <<'PY'
+import re, sys
+shown = "\n".join(l.split("#", 1)[1] for l in open(sys.argv[1]).read().split("\n")
+                  if re.match(r'^\s*# ?[{\["]|^\s*#\s{2,}', l))
+out = open(sys.argv[2]).read()
+pairs = re.findall(r'"(?:id|recorded|duplicates|executions|successes|total_executions)":\d+', shown)
+pairs += re.findall(r'"(?:status|agent_id|primary_agent|backend|database)":"[^"]*"', shown)
+pairs += re.findall(r'"ids":\[[\d,]+\]', shown)
+missing = [p for p in pairs if p not in out]
+for p in missing:
+    print('FAIL: the README shows %s after the block at %s, but the output has not' % (p, sys.argv[3]))
+sys.exit(1 if missing else 0)
+PY
+  then
+    failed=1
+  fi
 done
 if ((failed)); then echo "--- server log"; tail -n 30 "$tmp/server.log"; exit 1; fi
 echo "PASS: ${#blocks[@]} README blocks ran against a demo server"
