@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -38,7 +39,6 @@ using testing::ServerProcess;
 
 constexpr const char* kReadToken = "prom-read-token";
 constexpr const char* kIngestToken = "prom-ingest-token";
-constexpr int kRecommendations = 7;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -162,11 +162,16 @@ std::set<std::string> alert_names_in_file() {
 }
 
 // `n` real executions from the shared SWE-bench data, as one NDJSON batch.
+// `n` real runs spread over the whole file (it is grouped by agent: the first 1,000 lines hold
+// two agents), so that every agent of the data is among them.
 std::string shared_executions(size_t n) {
   std::ifstream in(std::string(AGENTLEARN_SHARED_DATA) + "/swebench-verified/executions.jsonl");
   EXPECT_TRUE(in.good()) << "../shared/data is missing";
-  std::string line, out;
-  for (size_t i = 0; i < n && std::getline(in, line); ++i) out += line + "\n";
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  const size_t step = std::max<size_t>(1, lines.size() / n);
+  std::string out;
+  for (size_t i = 0, taken = 0; i < lines.size() && taken < n; i += step, ++taken) out += lines[i] + "\n";
   return out;
 }
 
@@ -185,17 +190,28 @@ TEST_P(PrometheusScrape, ScrapesTheServerAndLoadsTheAlerts) {
   ASSERT_TRUE(server.wait_ready()) << server.log();
 
   HttpClient client(server.url());
-  // 1,000 real runs: 24 agents on the first tasks of the data.
-  auto recorded = client.request(verb::post, "/agent/performance/batch", shared_executions(1000),
-                                 "application/x-ndjson", kIngestToken);
+  // 1,000 real runs of the 24 agents of the data.
+  const std::string runs = shared_executions(1000);
+  auto recorded = client.request(verb::post, "/agent/performance/batch", runs, "application/x-ndjson", kIngestToken);
   ASSERT_TRUE(recorded.ok());
   ASSERT_EQ(recorded->status, 201) << recorded->body;
-  for (int i = 0; i < kRecommendations; ++i) {
-    auto res = client.request(verb::post, "/task/recommend",
-                              R"({"task_description":"Fix the separability matrix of nested compound models"})",
-                              "application/json", kReadToken);
+  // One recommendation per recorded agent, each given that agent as its only candidate, so
+  // that 24 agents are recommended and the cap of 10 has something to cap.
+  std::set<std::string> agents_in_data;
+  {
+    std::istringstream lines(runs);
+    std::string line;
+    while (std::getline(lines, line)) agents_in_data.insert(json::parse(line)["agent_id"].get<std::string>());
+  }
+  ASSERT_EQ(agents_in_data.size(), 24u);
+  const int kRecommendations = static_cast<int>(agents_in_data.size());
+  for (const auto& agent : agents_in_data) {
+    json body = {{"task_description", "Fix the separability matrix of nested compound models"},
+                 {"candidates", {agent}}};
+    auto res = client.request(verb::post, "/task/recommend", body.dump(), "application/json", kReadToken);
     ASSERT_TRUE(res.ok());
     ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(json::parse(res->body)["primary_agent"], agent);
   }
   // Without a token /metrics is refused, unless it is public.
   auto anonymous = client.request(verb::get, "/metrics");
@@ -237,10 +253,12 @@ TEST_P(PrometheusScrape, ScrapesTheServerAndLoadsTheAlerts) {
   EXPECT_EQ(prometheus.scalar("store_up"), 1);
   EXPECT_GT(prometheus.scalar("process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(prometheus.scalar("process_start_time_seconds"), 1.6e9);
-  // At most 10 agents by name, plus "other".
+  // 24 agents recommended: 10 by name, the other 14 counted as "other".
   json agents = prometheus.api("/api/v1/label/agent/values");
   ASSERT_TRUE(agents.is_object());
-  EXPECT_LE(agents["data"].size(), 11u) << agents.dump();
+  EXPECT_EQ(agents["data"].size(), 11u) << agents.dump();
+  EXPECT_NE(std::find(agents["data"].begin(), agents["data"].end(), "other"), agents["data"].end()) << agents.dump();
+  EXPECT_EQ(prometheus.scalar(R"(sum(learning_predictions_total{agent="other"}))"), kRecommendations - 10);
 
   // Prometheus loaded every rule of deploy/alerts.yml.
   json rules = prometheus.api("/api/v1/rules");
