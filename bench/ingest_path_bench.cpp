@@ -1,15 +1,13 @@
 // The CPU cost of the ingest path apart from I/O: validating one execution from its JSON
-// body (parse, checks, minify, content hash), a 1,000-record batch, and the per-agent
-// statistics over 100,000 rows. Run: build/bench/ingest_path_bench
+// body (parse, checks, minify, content hash) and a 1,000-record batch.
+// Run: build/bench/ingest_path_bench
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/execution_json.hpp"
-#include "service/agent_stats.hpp"
 
 namespace {
 
@@ -46,27 +44,5 @@ void BM_ParseBatch1000(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_ParseBatch1000);
-
-void BM_AgentStats100k(benchmark::State& state) {
-  std::mt19937 rng(7);
-  std::lognormal_distribution<double> time(3, 1);
-  std::vector<std::string> agents;
-  for (int a = 0; a < 20; ++a) agents.push_back(fmt::format("agent-{}", a));
-  std::vector<agentlearn::StatsRow> rows(100000);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    rows[i].agent_id = agents[i % agents.size()];
-    rows[i].execution_time = time(rng);
-    rows[i].success = rng() % 3 != 0;
-    rows[i].timestamp_us = static_cast<int64_t>(i);
-    rows[i].cost_usd = 0.01;
-  }
-  for (auto _ : state) {
-    agentlearn::AgentStatsAccumulator acc;
-    for (const auto& r : rows) acc.add(r);
-    benchmark::DoNotOptimize(acc.finish());
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows.size()));
-}
-BENCHMARK(BM_AgentStats100k);
 
 }  // namespace

@@ -1,14 +1,19 @@
 #pragma once
-// Per-agent performance figures (GET /agents/performance), aggregated from StatsRows.
+// Per-agent performance figures (GET /agents/performance) and the filter that selects their runs.
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "store/execution_store.hpp"
-
 namespace agentlearn {
+
+// Which runs an analytics answer covers; every field unset selects them all.
+struct ExecutionFilter {
+  std::optional<int64_t> since_us;  // inclusive
+  std::optional<int64_t> until_us;  // exclusive
+  std::optional<std::string> task_type;
+  std::optional<std::string> agent_id;
+};
 
 // The q-th quantile (0..1) of sorted values by linear interpolation between closest ranks,
 // as numpy.percentile's default ("linear") computes it. `sorted` must not be empty.
@@ -25,26 +30,6 @@ struct AgentPerformance {
   int64_t last_seen_us = 0;
   uint64_t anomalies = 0;
   uint64_t scored = 0;  // runs the anomaly detector scored (a run without history is not)
-};
-
-// Collects rows, then computes each agent's figures; agents come out sorted by id.
-class AgentStatsAccumulator {
- public:
-  void add(const StatsRow& row);
-  std::vector<AgentPerformance> finish();
-  uint64_t total() const { return total_; }
-
- private:
-  struct Acc {
-    std::vector<double> times;
-    uint64_t successes = 0;
-    double cost_sum = 0;
-    uint64_t cost_n = 0;
-    int64_t last_seen_us = INT64_MIN;
-    uint64_t anomalies = 0;
-  };
-  std::map<std::string, Acc, std::less<>> agents_;
-  uint64_t total_ = 0;
 };
 
 }  // namespace agentlearn

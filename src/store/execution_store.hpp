@@ -16,23 +16,6 @@
 
 namespace agentlearn {
 
-struct ExecutionFilter {
-  std::optional<int64_t> since_us;  // inclusive
-  std::optional<int64_t> until_us;  // exclusive
-  std::optional<std::string> task_type;
-  std::optional<std::string> agent_id;
-};
-
-// The narrow row analytics needs; string_views are valid only during the callback.
-struct StatsRow {
-  std::string_view agent_id;
-  double execution_time = 0;
-  bool success = false;
-  int64_t timestamp_us = 0;
-  std::optional<double> cost_usd;
-  bool anomaly = false;
-};
-
 // A whole stored execution, as training and tests read it back.
 struct StoredRow {
   int64_t id = 0;
@@ -71,8 +54,6 @@ class ExecutionStore {
   virtual StatusOr<std::unique_ptr<StoreWriter>> open_writer() = 0;
 
   virtual StatusOr<int64_t> count_executions() = 0;
-  // Streams the rows matching `filter`; a non-ok return means the scan failed part way.
-  virtual Status scan_stats(const ExecutionFilter& filter, const std::function<void(const StatsRow&)>& fn) = 0;
   // Streams whole rows in id order, starting after `after_id`, at most `limit` (0: all).
   virtual Status scan_executions(int64_t after_id, size_t limit,
                                  const std::function<void(const StoredRow&)>& fn) = 0;
@@ -88,8 +69,6 @@ class ExecutionStore {
 #define AGENTLEARN_EXECUTION_STORE_OVERRIDES                                                  \
   StatusOr<std::unique_ptr<StoreWriter>> open_writer() override;                              \
   StatusOr<int64_t> count_executions() override;                                              \
-  Status scan_stats(const ExecutionFilter& filter,                                            \
-                    const std::function<void(const StatsRow&)>& fn) override;                 \
   Status scan_executions(int64_t after_id, size_t limit,                                      \
                          const std::function<void(const StoredRow&)>& fn) override;           \
   StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;  \

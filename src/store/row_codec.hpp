@@ -33,10 +33,6 @@ inline constexpr const char* kStoredRowColumns =
     "recommendation_id, content_hash, received_us, anomaly_score, anomaly";
 inline constexpr int kStoredRowColumnCount = 18;
 
-// What analytics reads of an execution, as decode_stats_row() reads it.
-inline constexpr const char* kStatsColumns =
-    "agent_id, execution_time, success, timestamp_us, cost_usd, anomaly";
-
 // What an analytics range's edge reads of an execution, as decode_edge_row() reads it.
 inline constexpr const char* kEdgeColumns =
     "agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly";
@@ -139,17 +135,6 @@ void decode_tally(const Row& row, int first, analytics::CellTally& out) {
   out.cost_nusd = analytics::ExactSum::from_parts(row.int64(first + 7), row.int64(first + 8));
   out.min_ts = row.int64(first + 9);
   out.max_ts = row.int64(first + 10);
-}
-
-// Fills `out` from kStatsColumns; its string_view points into the row.
-template <class Row>
-void decode_stats_row(const Row& row, StatsRow& out) {
-  out.agent_id = row.text(0);
-  out.execution_time = row.real(1);
-  out.success = row.boolean(2);
-  out.timestamp_us = row.int64(3);
-  out.cost_usd = opt_real(row, 4);
-  out.anomaly = !row.null(5) && row.boolean(5);  // NULL (not scored) is not anomalous
 }
 
 // The stored id and content hash (columns `first` and `first + 1`) that idempotency compares

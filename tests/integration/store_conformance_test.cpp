@@ -308,11 +308,11 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     return rows;
   }
 
+  // The runs an analytics answer counts under `f` (the cells and the edge rows together).
   size_t count_stats(const ExecutionFilter& f) {
-    size_t n = 0;
-    Status st = store_->scan_stats(f, [&](const StatsRow&) { ++n; });
-    EXPECT_TRUE(st.ok()) << st.message();
-    return n;
+    auto perf = Analytics(*store_).performance(f);
+    EXPECT_TRUE(perf.ok()) << perf.status().message();
+    return perf.ok() ? perf->total_executions : 0;
   }
 
   bool is_pg() const { return GetParam() != "sqlite"; }
@@ -605,7 +605,7 @@ TEST_P(StoreConformance, CountsExecutions) {
   EXPECT_EQ(count(), 7);
 }
 
-TEST_P(StoreConformance, ScanStatsAppliesEveryFilter) {
+TEST_P(StoreConformance, AnalyticsAppliesEveryFilter) {
   std::vector<Execution> rows;
   for (int i = 0; i < 40; ++i) rows.push_back(make_execution(i));  // agent-0..2, code/docs
   rows[5].cost_usd.reset();
@@ -656,24 +656,12 @@ TEST_P(StoreConformance, ScanStatsAppliesEveryFilter) {
   sql.task_type = kNasty;
   EXPECT_EQ(count_stats(sql), 1u);
 
-  // Row contents.
-  std::map<int64_t, StatsRow> seen;  // by timestamp (unique here)
-  std::vector<std::string> agents;
-  Status st = store_->scan_stats({}, [&](const StatsRow& r) {
-    seen[r.timestamp_us] = r;
-    agents.emplace_back(r.agent_id);  // the view is valid only now
-  });
-  ASSERT_TRUE(st.ok()) << st.message();
-  ASSERT_EQ(seen.size(), rows.size());
-  for (const auto& e : rows) {
-    const StatsRow& r = seen[e.timestamp_us];
-    EXPECT_EQ(r.execution_time, e.execution_time);
-    EXPECT_EQ(r.success, e.success);
-    EXPECT_EQ(r.cost_usd, e.cost_usd);
-    EXPECT_FALSE(r.anomaly);
-  }
-  EXPECT_EQ(std::set<std::string>(agents.begin(), agents.end()),
-            (std::set<std::string>{"agent-0", "agent-1", "agent-2", kNasty}));
+  // Every agent named, the hostile one as data.
+  auto perf = Analytics(*store_).performance({});
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  std::set<std::string> agents;
+  for (const auto& a : perf->agents) agents.insert(a.agent_id);
+  EXPECT_EQ(agents, (std::set<std::string>{"agent-0", "agent-1", "agent-2", kNasty}));
   EXPECT_EQ(count(), static_cast<int64_t>(rows.size()));  // and the table is still there
 }
 
@@ -875,7 +863,7 @@ TEST_P(StoreConformance, ReadsRunConcurrentlyWithWrites) {
     readers.emplace_back([&] {
       while (!stop) {
         if (!store_->count_executions().ok()) ++failures;
-        if (!store_->scan_stats({}, [](const StatsRow&) {}).ok()) ++failures;
+        if (!store_->scan_executions(0, 50, [](const StoredRow&) {}).ok()) ++failures;
         if (!store_->find_execution("exec-3").ok()) ++failures;
       }
     });
@@ -1163,9 +1151,11 @@ TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) 
   EXPECT_EQ(anomaly_ids(since, 1000), recent);
   EXPECT_TRUE(anomaly_ids(rows.back().timestamp_us + 1, 0).empty());
 
-  size_t stats_flagged = 0;
-  ASSERT_TRUE(store_->scan_stats({}, [&](const StatsRow& r) { stats_flagged += r.anomaly ? 1 : 0; }).ok());
-  EXPECT_EQ(stats_flagged, all_flagged.size());
+  auto perf = Analytics(*store_).performance({});
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  size_t counted_flagged = 0;
+  for (const auto& a : perf->agents) counted_flagged += a.anomalies;
+  EXPECT_EQ(counted_flagged, all_flagged.size());
 }
 
 TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {

@@ -64,19 +64,68 @@ inline void expect_near_rel(double got, double want, double rel, const std::stri
   EXPECT_LE(std::abs(got - want), rel * std::abs(want) + 1e-9) << what << ": got " << got << " want " << want;
 }
 
+// Per-agent figures computed the plain way: every run's time kept and sorted, sums in double.
+// The reference the cells' figures are compared with; agents come out sorted by id.
+class AgentFiguresOracle {
+ public:
+  void add(const Execution& e) {
+    Acc& a = agents_[e.agent_id];
+    a.times.push_back(e.execution_time);
+    a.successes += e.success ? 1 : 0;
+    if (e.cost_usd) {
+      a.cost_sum += *e.cost_usd;
+      ++a.cost_n;
+    }
+    a.last_seen_us = std::max(a.last_seen_us, e.timestamp_us);
+    a.anomalies += e.anomaly.value_or(false) ? 1 : 0;
+    ++total_;
+  }
+  uint64_t total() const { return total_; }
+  // Hands the agents over: the oracle is empty afterwards.
+  std::vector<AgentPerformance> finish() {
+    std::vector<AgentPerformance> out;
+    for (auto& [id, a] : agents_) {
+      AgentPerformance p;
+      p.agent_id = id;
+      p.executions = a.times.size();
+      p.successes = a.successes;
+      p.success_rate = static_cast<double>(a.successes) / static_cast<double>(p.executions);
+      double sum = 0;
+      for (double t : a.times) sum += t;
+      p.time_mean = sum / static_cast<double>(p.executions);
+      std::sort(a.times.begin(), a.times.end());
+      p.time_p50 = percentile_linear(a.times, 0.50);
+      p.time_p95 = percentile_linear(a.times, 0.95);
+      p.time_p99 = percentile_linear(a.times, 0.99);
+      if (a.cost_n) p.mean_cost_usd = a.cost_sum / static_cast<double>(a.cost_n);
+      p.cost_samples = a.cost_n;
+      p.last_seen_us = a.last_seen_us;
+      p.anomalies = a.anomalies;
+      out.push_back(std::move(p));
+    }
+    agents_.clear();
+    total_ = 0;
+    return out;
+  }
+
+ private:
+  struct Acc {
+    std::vector<double> times;
+    uint64_t successes = 0;
+    double cost_sum = 0;
+    uint64_t cost_n = 0;
+    int64_t last_seen_us = INT64_MIN;
+    uint64_t anomalies = 0;
+  };
+  std::map<std::string, Acc> agents_;
+  uint64_t total_ = 0;
+};
+
 // The per-agent figures of `rows` matching `f`, as the scan computed them before cells.
 inline std::vector<AgentPerformance> scan_figures(const std::vector<Execution>& rows, const ExecutionFilter& f) {
-  AgentStatsAccumulator acc;
+  AgentFiguresOracle acc;
   for (const Execution& e : rows) {
-    if (!matches(e, f)) continue;
-    StatsRow r;
-    r.agent_id = e.agent_id;
-    r.execution_time = e.execution_time;
-    r.success = e.success;
-    r.timestamp_us = e.timestamp_us;
-    r.cost_usd = e.cost_usd;
-    r.anomaly = e.anomaly.value_or(false);
-    acc.add(r);
+    if (matches(e, f)) acc.add(e);
   }
   return acc.finish();
 }

@@ -1,11 +1,14 @@
-// Per-agent figures for GET /agents/performance: numpy-compatible percentiles and the
-// accumulator (counts, rates, mean cost over the runs with cost, last_seen, sorted output).
+// Per-agent figures for GET /agents/performance: numpy-compatible percentiles, and the oracle
+// the analytics tests compare the cells with, checked here by hand (counts, rates, mean cost
+// over the runs with cost, last_seen, sorted output).
 #include "service/agent_stats.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "../support/analytics_oracle.hpp"
 
 namespace agentlearn {
 namespace {
@@ -46,9 +49,9 @@ TEST(PercentileLinear, EvenCountMedianAndTies) {
   EXPECT_DOUBLE_EQ(percentile_linear(hundred, 0.50), 50.5);
 }
 
-StatsRow row(std::string_view agent, double time, bool success, int64_t ts, std::optional<double> cost = {},
-             bool anomaly = false) {
-  StatsRow r;
+Execution row(std::string_view agent, double time, bool success, int64_t ts, std::optional<double> cost = {},
+              bool anomaly = false) {
+  Execution r;
   r.agent_id = agent;
   r.execution_time = time;
   r.success = success;
@@ -58,8 +61,8 @@ StatsRow row(std::string_view agent, double time, bool success, int64_t ts, std:
   return r;
 }
 
-TEST(AgentStatsAccumulator, PerAgentFigures) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, PerAgentFigures) {
+  testing::AgentFiguresOracle acc;
   // Agent "b": times given out of order; the percentiles must sort them.
   acc.add(row("b", 10, true, 500, 0.5));
   acc.add(row("b", 1, false, 100));
@@ -99,8 +102,8 @@ TEST(AgentStatsAccumulator, PerAgentFigures) {
   EXPECT_EQ(a.anomalies, 0u);
 }
 
-TEST(AgentStatsAccumulator, ZeroCostCounts) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, ZeroCostCounts) {
+  testing::AgentFiguresOracle acc;
   acc.add(row("a", 1, true, 0, 0.0));
   acc.add(row("a", 1, true, 0));
   auto out = acc.finish();
@@ -110,8 +113,8 @@ TEST(AgentStatsAccumulator, ZeroCostCounts) {
   EXPECT_EQ(out[0].cost_samples, 1u);
 }
 
-TEST(AgentStatsAccumulator, AllFailures) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, AllFailures) {
+  testing::AgentFiguresOracle acc;
   acc.add(row("a", 1, false, 0));
   acc.add(row("a", 2, false, 0));
   auto out = acc.finish();
@@ -120,8 +123,8 @@ TEST(AgentStatsAccumulator, AllFailures) {
   EXPECT_DOUBLE_EQ(out[0].success_rate, 0.0);
 }
 
-TEST(AgentStatsAccumulator, OutputIsSortedById) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, OutputIsSortedById) {
+  testing::AgentFiguresOracle acc;
   for (const char* id : {"zeta", "Alpha", "alpha", "beta-2", "beta-10", "agent-é"}) acc.add(row(id, 1, true, 0));
   auto out = acc.finish();
   std::vector<std::string> ids;
@@ -129,30 +132,16 @@ TEST(AgentStatsAccumulator, OutputIsSortedById) {
   EXPECT_EQ(ids, (std::vector<std::string>{"Alpha", "agent-é", "alpha", "beta-10", "beta-2", "zeta"}));
 }
 
-TEST(AgentStatsAccumulator, CopiesTheAgentIdOutOfTheRow) {
-  // StatsRow's string_view is valid only during the callback.
-  AgentStatsAccumulator acc;
-  std::string buffer = "first-agent";
-  acc.add(row(buffer, 1, true, 0));
-  buffer.assign("second-agt!");
-  acc.add(row(buffer, 1, true, 0));
-  buffer.assign("XXXXXXXXXXX");
-  auto out = acc.finish();
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].agent_id, "first-agent");
-  EXPECT_EQ(out[1].agent_id, "second-agt!");
-}
-
-TEST(AgentStatsAccumulator, EmptyAndReuse) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, EmptyAndReuse) {
+  testing::AgentFiguresOracle acc;
   EXPECT_TRUE(acc.finish().empty());
   acc.add(row("a", 1, true, 0));
   EXPECT_EQ(acc.finish().size(), 1u);
   EXPECT_TRUE(acc.finish().empty()) << "finish() hands the agents over";
 }
 
-TEST(AgentStatsAccumulator, ManyRowsMatchADirectComputation) {
-  AgentStatsAccumulator acc;
+TEST(AgentFiguresOracle, ManyRowsMatchADirectComputation) {
+  testing::AgentFiguresOracle acc;
   std::vector<double> times;
   double sum = 0;
   for (int i = 0; i < 1000; ++i) {

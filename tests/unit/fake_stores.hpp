@@ -115,18 +115,6 @@ class FakeExecutionStore : public ExecutionStore {
     if (down) return store_down();
     return static_cast<int64_t>(rows.size());
   }
-  Status scan_stats(const ExecutionFilter& f, const std::function<void(const StatsRow&)>& fn) override {
-    if (down) return store_down();
-    for (const auto& r : rows) {
-      const Execution& e = r.execution;
-      if ((f.since_us && e.timestamp_us < *f.since_us) || (f.until_us && e.timestamp_us >= *f.until_us) ||
-          (f.task_type && e.task_type != *f.task_type) || (f.agent_id && e.agent_id != *f.agent_id)) {
-        continue;
-      }
-      fn(StatsRow{e.agent_id, e.execution_time, e.success, e.timestamp_us, e.cost_usd, e.anomaly.value_or(false)});
-    }
-    return Status::Ok();
-  }
   Status scan_executions(int64_t after_id, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
     if (down) return store_down();
     size_t n = 0;
@@ -302,9 +290,6 @@ class FakeStore : public Store {
     return std::unique_ptr<StoreWriter>(std::make_unique<FakeStoreWriter>(executions));
   }
   StatusOr<int64_t> count_executions() override { return executions.count_executions(); }
-  Status scan_stats(const ExecutionFilter& f, const std::function<void(const StatsRow&)>& fn) override {
-    return executions.scan_stats(f, fn);
-  }
   Status scan_executions(int64_t after_id, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
     return executions.scan_executions(after_id, limit, fn);
   }

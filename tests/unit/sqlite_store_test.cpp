@@ -129,13 +129,6 @@ class SqliteStoreTest : public ::testing::Test {
     return c.ok() ? *c : -1;
   }
 
-  size_t count_stats(const ExecutionFilter& f) {
-    size_t n = 0;
-    Status st = store_->scan_stats(f, [&](const StatsRow&) { ++n; });
-    EXPECT_TRUE(st.ok()) << st.message();
-    return n;
-  }
-
   std::filesystem::path dir_;
   std::string path_;
   std::unique_ptr<SqliteStore> store_;
@@ -215,50 +208,6 @@ TEST_F(SqliteStoreTest, FindExisting) {
   EXPECT_EQ(out[2]->content_hash, "hash-1");
   EXPECT_FALSE(out[3]);
   writer_->rollback();
-}
-
-TEST_F(SqliteStoreTest, CountAndScanStatsFilters) {
-  std::vector<Execution> rows;
-  for (int i = 0; i < 30; ++i) rows.push_back(make_execution(i));
-  rows[3].cost_usd.reset();
-  insert(rows);
-  EXPECT_EQ(count(), 30);
-
-  EXPECT_EQ(count_stats({}), 30u);
-  ExecutionFilter f;
-  f.since_us = rows[10].timestamp_us;  // inclusive
-  EXPECT_EQ(count_stats(f), 20u);
-  f.until_us = rows[20].timestamp_us;  // exclusive
-  EXPECT_EQ(count_stats(f), 10u);
-  f.task_type = "code";
-  EXPECT_EQ(count_stats(f), 5u);
-  f.agent_id = "agent-1";
-  size_t want = 0;
-  for (int i = 10; i < 20; ++i) want += (i % 2 == 0 && i % 3 == 1) ? 1 : 0;
-  EXPECT_EQ(count_stats(f), want);
-  ExecutionFilter by_agent;
-  by_agent.agent_id = "agent-0";
-  EXPECT_EQ(count_stats(by_agent), 10u);
-  ExecutionFilter nasty;
-  nasty.agent_id = kNasty;
-  EXPECT_EQ(count_stats(nasty), 0u);
-  EXPECT_EQ(count(), 30);
-
-  std::map<int64_t, StatsRow> seen;
-  std::set<std::string> agents;
-  ASSERT_TRUE(store_->scan_stats({}, [&](const StatsRow& r) {
-                      seen[r.timestamp_us] = r;
-                      agents.emplace(r.agent_id);
-                    }).ok());
-  ASSERT_EQ(seen.size(), 30u);
-  EXPECT_EQ(agents, (std::set<std::string>{"agent-0", "agent-1", "agent-2"}));
-  for (const auto& e : rows) {
-    const StatsRow& r = seen[e.timestamp_us];
-    EXPECT_EQ(r.execution_time, e.execution_time);
-    EXPECT_EQ(r.success, e.success);
-    EXPECT_EQ(r.cost_usd, e.cost_usd);
-    EXPECT_FALSE(r.anomaly);
-  }
 }
 
 TEST_F(SqliteStoreTest, ScanExecutionsPages) {

@@ -18,38 +18,6 @@ StatusOr<int64_t> PostgresStore::count_executions() {
   return count;
 }
 
-Status PostgresStore::scan_stats(const ExecutionFilter& filter,
-                                 const std::function<void(const StatsRow&)>& fn) {
-  // Only the shape of the SQL depends on the filter; every value is a parameter.
-  std::string sql = std::string("SELECT ") + kStatsColumns + " FROM executions WHERE true";
-  std::vector<std::string> values;
-  auto add = [&](const char* cond, std::string value) {
-    values.push_back(std::move(value));
-    sql += " AND ";
-    sql += cond;
-    sql += " $" + std::to_string(values.size());
-  };
-  if (filter.since_us) add("timestamp_us >=", std::to_string(*filter.since_us));
-  if (filter.until_us) add("timestamp_us <", std::to_string(*filter.until_us));
-  if (filter.task_type) {
-    if (has_nul(*filter.task_type)) return Status::Ok();  // nothing stored can match
-    add("task_type =", *filter.task_type);
-  }
-  if (filter.agent_id) {
-    if (has_nul(*filter.agent_id)) return Status::Ok();
-    add("agent_id =", *filter.agent_id);
-  }
-  // Parameter types are inferred from the columns they are compared with.
-  std::vector<const char*> params;
-  for (const auto& v : values) params.push_back(v.c_str());
-
-  StatsRow row;
-  return stream(sql, params, [&](const PGresult* r, int i) {
-    decode_stats_row(PgRow{r, i}, row);
-    fn(row);
-  });
-}
-
 Status PostgresStore::scan_executions(int64_t after_id, size_t limit,
                                       const std::function<void(const StoredRow&)>& fn) {
   std::string sql = std::string("SELECT ") + kStoredRowColumns +

@@ -18,30 +18,6 @@ StatusOr<int64_t> SqliteStore::count_executions() {
   return count;
 }
 
-Status SqliteStore::scan_stats(const ExecutionFilter& filter,
-                               const std::function<void(const StatsRow&)>& fn) {
-  // Only the shape of the SQL depends on the filter; every value is bound.
-  std::string sql = std::string("SELECT ") + kStatsColumns + " FROM executions WHERE 1=1";
-  if (filter.since_us) sql += " AND timestamp_us >= ?1";
-  if (filter.until_us) sql += " AND timestamp_us < ?2";
-  if (filter.task_type) sql += " AND task_type = ?3";
-  if (filter.agent_id) sql += " AND agent_id = ?4";
-
-  StatsRow row;
-  return query(
-      sql, "scan executions",
-      [&](sqlite3_stmt* s) {
-        if (filter.since_us) sqlite3_bind_int64(s, 1, *filter.since_us);
-        if (filter.until_us) sqlite3_bind_int64(s, 2, *filter.until_us);
-        if (filter.task_type) bind_text(s, 3, *filter.task_type);
-        if (filter.agent_id) bind_text(s, 4, *filter.agent_id);
-      },
-      [&](sqlite3_stmt* s) {
-        decode_stats_row(SqliteRow{s}, row);
-        fn(row);
-      });
-}
-
 Status SqliteStore::scan_executions(int64_t after_id, size_t limit,
                                     const std::function<void(const StoredRow&)>& fn) {
   StoredRow row;
