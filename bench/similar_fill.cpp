@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   if (Status st = (*store)->migrate(); !st.ok()) return fail("migrate", st);
 
   metrics::Registry registry;
-  ModelRegistry models(**store, registry);
+  ModelRegistry models((*store)->models(), registry);
   if (auto synced = models.sync_from_store(); !synced.ok()) return fail("load the active model set", synced.status());
   auto active = models.active();
   const std::string version = active ? embedding_version_of(*active->set) : std::string();
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   std::lognormal_distribution<double> seconds(3.0, 1.0);
   std::bernoulli_distribution succeeded(0.7);
 
-  auto writer = (*store)->open_writer();
+  auto writer = (*store)->executions().open_writer();
   if (!writer.ok()) return fail("open a writer", writer.status());
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t now = now_us();
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
       for (size_t d = 0; d < dims; ++d) r.vector[d] = c[d] + noise * gauss(rng);
       normalise(r.vector);
     }
-    if (Status saved = (*store)->save_embeddings(embeddings); !saved.ok()) return fail("save embeddings", saved);
+    if (Status saved = (*store)->embeddings().save_embeddings(embeddings); !saved.ok()) return fail("save embeddings", saved);
     done += count;
     if (done % 100'000 < count || done == args.n) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -86,13 +86,13 @@ int run_evaluate(const EvaluateFlags& flags) {
     if (!opened.ok()) return unusable(opened.status().message());
     store = std::move(*opened);
     if (Status st = store->migrate(); !st.ok()) return unusable("cannot open the store: " + st.message());
-    auto section = off_policy_section(*store);
+    auto section = off_policy_section(store->recommendation_log());
     if (!section.ok()) return unusable(section.status().message());
     off_policy = std::move(*section);
   }
   StatusOr<std::vector<Execution>> rows = std::vector<Execution>{};
   if (store && !flags.data_given) {
-    Status st = store->scan_executions(0, 0, [&](const StoredRow& r) { rows->push_back(r.execution); });
+    Status st = store->executions().scan_executions(0, 0, [&](const StoredRow& r) { rows->push_back(r.execution); });
     if (!st.ok()) return unusable(st.message());
   } else {
     rows = load_executions_jsonl(flags.data);

@@ -106,7 +106,7 @@ StatusOr<std::unique_ptr<DirectWriter>> DirectWriter::open(std::string_view db_u
   auto store = open_store(db_url);
   if (!store.ok()) return store.status();
   if (Status st = (*store)->migrate(); !st.ok()) return st;
-  auto writer = (*store)->open_writer();
+  auto writer = (*store)->executions().open_writer();
   if (!writer.ok()) return writer.status();
   std::unique_ptr<DirectWriter> out(new DirectWriter);
   out->store_ = std::move(store).value();

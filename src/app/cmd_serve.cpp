@@ -105,7 +105,7 @@ int run_serve(const ServeFlags& flags) {
     spdlog::error("cannot open the store {}: {}", c.database, store.status().message());
     return 1;
   }
-  auto writer_conn = (*store)->open_writer();
+  auto writer_conn = (*store)->executions().open_writer();
   if (!writer_conn.ok()) {
     spdlog::error("cannot open the store's writer: {}", writer_conn.status().message());
     return 1;
@@ -116,7 +116,7 @@ int run_serve(const ServeFlags& flags) {
   writer_options.registry = &registry;
   GroupWriter writer(std::move(writer_conn).value(), writer_options);
   if (flags.demo) {
-    if (Status st = fill_demo(**store, writer); !st.ok()) {
+    if (Status st = fill_demo((*store)->executions(), writer); !st.ok()) {
       spdlog::error("--demo failed: {}", st.message());
       return 1;
     }

@@ -21,17 +21,17 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
                                    "Executions received again with a known execution_id and the same content")
                       .labels()),
       refused_(registry),
-      models_(store, registry),
-      modes_(store, options.learning.exploration_rate),
-      log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store, registry) : nullptr),
+      models_(store.models(), registry),
+      modes_(store.settings(), options.learning.exploration_rate),
+      log_(options.log_recommendations ? std::make_unique<RecommendationLog>(store.recommendation_log(), registry) : nullptr),
       recommender_(rules_, models_, modes_, log_.get(), options.learning.plausible_agents, registry,
                    options.metrics_max_agents),
-      online_(store, now_us()),
-      trainer_(store, store, models_, options.learning, registry),
-      similar_(store, models_, options.learning.similarity, registry),
+      online_(store.recommendation_log(), now_us()),
+      trainer_(store.executions(), store.models(), models_, options.learning, registry),
+      similar_(store.embeddings(), models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
                      .labels()),
-      analytics_(store) {
+      analytics_(store.analytics()) {
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });
@@ -70,7 +70,7 @@ Status LearningService::load_rules() {
   // Pages keep memory bounded on a big store.
   while (true) {
     page.clear();
-    Status st = store_.scan_executions(after, 10'000, [&](const StoredRow& r) {
+    Status st = store_.executions().scan_executions(after, 10'000, [&](const StoredRow& r) {
       after = r.id;
       page.push_back(r.execution);
     });
@@ -116,7 +116,7 @@ void LearningService::monitor_health() {
 void LearningService::probe_store_writes() {
   Status st = store_.probe_write();
   bool stored = false;
-  if (auto history = store_.activations(); history.ok()) {
+  if (auto history = store_.models().activations(); history.ok()) {
     stored = !history->empty();
   } else {
     stored = true;  // unknown: do not call a store ready whose models cannot be checked
@@ -224,7 +224,7 @@ HealthReport LearningService::health() const {
   h.models = models_.active();
   h.store_connected = store_connected_->load();
   h.backend = store_.backend();
-  h.vector_storage = store_.vector_storage();
+  h.vector_storage = store_.embeddings().vector_storage();
   h.similarity = similar_.status();
   h.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   {
@@ -311,7 +311,7 @@ StatusOr<AgentProfile> LearningService::agent_profile(const std::string& agent_i
 
 StatusOr<std::vector<StoredRow>> LearningService::anomalies(std::optional<int64_t> since_us, size_t limit) {
   std::vector<StoredRow> out;
-  Status st = store_.scan_anomalies(since_us, limit, [&](const StoredRow& r) { out.push_back(r); });
+  Status st = store_.executions().scan_anomalies(since_us, limit, [&](const StoredRow& r) { out.push_back(r); });
   if (!st.ok()) return st;
   return out;
 }
@@ -331,10 +331,10 @@ std::vector<AnomalyExplanation> LearningService::explain_anomalies(const std::ve
 StatusOr<ModelsStatus> LearningService::models_status() {
   ModelsStatus s;
   s.active = models_.active();
-  auto sets = store_.list_model_sets();
+  auto sets = store_.models().list_model_sets();
   if (!sets.ok()) return sets.status();
   s.sets = std::move(*sets);
-  auto history = store_.activations();
+  auto history = store_.models().activations();
   if (!history.ok()) return history.status();
   s.activations = std::move(*history);
   s.training = trainer_.state();

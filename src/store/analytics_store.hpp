@@ -73,7 +73,4 @@ class AnalyticsStore {
   virtual Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) = 0;
 };
 
-#define AGENTLEARN_ANALYTICS_STORE_OVERRIDES \
-  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override;
-
 }  // namespace agentlearn

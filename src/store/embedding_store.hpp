@@ -85,18 +85,4 @@ class EmbeddingStore {
                                                          std::string_view version, size_t k) = 0;
 };
 
-// The overriding declarations of EmbeddingStore's members but vector_storage() (which each
-// backend defines inline), for the body of a backend class.
-#define AGENTLEARN_EMBEDDING_STORE_OVERRIDES                                                    \
-  Status save_embeddings(std::span<const EmbeddingRecord> rows) override;                       \
-  Status scan_embeddings(std::string_view version, int64_t after_id, size_t limit,              \
-                         const std::function<void(const EmbeddingRecord&)>& fn) override;       \
-  Status scan_unembedded(std::string_view version, int64_t after_id, size_t limit,              \
-                         const std::function<void(const TextRow&)>& fn) override;              \
-  StatusOr<int64_t> count_embedded_tasks(std::string_view version, int64_t max_id) override;    \
-  StatusOr<std::vector<TaskRuns>> task_runs(std::span<const uint64_t> task_keys,                \
-                                            size_t runs_per_task) override;                     \
-  StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float> query,                  \
-                                                 std::string_view version, size_t k) override;
-
 }  // namespace agentlearn

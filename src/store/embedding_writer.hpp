@@ -1,8 +1,8 @@
 #pragma once
 // What a group writer's connection may offer beside StoreWriter: storing the embedder's
 // vectors inside the open transaction, so they ride in the ingest's group commits instead of
-// committing (and fsyncing) apart. A backend's StoreWriter implements it where it can (SQLite);
-// the GroupWriter finds it with a dynamic_cast.
+// committing (and fsyncing) apart. A backend's StoreWriter hands it out from embeddings()
+// where it can (SQLite).
 #include <span>
 
 #include "core/status.hpp"

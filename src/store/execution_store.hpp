@@ -25,6 +25,8 @@ struct StoredRow {
   std::optional<bool> anomaly;
 };
 
+class EmbeddingWriter;  // store/embedding_writer.hpp
+
 struct ExistingExecution {
   int64_t id = 0;
   std::string content_hash;
@@ -46,6 +48,10 @@ class StoreWriter {
   // violation on execution_id (another process won a race) returns kConflict.
   virtual Status insert(std::span<const Execution* const> rows, int64_t received_us,
                         std::vector<int64_t>& ids_out) = 0;
+  // This connection's embedding writes, inside the same transaction, so that the embedder's
+  // vectors ride in the group commits; null where the backend writes them on a connection
+  // of their own (PostgreSQL: EmbeddingStore::save_embeddings).
+  virtual EmbeddingWriter* embeddings() { return nullptr; }
 };
 
 class ExecutionStore {
@@ -63,16 +69,5 @@ class ExecutionStore {
   virtual Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,
                                 const std::function<void(const StoredRow&)>& fn) = 0;
 };
-
-// The overriding declarations of ExecutionStore's members, for the body of a backend class
-// (sqlite/, postgres/): one list beside the interface instead of a copy in each backend.
-#define AGENTLEARN_EXECUTION_STORE_OVERRIDES                                                  \
-  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override;                              \
-  StatusOr<int64_t> count_executions() override;                                              \
-  Status scan_executions(int64_t after_id, size_t limit,                                      \
-                         const std::function<void(const StoredRow&)>& fn) override;           \
-  StatusOr<std::optional<StoredRow>> find_execution(std::string_view execution_id) override;  \
-  Status scan_anomalies(std::optional<int64_t> since_us, size_t limit,                        \
-                        const std::function<void(const StoredRow&)>& fn) override;
 
 }  // namespace agentlearn

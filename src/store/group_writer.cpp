@@ -13,7 +13,7 @@
 namespace agentlearn {
 
 GroupWriter::GroupWriter(std::unique_ptr<StoreWriter> writer, GroupWriterOptions options)
-    : writer_(std::move(writer)), embeddings_(dynamic_cast<EmbeddingWriter*>(writer_.get())), options_(options) {
+    : writer_(std::move(writer)), embeddings_(writer_->embeddings()), options_(options) {
   if (options_.registry) {
     group_records_ = &options_.registry
                           ->histogram("store_write_group_records", "Records written per group commit", {},

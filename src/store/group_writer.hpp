@@ -114,7 +114,7 @@ class GroupWriter {
                          const std::vector<SideWrite>& side, Status* side_failed);
 
   std::unique_ptr<StoreWriter> writer_;
-  EmbeddingWriter* embeddings_ = nullptr;  // writer_ itself, when it writes embeddings
+  EmbeddingWriter* embeddings_ = nullptr;  // writer_'s, when it writes embeddings
   GroupWriterOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

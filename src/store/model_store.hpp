@@ -44,12 +44,4 @@ class ModelStore {
   virtual StatusOr<std::vector<ModelActivation>> activations() = 0;
 };
 
-// The overriding declarations of ModelStore's members, for the body of a backend class.
-#define AGENTLEARN_MODEL_STORE_OVERRIDES                                                     \
-  Status save_model_set(const ModelSetRecord& record) override;                              \
-  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override;                          \
-  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) override; \
-  Status record_activation(const ModelActivation& activation) override;                      \
-  StatusOr<std::vector<ModelActivation>> activations() override;
-
 }  // namespace agentlearn

@@ -36,11 +36,4 @@ class RecommendationLogStore {
       const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) = 0;
 };
 
-// The overriding declarations of RecommendationLogStore's members, for the body of a backend
-// class.
-#define AGENTLEARN_RECOMMENDATION_LOG_STORE_OVERRIDES                            \
-  Status log_recommendations(std::span<const RecommendationLogRow> rows) override; \
-  Status scan_logged_outcomes(                                                    \
-      const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override;
-
 }  // namespace agentlearn

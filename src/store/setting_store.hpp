@@ -15,9 +15,4 @@ class SettingStore {
   virtual StatusOr<std::optional<std::string>> get_setting(std::string_view key) = 0;
 };
 
-// The overriding declarations of SettingStore's members, for the body of a backend class.
-#define AGENTLEARN_SETTING_STORE_OVERRIDES                                 \
-  Status put_setting(std::string_view key, std::string_view value) override; \
-  StatusOr<std::optional<std::string>> get_setting(std::string_view key) override;
-
 }  // namespace agentlearn

@@ -1,15 +1,15 @@
 #pragma once
-// The whole storage interface: the composition of the narrow ones, one per aggregate, plus
-// what concerns the database as a whole. Backends (sqlite/, postgres/) implement it and
-// open_store() hands out one object; each service takes only the narrow interface(s) it
-// uses, so what a component may touch is visible in its constructor.
+// The whole storage interface: one object per aggregate, each over the backend's one
+// connection pool, and what concerns the database as a whole. Backends (sqlite/, postgres/)
+// implement it and open_store() hands out one Store; each service takes only the
+// aggregate(s) it uses, so what a component may touch is visible in its constructor.
 //
-//   ExecutionStore          executions: the group writer's StoreWriter, scans, lookups
-//   ModelStore              model sets and the activation history
-//   EmbeddingStore          task embeddings and the similar-task queries
-//   SettingStore            small shared settings (the learning mode)
-//   RecommendationLogStore  the recommendation log and its joined outcomes
-//   AnalyticsStore          analytics cells (per agent x task type x time bucket tallies)
+//   executions()          ExecutionStore: the group writer's StoreWriter, scans, lookups
+//   models()              ModelStore: model sets and the activation history
+//   embeddings()          EmbeddingStore: task embeddings and the similar-task queries
+//   settings()            SettingStore: small shared settings (the learning mode)
+//   recommendation_log()  RecommendationLogStore: the log and its joined outcomes
+//   analytics()           AnalyticsStore: analytics cells (agent x task type x time bucket)
 #include "store/analytics_store.hpp"
 #include "store/embedding_store.hpp"
 #include "store/execution_store.hpp"
@@ -17,16 +17,25 @@
 #include "store/recommendation_log_store.hpp"
 #include "store/setting_store.hpp"
 
+#include <memory>
+#include <utility>
+
 namespace agentlearn {
 
-class Store : public ExecutionStore,
-              public ModelStore,
-              public EmbeddingStore,
-              public SettingStore,
-              public RecommendationLogStore,
-              public AnalyticsStore {
+class Store {
  public:
-  ~Store() override = default;
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The aggregates, alive as long as the store.
+  ExecutionStore& executions() { return *parts_.executions; }
+  ModelStore& models() { return *parts_.models; }
+  EmbeddingStore& embeddings() { return *parts_.embeddings; }
+  SettingStore& settings() { return *parts_.settings; }
+  RecommendationLogStore& recommendation_log() { return *parts_.recommendation_log; }
+  AnalyticsStore& analytics() { return *parts_.analytics; }
+
   // "sqlite" or "postgresql", as /health reports it.
   virtual const char* backend() const = 0;
   // Creates or upgrades the schema through numbered migrations; running it twice is harmless.
@@ -38,23 +47,27 @@ class Store : public ExecutionStore,
   // removed beside the database file, so that a full disk shows even while SQLite still has
   // free pages. kUnavailable (or the write's error) when it cannot.
   virtual Status probe_write() = 0;
+
+ protected:
+  // What a backend is composed of: one object per aggregate, all over its one pool.
+  struct Parts {
+    std::unique_ptr<ExecutionStore> executions;
+    std::unique_ptr<ModelStore> models;
+    std::unique_ptr<EmbeddingStore> embeddings;
+    std::unique_ptr<SettingStore> settings;
+    std::unique_ptr<RecommendationLogStore> recommendation_log;
+    std::unique_ptr<AnalyticsStore> analytics;
+  };
+  explicit Store(Parts parts) : parts_(std::move(parts)) {}
+  // A backend's destructor calls this first: the aggregates use its pool, which a derived
+  // class's members outlive only until the derived destructor ends.
+  void release_parts() { parts_ = Parts{}; }
+
+ private:
+  Parts parts_;
 };
 
 // The setting probe_write() keeps (its value: the time of the last probe, microseconds).
 inline constexpr const char* kWriteProbeSetting = "store.write_probe";
-
-// The overriding declarations of every member of Store but backend() and vector_storage()
-// (which each backend defines inline), for the body of a backend class: the one list of them,
-// beside the interfaces, instead of a copy in each backend.
-#define AGENTLEARN_STORE_OVERRIDES                  \
-  Status migrate() override;                        \
-  Status ping() override;                           \
-  Status probe_write() override;                    \
-  AGENTLEARN_EXECUTION_STORE_OVERRIDES              \
-  AGENTLEARN_MODEL_STORE_OVERRIDES                  \
-  AGENTLEARN_EMBEDDING_STORE_OVERRIDES              \
-  AGENTLEARN_SETTING_STORE_OVERRIDES                \
-  AGENTLEARN_RECOMMENDATION_LOG_STORE_OVERRIDES     \
-  AGENTLEARN_ANALYTICS_STORE_OVERRIDES
 
 }  // namespace agentlearn

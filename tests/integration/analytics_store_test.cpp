@@ -121,7 +121,7 @@ class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
   // Writes `rows` in groups of varied sizes (one row, a few, and past PostgreSQL's COPY
   // threshold), each group one transaction as the group writer makes it.
   static void write_groups(Store& store, const std::vector<Execution>& rows) {
-    auto w = store.open_writer();
+    auto w = store.executions().open_writer();
     ASSERT_TRUE(w.ok()) << w.status().message();
     const size_t sizes[] = {1, 7, 300, 16, 1, 1000};
     size_t at = 0;
@@ -139,11 +139,11 @@ class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
     }
   }
   void check_random_filters(uint32_t seed, int n) {
-    auto rows = testing::all_executions(*store_);
+    auto rows = testing::all_executions(store_->executions());
     std::mt19937_64 rng(seed);
     for (int i = 0; i < n; ++i) {
       // Mostly sketched percentiles; every fourth query small enough to be exact.
-      testing::check_filter(*store_, rows, testing::random_filter(rng, kT0, kSpan), i % 4 == 0 ? 1'000'000 : 100);
+      testing::check_filter(store_->analytics(), rows, testing::random_filter(rng, kT0, kSpan), i % 4 == 0 ? 1'000'000 : 100);
       if (HasFatalFailure()) return;
     }
   }
@@ -184,7 +184,7 @@ TEST_P(AnalyticsStoreTest, BackfillMigrationRebuildsTheCellsOfStoredExecutions) 
 }
 
 TEST_P(AnalyticsStoreTest, NothingStoredAnswersEmpty) {
-  Analytics a(*store_);
+  Analytics a(store_->analytics());
   auto p = a.performance({});
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_TRUE(p->agents.empty());
@@ -201,7 +201,7 @@ TEST_P(AnalyticsStoreTest, NothingStoredAnswersEmpty) {
 TEST_P(AnalyticsStoreTest, AFailedGroupAddsNothingToTheCells) {
   auto rows = testing::analytics_workload(50, 24, kT0, kSpan);
   write_groups(*store_, rows);
-  auto w = store_->open_writer();
+  auto w = store_->executions().open_writer();
   ASSERT_TRUE(w.ok());
   auto more = testing::analytics_workload(20, 25, kT0, kSpan);
   std::vector<const Execution*> ptrs;
@@ -223,7 +223,7 @@ TEST_P(AnalyticsStoreTest, AFailedGroupAddsNothingToTheCells) {
   EXPECT_FALSE((*w)->insert(ptrs, 1, ids).ok());
   (*w)->rollback();
   check_random_filters(35, 10);
-  Analytics a(*store_);
+  Analytics a(store_->analytics());
   auto p = a.performance({});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->total_executions, 50u);
@@ -238,7 +238,7 @@ TEST_P(AnalyticsStoreTest, ConcurrentWritersLoseNoUpdates) {
   std::vector<Execution> a = testing::analytics_workload(1200, 26, kT0, kDayUs, 3, 2);
   std::vector<Execution> b = testing::analytics_workload(1200, 27, kT0, kDayUs, 3, 2);
   auto run = [](Store& s, const std::vector<Execution>& rows) {
-    auto w = s.open_writer();
+    auto w = s.executions().open_writer();
     ASSERT_TRUE(w.ok());
     for (size_t at = 0; at < rows.size(); at += 10) {
       std::vector<const Execution*> ptrs;

@@ -47,7 +47,7 @@ Snapshot snapshot(const std::string& url) {
   int64_t after = 0;
   while (true) {
     size_t n = 0;
-    Status st = store.scan_executions(after, 5000, [&](const StoredRow& r) {
+    Status st = store.executions().scan_executions(after, 5000, [&](const StoredRow& r) {
       after = r.id;
       ++n;
       s.executions.push_back(std::to_string(r.id) + "|" + std::to_string(r.received_us) + "|" +
@@ -57,17 +57,17 @@ Snapshot snapshot(const std::string& url) {
     EXPECT_TRUE(st.ok()) << st.message();
     if (!st.ok() || n == 0) break;
   }
-  auto sets = store.list_model_sets();
+  auto sets = store.models().list_model_sets();
   EXPECT_TRUE(sets.ok()) << sets.status().message();
   if (sets.ok()) {
     for (const ModelSetRecord& r : *sets) {
-      auto full = store.load_model_set(r.version);
+      auto full = store.models().load_model_set(r.version);
       EXPECT_TRUE(full.ok() && full->has_value()) << r.version;
       s.model_sets.push_back(r.version + "|" + std::to_string(r.created_us) + "|" + std::to_string(r.rejected) + "|" +
                              r.reason + "|" + r.summary_json + "|" + (full.ok() && *full ? (*full)->blob : "?"));
     }
   }
-  auto acts = store.activations();
+  auto acts = store.models().activations();
   EXPECT_TRUE(acts.ok());
   if (acts.ok()) {
     for (const ModelActivation& a : *acts) {
@@ -76,7 +76,7 @@ Snapshot snapshot(const std::string& url) {
     }
   }
   for (const std::string& key : kSettingKeys) {
-    auto v = store.get_setting(key);
+    auto v = store.settings().get_setting(key);
     EXPECT_TRUE(v.ok());
     s.settings[key] = v.ok() ? *v : std::optional<std::string>("?");
   }
@@ -98,18 +98,18 @@ void add_models_and_settings(const std::string& url) {
     r.summary_json = R"({"agent_selector":{"accuracy":0.)" + std::to_string(60 + i) + "}}";
     // A blob with every byte value, NULs included, and some size.
     for (int k = 0; k < 70000; ++k) r.blob.push_back(static_cast<char>((k * 31 + i) % 256));
-    ASSERT_TRUE(store.save_model_set(r).ok());
+    ASSERT_TRUE(store.models().save_model_set(r).ok());
     if (!r.rejected) {
       ModelActivation a;
       a.version = r.version;
       a.activated_us = r.created_us + 5;
       a.reason = i == 0 ? "first model set" : "promoted";
-      ASSERT_TRUE(store.record_activation(a).ok());
+      ASSERT_TRUE(store.models().record_activation(a).ok());
     }
   }
-  ASSERT_TRUE(store.put_setting("learning_mode", R"({"mode":"explore","exploration_rate":0.2})").ok());
-  ASSERT_TRUE(store.put_setting("backup.test.unicode", "données – 日本語 ✓").ok());
-  ASSERT_TRUE(store.put_setting("backup.test.empty", "").ok());
+  ASSERT_TRUE(store.settings().put_setting("learning_mode", R"({"mode":"explore","exploration_rate":0.2})").ok());
+  ASSERT_TRUE(store.settings().put_setting("backup.test.unicode", "données – 日本語 ✓").ok());
+  ASSERT_TRUE(store.settings().put_setting("backup.test.empty", "").ok());
 }
 
 class Backup : public testing::SwebenchCliTest, public ::testing::WithParamInterface<std::string> {};

@@ -58,10 +58,10 @@ TEST_F(CliImport, SwebenchIntoSqliteThenAllDuplicates) {
 
   auto store = open_store(url);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  auto n = (*store)->count_executions();
+  auto n = (*store)->executions().count_executions();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 12000);
-  auto row = (*store)->find_execution("claude-opus-4-5-20251101/astropy__astropy-12907");
+  auto row = (*store)->executions().find_execution("claude-opus-4-5-20251101/astropy__astropy-12907");
   ASSERT_TRUE(row.ok() && row->has_value());
   EXPECT_EQ((*row)->execution.agent_id, "claude-opus-4-5-20251101");
   EXPECT_EQ((*row)->execution.execution_time, 14.0);
@@ -133,7 +133,7 @@ TEST_F(CliImport, CsvWithContextAndMetricsColumns) {
 
   auto store = open_store(db("csv.db"));
   ASSERT_TRUE(store.ok()) << store.status().message();
-  auto one = (*store)->find_execution("csv-1");
+  auto one = (*store)->executions().find_execution("csv-1");
   ASSERT_TRUE(one.ok() && one->has_value());
   const Execution& e = (*one)->execution;
   EXPECT_EQ(e.agent_id, "coder");
@@ -148,7 +148,7 @@ TEST_F(CliImport, CsvWithContextAndMetricsColumns) {
   EXPECT_EQ(metrics, nlohmann::json::parse(R"({"cost_usd":0.42,"tokens_out":1200,"model":"gpt"})")) << e.metrics_json;
   EXPECT_EQ(e.cost_usd, 0.42);
 
-  auto two = (*store)->find_execution("csv-2");
+  auto two = (*store)->executions().find_execution("csv-2");
   ASSERT_TRUE(two.ok() && two->has_value());
   EXPECT_FALSE((*two)->execution.success);
   EXPECT_FALSE((*two)->execution.task_description.has_value());  // empty cell: absent
@@ -179,7 +179,7 @@ TEST_F(CliImport, ConfigFileNamesTheStore) {
   EXPECT_NE(r.out.find("imported 1, duplicates 0, rejected 0"), std::string::npos) << describe(r);
   auto store = open_store(db("from-config.db"));
   ASSERT_TRUE(store.ok()) << store.status().message();
-  auto n = (*store)->count_executions();
+  auto n = (*store)->executions().count_executions();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
 }

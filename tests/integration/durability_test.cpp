@@ -171,7 +171,7 @@ size_t count_missing(const std::string& url, const std::vector<std::string>& ids
   }
   size_t missing = 0;
   for (const auto& id : ids) {
-    auto row = (*store)->find_execution(id);
+    auto row = (*store)->executions().find_execution(id);
     if (!row.ok()) {
       ADD_FAILURE() << "find_execution(" << id << "): " << row.status().message();
       return ids.size();
@@ -189,7 +189,7 @@ size_t count_missing(const std::string& url, const std::vector<std::string>& ids
 int64_t count_in_store(const std::string& url) {
   auto store = open_store(url);
   if (!store.ok()) return -1;
-  auto n = (*store)->count_executions();
+  auto n = (*store)->executions().count_executions();
   return n.ok() ? *n : -1;
 }
 
@@ -408,7 +408,7 @@ TEST(StoreDownTest, PostgresStopsAndComesBack) {
   EXPECT_EQ(again->status, 200) << again->body;
   auto store = open_store(url);
   ASSERT_TRUE(store.ok());
-  auto refused = (*store)->find_execution("down-during-2");
+  auto refused = (*store)->executions().find_execution("down-during-2");
   ASSERT_TRUE(refused.ok()) << refused.status().message();
   EXPECT_FALSE(refused->has_value()) << "a record answered with 503 was stored";
 }

@@ -106,8 +106,8 @@ TEST_F(Evaluate, EstimatesPoliciesFromAStoresLoggedDecisions) {
       e.timestamp_us = 1000 + i;
       runs.push_back(e);
     }
-    ASSERT_TRUE((*store)->log_recommendations(log).ok());
-    auto writer = (*store)->open_writer();
+    ASSERT_TRUE((*store)->recommendation_log().log_recommendations(log).ok());
+    auto writer = (*store)->executions().open_writer();
     ASSERT_TRUE(writer.ok());
     std::vector<const Execution*> ptrs;
     for (const auto& e : runs) ptrs.push_back(&e);

@@ -363,7 +363,7 @@ TEST_P(LearningApiTest, TrainOnDemandModesAnomaliesAndTheRecommendationLog) {
   // The log is written behind the answer: wait until the row is there.
   bool joined = false;
   EXPECT_TRUE(testing::eventually([&] {
-    EXPECT_TRUE((*store)->scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
+    EXPECT_TRUE((*store)->recommendation_log().scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
                   if (log.recommendation_id != rec_id) return;
                   joined = true;
                   EXPECT_EQ(log.chosen_agent, chosen);

@@ -162,7 +162,7 @@ class SimilarTasksTest : public ::testing::TestWithParam<std::string> {
     if (!store.ok()) return nullptr;
     EXPECT_TRUE((*store)->migrate().ok());
     auto o = std::make_unique<Oracle>();
-    Status st = (*store)->scan_embeddings(version, 0, 0, [&](const EmbeddingRecord& r) {
+    Status st = (*store)->embeddings().scan_embeddings(version, 0, 0, [&](const EmbeddingRecord& r) {
       if (o->task_of.count(r.task_key)) return;
       o->task_of[r.task_key] = r.task_id;
       EXPECT_TRUE(o->exact.add(r.task_key, r.vector).ok());
@@ -236,7 +236,7 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
   {
     auto store = open_store(db_);
     ASSERT_TRUE(store.ok());
-    auto blob = (*store)->load_model_set(set1);
+    auto blob = (*store)->models().load_model_set(set1);
     ASSERT_TRUE(blob.ok() && blob->has_value());
     auto set = ml::ModelSet::deserialize((*blob)->blob);
     ASSERT_TRUE(set.ok());
@@ -355,7 +355,7 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->migrate().ok());
     size_t left = 0;
-    ASSERT_TRUE((*store)->scan_unembedded(v2, 0, 0, [&](const TextRow&) { ++left; }).ok());
+    ASSERT_TRUE((*store)->embeddings().scan_unembedded(v2, 0, 0, [&](const TextRow&) { ++left; }).ok());
     EXPECT_EQ(left, 0u) << "every described execution carries the new version";
   }
   auto o2 = oracle(v2);

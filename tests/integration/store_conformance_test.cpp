@@ -259,7 +259,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(store_, nullptr);
     Status st = store_->migrate();
     ASSERT_TRUE(st.ok()) << st.message();
-    auto w = store_->open_writer();
+    auto w = store_->executions().open_writer();
     ASSERT_TRUE(w.ok()) << w.status().message();
     writer_ = std::move(w).value();
   }
@@ -296,21 +296,21 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
   }
 
   int64_t count() {
-    auto c = store_->count_executions();
+    auto c = store_->executions().count_executions();
     EXPECT_TRUE(c.ok()) << c.status().message();
     return c.ok() ? *c : -1;
   }
 
   std::vector<StoredRow> all_rows() {
     std::vector<StoredRow> rows;
-    Status st = store_->scan_executions(0, 0, [&](const StoredRow& r) { rows.push_back(r); });
+    Status st = store_->executions().scan_executions(0, 0, [&](const StoredRow& r) { rows.push_back(r); });
     EXPECT_TRUE(st.ok()) << st.message();
     return rows;
   }
 
   // The runs an analytics answer counts under `f` (the cells and the edge rows together).
   size_t count_stats(const ExecutionFilter& f) {
-    auto perf = Analytics(*store_).performance(f);
+    auto perf = Analytics(store_->analytics()).performance(f);
     EXPECT_TRUE(perf.ok()) << perf.status().message();
     return perf.ok() ? perf->total_executions : 0;
   }
@@ -342,7 +342,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 
   std::vector<int64_t> anomaly_ids(std::optional<int64_t> since_us, size_t limit) {
     std::vector<int64_t> ids;
-    Status st = store_->scan_anomalies(since_us, limit, [&](const StoredRow& r) {
+    Status st = store_->executions().scan_anomalies(since_us, limit, [&](const StoredRow& r) {
       EXPECT_EQ(r.anomaly, std::optional<bool>(true));
       ids.push_back(r.id);
     });
@@ -365,7 +365,7 @@ TEST_P(StoreConformance, ReportsItsBackend) {
 
 TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   insert_group({make_execution(1)});
-  ASSERT_TRUE(store_->put_setting("learning_mode", "apprentice").ok());
+  ASSERT_TRUE(store_->settings().put_setting("learning_mode", "apprentice").ok());
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
   auto other = open();
@@ -373,7 +373,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   st = other->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(count(), 1);
-  auto mode = other->get_setting("learning_mode");
+  auto mode = other->settings().get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
   EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "6");
@@ -400,7 +400,7 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   ASSERT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "1");
   store_ = open();
   ASSERT_NE(store_, nullptr);
-  EXPECT_FALSE(store_->get_setting("learning_mode").ok()) << "the settings table is still there";
+  EXPECT_FALSE(store_->settings().get_setting("learning_mode").ok()) << "the settings table is still there";
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
@@ -414,26 +414,26 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
             "2");
   EXPECT_EQ(count(), 2);
   EXPECT_EQ(anomaly_ids(std::nullopt, 0), std::vector<int64_t>{ids[0]});
-  ASSERT_TRUE(store_->put_setting("learning_mode", "online").ok());
-  EXPECT_EQ(*store_->get_setting("learning_mode"), "online");
+  ASSERT_TRUE(store_->settings().put_setting("learning_mode", "online").ok());
+  EXPECT_EQ(*store_->settings().get_setting("learning_mode"), "online");
   ModelSetRecord set;
   set.version = "v1.0.0_20261124T080000Z";
   set.summary_json = "{}";
   set.blob = every_byte_blob(1000);
-  ASSERT_TRUE(store_->save_model_set(set).ok());
-  auto loaded = store_->load_model_set(set.version);
+  ASSERT_TRUE(store_->models().save_model_set(set).ok());
+  auto loaded = store_->models().load_model_set(set.version);
   ASSERT_TRUE(loaded.ok() && loaded->has_value());
   EXPECT_EQ((*loaded)->blob, set.blob);
   // Migration 3 ran on the upgraded store too: embeddings can be stored.
   EmbeddingRecord e{ids[0], "task-1", task_key("task-1"), "emb-1", std::vector<float>(256, 0.5f)};
-  EXPECT_TRUE(store_->save_embeddings({&e, 1}).ok());
+  EXPECT_TRUE(store_->embeddings().save_embeddings({&e, 1}).ok());
 }
 
 // Task embeddings (migration 3): upsert by execution, scans by version, what is left to
 // embed, task runs by key, and floats back bit for bit.
 TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
   const bool pgvector = GetParam() == "pglite";  // the test PostgreSQL has no pgvector
-  EXPECT_EQ(store_->vector_storage(), pgvector ? VectorStorage::kPgvector
+  EXPECT_EQ(store_->embeddings().vector_storage(), pgvector ? VectorStorage::kPgvector
                                       : is_pg() ? VectorStorage::kRealArray
                                                 : VectorStorage::kBlob);
   std::vector<Execution> rows;
@@ -449,7 +449,7 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
   std::vector<size_t> left;
   auto unembedded = [&](const std::string& version, int64_t after) {
     left.clear();
-    Status st = store_->scan_unembedded(version, after, 0, [&](const TextRow& r) {
+    Status st = store_->embeddings().scan_unembedded(version, after, 0, [&](const TextRow& r) {
       left.push_back(static_cast<size_t>(std::find(ids.begin(), ids.end(), r.id) - ids.begin()));
       EXPECT_EQ(r.description, *rows[left.back()].task_description);
       EXPECT_EQ(r.task_id, rows[left.back()].task_id);
@@ -464,17 +464,17 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
   for (size_t i = 0; i < 4; ++i) {
     batch.push_back({ids[i], rows[i].task_id, task_key(rows[i].task_id), "v1", vec(static_cast<float>(i + 1))});
   }
-  ASSERT_TRUE(store_->save_embeddings(batch).ok());
+  ASSERT_TRUE(store_->embeddings().save_embeddings(batch).ok());
   EXPECT_EQ(unembedded("v1", 0), (std::vector<size_t>{4}));
   EXPECT_EQ(unembedded("v2", 0), (std::vector<size_t>{0, 1, 2, 3, 4}));
-  auto tasks = store_->count_embedded_tasks("v1", ids[3]);
+  auto tasks = store_->embeddings().count_embedded_tasks("v1", ids[3]);
   ASSERT_TRUE(tasks.ok());
   EXPECT_EQ(*tasks, 3) << "four runs of three tasks";
-  EXPECT_EQ(*store_->count_embedded_tasks("v1", ids[0]), 1);
-  EXPECT_EQ(*store_->count_embedded_tasks("v2", ids[3]), 0);
+  EXPECT_EQ(*store_->embeddings().count_embedded_tasks("v1", ids[0]), 1);
+  EXPECT_EQ(*store_->embeddings().count_embedded_tasks("v2", ids[3]), 0);
 
   std::vector<EmbeddingRecord> scanned;
-  ASSERT_TRUE(store_->scan_embeddings("v1", 0, 0, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
+  ASSERT_TRUE(store_->embeddings().scan_embeddings("v1", 0, 0, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
   ASSERT_EQ(scanned.size(), 4u);
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(scanned[i].id, ids[i]);
@@ -483,18 +483,18 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
     EXPECT_EQ(scanned[i].vector, batch[i].vector) << "floats round-trip exactly";
   }
   scanned.clear();
-  ASSERT_TRUE(store_->scan_embeddings("v1", ids[1], 1, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
+  ASSERT_TRUE(store_->embeddings().scan_embeddings("v1", ids[1], 1, [&](const EmbeddingRecord& r) { scanned.push_back(r); }).ok());
   ASSERT_EQ(scanned.size(), 1u);
   EXPECT_EQ(scanned[0].id, ids[2]);
 
   // A new version replaces a run's vector in place.
   EmbeddingRecord again{ids[0], rows[0].task_id, task_key(rows[0].task_id), "v2", vec(9)};
-  ASSERT_TRUE(store_->save_embeddings({&again, 1}).ok());
+  ASSERT_TRUE(store_->embeddings().save_embeddings({&again, 1}).ok());
   EXPECT_EQ(unembedded("v2", 0), (std::vector<size_t>{1, 2, 3, 4}));
-  EXPECT_EQ(*store_->count_embedded_tasks("v1", ids[3]), 3) << "task 0's other run still has v1";
+  EXPECT_EQ(*store_->embeddings().count_embedded_tasks("v1", ids[3]), 3) << "task 0's other run still has v1";
 
   std::vector<uint64_t> keys = {task_key(rows[0].task_id), task_key(rows[3].task_id), task_key("unknown")};
-  auto runs = store_->task_runs(keys, 1);
+  auto runs = store_->embeddings().task_runs(keys, 1);
   ASSERT_TRUE(runs.ok()) << runs.status().message();
   ASSERT_EQ(runs->size(), 2u);
   for (const TaskRuns& t : *runs) {
@@ -511,7 +511,7 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
     }
   }
   // Only pgvector searches in the database: one match per task, nearest first.
-  auto near = store_->nearest_tasks(vec(3), "v1", 3);
+  auto near = store_->embeddings().nearest_tasks(vec(3), "v1", 3);
   if (!pgvector) {
     EXPECT_EQ(near.status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(near.status().field(), "source");
@@ -527,7 +527,7 @@ TEST_P(StoreConformance, StoresEmbeddingsAndAnswersTheSimilarTaskQueries) {
   }
   EXPECT_EQ(keys_found, (std::set<uint64_t>{task_key(rows[0].task_id), task_key(rows[2].task_id),
                                             task_key(rows[3].task_id)}));
-  EXPECT_TRUE(store_->nearest_tasks(vec(3), "v3", 3)->empty()) << "another version: nothing";
+  EXPECT_TRUE(store_->embeddings().nearest_tasks(vec(3), "v3", 3)->empty()) << "another version: nothing";
 }
 
 TEST_P(StoreConformance, RoundTripsEveryFieldInSmallAndLargeGroups) {
@@ -557,7 +557,7 @@ TEST_P(StoreConformance, RoundTripsEveryFieldInSmallAndLargeGroups) {
       EXPECT_FALSE(it->second.anomaly.has_value());
     }
 
-    auto found = store_->find_execution(*tricky.execution_id);
+    auto found = store_->executions().find_execution(*tricky.execution_id);
     ASSERT_TRUE(found.ok()) << found.status().message();
     ASSERT_TRUE(found->has_value());
     EXPECT_EQ((*found)->id, ids[size / 2]);
@@ -657,7 +657,7 @@ TEST_P(StoreConformance, AnalyticsAppliesEveryFilter) {
   EXPECT_EQ(count_stats(sql), 1u);
 
   // Every agent named, the hostile one as data.
-  auto perf = Analytics(*store_).performance({});
+  auto perf = Analytics(store_->analytics()).performance({});
   ASSERT_TRUE(perf.ok()) << perf.status().message();
   std::set<std::string> agents;
   for (const auto& a : perf->agents) agents.insert(a.agent_id);
@@ -674,7 +674,7 @@ TEST_P(StoreConformance, ScanExecutionsPagesInIdOrder) {
   int pages = 0;
   for (;;) {
     size_t n = 0;
-    Status st = store_->scan_executions(after, 10, [&](const StoredRow& r) {
+    Status st = store_->executions().scan_executions(after, 10, [&](const StoredRow& r) {
       EXPECT_GT(r.id, after);
       paged.push_back(r.id);
       after = r.id;
@@ -691,21 +691,21 @@ TEST_P(StoreConformance, ScanExecutionsPagesInIdOrder) {
   EXPECT_EQ(paged, sorted);
 
   size_t all = 0;
-  ASSERT_TRUE(store_->scan_executions(0, 0, [&](const StoredRow&) { ++all; }).ok());
+  ASSERT_TRUE(store_->executions().scan_executions(0, 0, [&](const StoredRow&) { ++all; }).ok());
   EXPECT_EQ(all, 25u);
   size_t tail = 0;
-  ASSERT_TRUE(store_->scan_executions(sorted[20], 0, [&](const StoredRow&) { ++tail; }).ok());
+  ASSERT_TRUE(store_->executions().scan_executions(sorted[20], 0, [&](const StoredRow&) { ++tail; }).ok());
   EXPECT_EQ(tail, 4u);
 }
 
 TEST_P(StoreConformance, FindExecutionMissingIsEmpty) {
   insert_group({make_execution(1)});
   for (std::string id : {"nope", "", kNasty}) {
-    auto r = store_->find_execution(id);
+    auto r = store_->executions().find_execution(id);
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_FALSE(r->has_value()) << id;
   }
-  auto r = store_->find_execution("exec-1");
+  auto r = store_->executions().find_execution("exec-1");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->has_value());
 }
@@ -724,7 +724,7 @@ TEST_P(StoreConformance, RollbackStoresNothing) {
     writer_->rollback();  // harmless twice
   }
   EXPECT_EQ(count(), 0);
-  auto found = store_->find_execution("exec-1");
+  auto found = store_->executions().find_execution("exec-1");
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->has_value());
   // The writer is still usable, and the same execution_ids are free.
@@ -804,7 +804,7 @@ TEST_P(StoreConformance, LargeGroupOf10000InOneTransaction) {
   size_t matched = 0;
   std::map<int64_t, size_t> index;
   for (size_t i = 0; i < ids.size(); ++i) index[ids[i]] = i;
-  st = store_->scan_executions(0, 0, [&](const StoredRow& r) {
+  st = store_->executions().scan_executions(0, 0, [&](const StoredRow& r) {
     auto it = index.find(r.id);
     if (it == index.end()) return;
     const Execution& want = rows[it->second];
@@ -815,7 +815,7 @@ TEST_P(StoreConformance, LargeGroupOf10000InOneTransaction) {
   });
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(matched, rows.size());
-  auto tricky = store_->find_execution(*rows[1234].execution_id);
+  auto tricky = store_->executions().find_execution(*rows[1234].execution_id);
   ASSERT_TRUE(tricky.ok() && tricky->has_value());
   EXPECT_EQ((*tricky)->id, ids[1234]);
   expect_same_execution((*tricky)->execution, rows[1234]);
@@ -862,9 +862,9 @@ TEST_P(StoreConformance, ReadsRunConcurrentlyWithWrites) {
   for (int t = 0; t < 6; ++t) {  // more threads than pooled connections
     readers.emplace_back([&] {
       while (!stop) {
-        if (!store_->count_executions().ok()) ++failures;
-        if (!store_->scan_executions(0, 50, [](const StoredRow&) {}).ok()) ++failures;
-        if (!store_->find_execution("exec-3").ok()) ++failures;
+        if (!store_->executions().count_executions().ok()) ++failures;
+        if (!store_->executions().scan_executions(0, 50, [](const StoredRow&) {}).ok()) ++failures;
+        if (!store_->executions().find_execution("exec-3").ok()) ++failures;
       }
     });
   }
@@ -887,12 +887,12 @@ TEST_P(StoreConformance, ReopeningKeepsData) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->migrate().ok());
   EXPECT_EQ(count(), 2);
-  auto found = store_->find_execution(*tricky_execution().execution_id);
+  auto found = store_->executions().find_execution(*tricky_execution().execution_id);
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->id, ids[0]);
   expect_same_execution((*found)->execution, tricky_execution());
   // New ids continue after the old ones.
-  auto w = store_->open_writer();
+  auto w = store_->executions().open_writer();
   ASSERT_TRUE(w.ok());
   writer_ = std::move(w).value();
   auto more = insert_group({make_execution(2)});
@@ -934,7 +934,7 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   const std::string max_cost = admin_sql("SELECT max(cost_nusd_lo) FROM analytics_cells");
   EXPECT_LT(std::stod(max_cost), 1e9) << max_cost;
   // The analytics' row reads skip them too: every run of the range, read as rows.
-  Analytics analytics(*store_, AnalyticsOptions{1'000'000});
+  Analytics analytics(store_->analytics(), AnalyticsOptions{1'000'000});
   ExecutionFilter all;
   all.since_us = rows[0].timestamp_us;
   all.until_us = rows[5].timestamp_us + 1;
@@ -949,7 +949,7 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
     }
   }
   // New writes go on as before.
-  auto w = store_->open_writer();
+  auto w = store_->executions().open_writer();
   ASSERT_TRUE(w.ok());
   writer_ = std::move(w).value();
   insert_group({make_execution(7)});
@@ -972,7 +972,7 @@ TEST_P(StoreConformance, DoublesComeBackBitForBitWhateverTheServersDigitsSetting
   writer_.reset();
   store_ = open();  // new connections, under the database's new default
   ASSERT_NE(store_, nullptr);
-  auto w = store_->open_writer();
+  auto w = store_->executions().open_writer();
   ASSERT_TRUE(w.ok());
   writer_ = std::move(w).value();
   Execution e = make_execution(1);
@@ -980,7 +980,7 @@ TEST_P(StoreConformance, DoublesComeBackBitForBitWhateverTheServersDigitsSetting
   e.cost_usd = 1.0 / 3.0;
   e.metrics_json = R"({"cost_usd":0.3333333333333333})";
   insert_group({e});
-  auto found = store_->find_execution(*e.execution_id);
+  auto found = store_->executions().find_execution(*e.execution_id);
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->execution.execution_time, 0.1 + 0.2) << "bit for bit";
   ASSERT_TRUE((*found)->execution.cost_usd.has_value());
@@ -1017,7 +1017,7 @@ TEST_P(StoreConformance, CellSumsAreExactWhateverTheOrderOfTheWrites) {
       long_runs.clear();
     }
   }
-  Analytics analytics(*store_, AnalyticsOptions{16});
+  Analytics analytics(store_->analytics(), AnalyticsOptions{16});
   ExecutionFilter all;
   all.since_us = make_execution(0).timestamp_us - 3'600'000'000LL;
   all.until_us = make_execution(n).timestamp_us + 3'600'000'000LL;
@@ -1058,7 +1058,7 @@ TEST_P(StoreConformance, FlaggedRunsAreFilteredInTheQueryNewestRunFirst) {
   auto flagged = [&](int64_t since, int64_t until, std::optional<std::string> agent, std::optional<std::string> type,
                      size_t limit) {
     std::vector<int64_t> out;
-    Status st = store_->read_analytics([&](AnalyticsSnapshot& snap) {
+    Status st = store_->analytics().read_analytics([&](AnalyticsSnapshot& snap) {
       return snap.scan_flagged(since, until, agent, type, limit, [&](const StoredRow& r) {
         EXPECT_EQ(r.anomaly, std::optional<bool>(true));
         out.push_back(r.id);
@@ -1126,7 +1126,7 @@ TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) 
     ++seen;
   }
   EXPECT_EQ(seen, rows.size());
-  auto found = store_->find_execution("exec-4");
+  auto found = store_->executions().find_execution("exec-4");
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->anomaly, std::optional<bool>(true));
   EXPECT_EQ((*found)->execution.anomaly_score, rows[4].anomaly_score);
@@ -1151,7 +1151,7 @@ TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) 
   EXPECT_EQ(anomaly_ids(since, 1000), recent);
   EXPECT_TRUE(anomaly_ids(rows.back().timestamp_us + 1, 0).empty());
 
-  auto perf = Analytics(*store_).performance({});
+  auto perf = Analytics(store_->analytics()).performance({});
   ASSERT_TRUE(perf.ok()) << perf.status().message();
   size_t counted_flagged = 0;
   for (const auto& a : perf->agents) counted_flagged += a.anomalies;
@@ -1159,7 +1159,7 @@ TEST_P(StoreConformance, AnomalyScoresAndFlagsRoundTripAndAreListedNewestFirst) 
 }
 
 TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {
-  auto empty = store_->list_model_sets();
+  auto empty = store_->models().list_model_sets();
   ASSERT_TRUE(empty.ok()) << empty.status().message();
   EXPECT_TRUE(empty->empty());
 
@@ -1180,11 +1180,11 @@ TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {
   tie.created_us = big.created_us;
   tie.summary_json = "{}";
   for (const auto* r : {&rejected, &big, &tie}) {
-    Status st = store_->save_model_set(*r);
+    Status st = store_->models().save_model_set(*r);
     ASSERT_TRUE(st.ok()) << r->version << ": " << st.message();
   }
 
-  auto listed = store_->list_model_sets();
+  auto listed = store_->models().list_model_sets();
   ASSERT_TRUE(listed.ok()) << listed.status().message();
   ASSERT_EQ(listed->size(), 3u);
   std::vector<const ModelSetRecord*> want = {&tie, &big, &rejected};
@@ -1199,7 +1199,7 @@ TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {
   }
 
   for (const auto* r : {&big, &rejected, &tie}) {
-    auto loaded = store_->load_model_set(r->version);
+    auto loaded = store_->models().load_model_set(r->version);
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     ASSERT_TRUE(loaded->has_value()) << r->version;
     const ModelSetRecord& got = **loaded;
@@ -1214,23 +1214,23 @@ TEST_P(StoreConformance, ModelSetsAreSavedListedAndLoaded) {
 
   ModelSetRecord again = rejected;
   again.blob = "other";
-  Status st = store_->save_model_set(again);
+  Status st = store_->models().save_model_set(again);
   EXPECT_EQ(st.code(), StatusCode::kConflict) << st.message();
   EXPECT_EQ(st.field(), "version");
-  auto kept = store_->load_model_set(rejected.version);
+  auto kept = store_->models().load_model_set(rejected.version);
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->blob, rejected.blob);
-  EXPECT_EQ(store_->list_model_sets()->size(), 3u);
+  EXPECT_EQ(store_->models().list_model_sets()->size(), 3u);
 
   for (std::string unknown : {"v9.9.9_20300101T000000Z", "", kNasty}) {
-    auto none = store_->load_model_set(unknown);
+    auto none = store_->models().load_model_set(unknown);
     ASSERT_TRUE(none.ok()) << none.status().message();
     EXPECT_FALSE(none->has_value()) << unknown;
   }
 }
 
 TEST_P(StoreConformance, ActivationsAreAppendedInOrder) {
-  auto none = store_->activations();
+  auto none = store_->models().activations();
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_TRUE(none->empty());
   std::vector<ModelActivation> want(3);
@@ -1244,10 +1244,10 @@ TEST_P(StoreConformance, ActivationsAreAppendedInOrder) {
   want[2].activated_us = 400;
   want[2].reason = std::string("rollback: ") + kNasty + " ü";
   for (const auto& a : want) {
-    Status st = store_->record_activation(a);
+    Status st = store_->models().record_activation(a);
     ASSERT_TRUE(st.ok()) << st.message();
   }
-  auto got = store_->activations();
+  auto got = store_->models().activations();
   ASSERT_TRUE(got.ok()) << got.status().message();
   ASSERT_EQ(got->size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -1259,19 +1259,19 @@ TEST_P(StoreConformance, ActivationsAreAppendedInOrder) {
 }
 
 TEST_P(StoreConformance, SettingsAreUpserted) {
-  auto missing = store_->get_setting("learning_mode");
+  auto missing = store_->settings().get_setting("learning_mode");
   ASSERT_TRUE(missing.ok()) << missing.status().message();
   EXPECT_FALSE(missing->has_value());
   const std::string odd_value = "日本語 \"q\" 'single' \n\t\\ " + std::string(kNasty);
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"learning_mode", "apprentice"}, {"learning_mode", "online"}, {kNasty, odd_value}, {"empty", ""}}) {
-    Status st = store_->put_setting(key, value);
+    Status st = store_->settings().put_setting(key, value);
     ASSERT_TRUE(st.ok()) << st.message();
-    auto got = store_->get_setting(key);
+    auto got = store_->settings().get_setting(key);
     ASSERT_TRUE(got.ok()) << got.status().message();
     EXPECT_EQ(*got, std::optional<std::string>(value)) << key;
   }
-  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+  EXPECT_EQ(*store_->settings().get_setting("learning_mode"), std::optional<std::string>("online"));
 }
 
 TEST_P(StoreConformance, RecommendationLogJoinsTheFirstExecutionThatFollowedIt) {
@@ -1295,11 +1295,11 @@ TEST_P(StoreConformance, RecommendationLogJoinsTheFirstExecutionThatFollowedIt) 
   repeat.chosen_agent = "someone-else";
   std::vector<RecommendationLogRow> batch = logged;
   batch.push_back(repeat);
-  Status st = store_->log_recommendations(batch);
+  Status st = store_->recommendation_log().log_recommendations(batch);
   ASSERT_TRUE(st.ok()) << st.message();
-  st = store_->log_recommendations(std::vector<RecommendationLogRow>{repeat});
+  st = store_->recommendation_log().log_recommendations(std::vector<RecommendationLogRow>{repeat});
   ASSERT_TRUE(st.ok()) << st.message();
-  ASSERT_TRUE(store_->log_recommendations({}).ok());
+  ASSERT_TRUE(store_->recommendation_log().log_recommendations({}).ok());
 
   auto followed = [](int i, std::string rec) {
     Execution e = make_execution(i);
@@ -1317,7 +1317,7 @@ TEST_P(StoreConformance, RecommendationLogJoinsTheFirstExecutionThatFollowedIt) 
   std::vector<Want> want = {{&logged[2], first[1]}, {&logged[4], later[2]},
                             {&logged[1], first[0]}, {&logged[0], later[1]}};
   size_t n = 0;
-  st = store_->scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
+  st = store_->recommendation_log().scan_logged_outcomes([&](const RecommendationLogRow& log, const StoredRow& row) {
     ASSERT_LT(n, want.size()) << "unexpected " << log.recommendation_id;
     const RecommendationLogRow& w = *want[n].log;
     EXPECT_EQ(log.recommendation_id, w.recommendation_id);
@@ -1366,16 +1366,16 @@ TEST_F(PostgresStoreTest, PingFailsFastWhenNothingListens) {
   EXPECT_NE(st.message().find("127.0.0.1"), std::string::npos) << st.message();
 
   EXPECT_EQ((*store)->migrate().code(), StatusCode::kUnavailable);
-  EXPECT_EQ((*store)->count_executions().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->executions().count_executions().status().code(), StatusCode::kUnavailable);
   ModelSetRecord set;
   set.version = "v1";
-  EXPECT_EQ((*store)->save_model_set(set).code(), StatusCode::kUnavailable);
-  EXPECT_EQ((*store)->load_model_set("v1").status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ((*store)->list_model_sets().status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ((*store)->put_setting("k", "v").code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->models().save_model_set(set).code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->models().load_model_set("v1").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->models().list_model_sets().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->settings().put_setting("k", "v").code(), StatusCode::kUnavailable);
   std::vector<RecommendationLogRow> logged = {log_row("rec-1", 1)};
-  EXPECT_EQ((*store)->log_recommendations(logged).code(), StatusCode::kUnavailable);
-  auto w = (*store)->open_writer();
+  EXPECT_EQ((*store)->recommendation_log().log_recommendations(logged).code(), StatusCode::kUnavailable);
+  auto w = (*store)->executions().open_writer();
   ASSERT_TRUE(w.ok());
   EXPECT_EQ((*w)->begin().code(), StatusCode::kUnavailable);
   EXPECT_LT(seconds_since(t0), 120.0);
@@ -1386,7 +1386,7 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   auto& store = *opened;
   ASSERT_TRUE(store->migrate().ok());
-  auto w = store->open_writer();
+  auto w = store->executions().open_writer();
   ASSERT_TRUE(w.ok());
   auto& writer = *w;
   std::vector<int64_t> ids;
@@ -1396,7 +1396,7 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
   ASSERT_TRUE(writer->insert(pa, 1, ids).ok());
   ASSERT_TRUE(writer->commit().ok());
   ASSERT_TRUE(store->ping().ok());
-  ASSERT_EQ(*store->count_executions(), 1);
+  ASSERT_EQ(*store->executions().count_executions(), 1);
 
   // Kill every session on the test database (writer, pooled readers, ping), waiting for
   // each to exit, as a server restart or a failover would.
@@ -1407,9 +1407,9 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
   ASSERT_GE(std::atoi(killed.c_str()), 3) << killed;
 
   // A write through a pooled connection that died finds out at BEGIN and runs on a new one.
-  Status setting = store->put_setting("learning_mode", "online");
+  Status setting = store->settings().put_setting("learning_mode", "online");
   ASSERT_TRUE(setting.ok()) << setting.message();
-  EXPECT_EQ(*store->get_setting("learning_mode"), std::optional<std::string>("online"));
+  EXPECT_EQ(*store->settings().get_setting("learning_mode"), std::optional<std::string>("online"));
 
   Status st = writer->begin();
   ASSERT_TRUE(st.ok()) << "begin() must reconnect: " << st.message();
@@ -1417,7 +1417,7 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
   ASSERT_TRUE(writer->commit().ok());
   st = store->ping();
   EXPECT_TRUE(st.ok()) << st.message();
-  auto n = store->count_executions();
+  auto n = store->executions().count_executions();
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 2);
 
@@ -1436,7 +1436,7 @@ TEST_F(PostgresStoreTest, RecoversAfterItsConnectionsAreKilled) {
   ASSERT_TRUE(writer->begin().ok());
   ASSERT_TRUE(writer->insert(pc, 1, ids).ok());
   ASSERT_TRUE(writer->commit().ok());
-  EXPECT_EQ(*store->count_executions(), 3);
+  EXPECT_EQ(*store->executions().count_executions(), 3);
 }
 
 TEST_F(PostgresStoreTest, ConcurrentMigrationsAreSafe) {
@@ -1465,7 +1465,7 @@ TEST_F(PostgresStoreTest, ConcurrentMigrationsAreSafe) {
 TEST_F(PostgresStoreTest, CommitAfterAFailedInsertDoesNotPretendToSucceed) {
   auto store = std::move(open_store(db_.url())).value();
   ASSERT_TRUE(store->migrate().ok());
-  auto writer = std::move(store->open_writer()).value();
+  auto writer = std::move(store->executions().open_writer()).value();
   Execution a = make_execution(1);
   std::vector<const Execution*> pa = {&a};
   std::vector<int64_t> ids;
@@ -1479,13 +1479,13 @@ TEST_F(PostgresStoreTest, CommitAfterAFailedInsertDoesNotPretendToSucceed) {
   EXPECT_EQ(writer->insert(both, 1, ids).code(), StatusCode::kConflict);
   Status st = writer->commit();
   EXPECT_FALSE(st.ok());
-  EXPECT_EQ(*store->count_executions(), 1);
+  EXPECT_EQ(*store->executions().count_executions(), 1);
 }
 
 TEST_F(PostgresStoreTest, RefusesNulCharactersInsteadOfTruncating) {
   auto store = std::move(open_store(db_.url())).value();
   ASSERT_TRUE(store->migrate().ok());
-  auto writer = std::move(store->open_writer()).value();
+  auto writer = std::move(store->executions().open_writer()).value();
   Execution a = make_execution(1);
   a.task_description = std::string("before\0after", 12);
   std::vector<const Execution*> pa = {&a};
@@ -1495,28 +1495,28 @@ TEST_F(PostgresStoreTest, RefusesNulCharactersInsteadOfTruncating) {
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
   EXPECT_EQ(st.field(), "task_description");
   writer->rollback();
-  auto found = store->find_execution(std::string("exec-1\0x", 8));
+  auto found = store->executions().find_execution(std::string("exec-1\0x", 8));
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->has_value());
 
   const std::string nul("a\0b", 3);
-  st = store->put_setting("k", nul);
+  st = store->settings().put_setting("k", nul);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
   EXPECT_EQ(st.field(), "value");
-  auto setting = store->get_setting(nul);
+  auto setting = store->settings().get_setting(nul);
   ASSERT_TRUE(setting.ok());
   EXPECT_FALSE(setting->has_value());
   ModelSetRecord set;
   set.version = nul;
-  st = store->save_model_set(set);
+  st = store->models().save_model_set(set);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
   EXPECT_EQ(st.field(), "version");
   std::vector<RecommendationLogRow> logged = {log_row("rec-1", 1), log_row("rec-2", 2)};
   logged[1].chosen_agent = nul;
-  st = store->log_recommendations(logged);
+  st = store->recommendation_log().log_recommendations(logged);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
   EXPECT_EQ(st.field(), "chosen_agent");
-  EXPECT_TRUE(store->list_model_sets()->empty());
+  EXPECT_TRUE(store->models().list_model_sets()->empty());
 }
 
 TEST(OpenStoreTest, RejectsUnknownSchemesClearly) {

@@ -271,45 +271,9 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
   size_t cells_for_ = SIZE_MAX;
 };
 
-// The whole Store over the fakes above (embeddings: none kept), for the service as a whole.
-class FakeStore : public Store {
+// Embeddings: none kept.
+class NoEmbeddingStore : public EmbeddingStore {
  public:
-  const char* backend() const override { return "fake"; }
-  Status migrate() override { return Status::Ok(); }
-  Status ping() override { return executions.down ? store_down() : Status::Ok(); }
-  // A store that answers but cannot write (a full disk): ping() succeeds, probe_write() fails.
-  bool full = false;
-  Status probe_write() override {
-    if (executions.down) return store_down();
-    return full ? Status::Unavailable("fake store: no space left") : Status::Ok();
-  }
-  // Every aggregate goes down together, as one database would.
-  void set_down(bool down) { executions.down = models.down = settings.down = log.down = down; }
-
-  StatusOr<std::unique_ptr<StoreWriter>> open_writer() override {
-    return std::unique_ptr<StoreWriter>(std::make_unique<FakeStoreWriter>(executions));
-  }
-  StatusOr<int64_t> count_executions() override { return executions.count_executions(); }
-  Status scan_executions(int64_t after_id, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
-    return executions.scan_executions(after_id, limit, fn);
-  }
-  StatusOr<std::optional<StoredRow>> find_execution(std::string_view id) override {
-    return executions.find_execution(id);
-  }
-  Status scan_anomalies(std::optional<int64_t> since, size_t limit, const std::function<void(const StoredRow&)>& fn) override {
-    return executions.scan_anomalies(since, limit, fn);
-  }
-  Status save_model_set(const ModelSetRecord& r) override { return models.save_model_set(r); }
-  StatusOr<std::vector<ModelSetRecord>> list_model_sets() override { return models.list_model_sets(); }
-  StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view v) override { return models.load_model_set(v); }
-  Status record_activation(const ModelActivation& a) override { return models.record_activation(a); }
-  StatusOr<std::vector<ModelActivation>> activations() override { return models.activations(); }
-  Status put_setting(std::string_view k, std::string_view v) override { return settings.put_setting(k, v); }
-  StatusOr<std::optional<std::string>> get_setting(std::string_view k) override { return settings.get_setting(k); }
-  Status log_recommendations(std::span<const RecommendationLogRow> rows) override { return log.log_recommendations(rows); }
-  Status scan_logged_outcomes(const std::function<void(const RecommendationLogRow&, const StoredRow&)>& fn) override {
-    return log.scan_logged_outcomes(fn);
-  }
   VectorStorage vector_storage() const override { return VectorStorage::kBlob; }
   Status save_embeddings(std::span<const EmbeddingRecord>) override { return Status::Ok(); }
   Status scan_embeddings(std::string_view, int64_t, size_t, const std::function<void(const EmbeddingRecord&)>&) override {
@@ -325,15 +289,44 @@ class FakeStore : public Store {
   StatusOr<std::vector<TaskMatch>> nearest_tasks(std::span<const float>, std::string_view, size_t) override {
     return Status::Invalid("no pgvector in the fake store", "source");
   }
-  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
-    return analytics.read_analytics(fn);
+};
+
+// The whole Store composed of the fakes above, for the service as a whole.
+class FakeStore : public Store {
+ public:
+  FakeStore() : Store(fakes()) {}
+  const char* backend() const override { return "fake"; }
+  Status migrate() override { return Status::Ok(); }
+  Status ping() override { return fake_executions().down ? store_down() : Status::Ok(); }
+  // A store that answers but cannot write (a full disk): ping() succeeds, probe_write() fails.
+  bool full = false;
+  Status probe_write() override {
+    if (fake_executions().down) return store_down();
+    return full ? Status::Unavailable("fake store: no space left") : Status::Ok();
+  }
+  // Every aggregate goes down together, as one database would.
+  void set_down(bool down) {
+    fake_executions().down = fake_models().down = fake_settings().down = fake_log().down = down;
   }
 
-  FakeExecutionStore executions;
-  FakeModelStore models;
-  FakeSettingStore settings;
-  FakeRecommendationLogStore log;
-  FakeAnalyticsStore analytics{executions};
+  FakeExecutionStore& fake_executions() { return static_cast<FakeExecutionStore&>(executions()); }
+  FakeModelStore& fake_models() { return static_cast<FakeModelStore&>(models()); }
+  FakeSettingStore& fake_settings() { return static_cast<FakeSettingStore&>(settings()); }
+  FakeRecommendationLogStore& fake_log() { return static_cast<FakeRecommendationLogStore&>(recommendation_log()); }
+  FakeAnalyticsStore& fake_analytics() { return static_cast<FakeAnalyticsStore&>(analytics()); }
+
+ private:
+  static Parts fakes() {
+    Parts parts;
+    auto executions = std::make_unique<FakeExecutionStore>();
+    parts.analytics = std::make_unique<FakeAnalyticsStore>(*executions);
+    parts.executions = std::move(executions);
+    parts.models = std::make_unique<FakeModelStore>();
+    parts.embeddings = std::make_unique<NoEmbeddingStore>();
+    parts.settings = std::make_unique<FakeSettingStore>();
+    parts.recommendation_log = std::make_unique<FakeRecommendationLogStore>();
+    return parts;
+  }
 };
 
 }  // namespace agentlearn::testing

@@ -186,6 +186,7 @@ class FakeWriter : public StoreWriter, public EmbeddingWriter {
     return Status::Ok();
   }
 
+  EmbeddingWriter* embeddings() override { return this; }
   Status save_embeddings(std::span<const EmbeddingRecord> rows) override {
     std::lock_guard lock(s_->mu);
     ++s_->embedding_saves;

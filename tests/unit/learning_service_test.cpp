@@ -57,7 +57,7 @@ class LearningServiceTest : public ::testing::Test {
     return f.get();
   }
   void start() {
-    writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.executions));
+    writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.fake_executions()));
     service_ = std::make_unique<LearningService>(store_, *writer_, metrics_, unit_options());
   }
   void TearDown() override {
@@ -77,18 +77,18 @@ TEST_F(LearningServiceTest, ARecordIsAcknowledgedOnceStoredAndAgainAsADuplicate)
   ASSERT_TRUE(first.status.ok()) << first.status.message();
   ASSERT_EQ(first.results.size(), 2u);
   EXPECT_FALSE(first.results[0].duplicate);
-  EXPECT_EQ(store_.executions.rows.size(), 2u) << "acknowledged means stored";
+  EXPECT_EQ(store_.fake_executions().rows.size(), 2u) << "acknowledged means stored";
   WriteOutcome again = record({run("a", "t1", true)});
   ASSERT_TRUE(again.status.ok());
   EXPECT_TRUE(again.results[0].duplicate);
   EXPECT_EQ(again.results[0].id, first.results[0].id);
-  EXPECT_EQ(store_.executions.rows.size(), 2u);
+  EXPECT_EQ(store_.fake_executions().rows.size(), 2u);
   // The same execution_id with other content is a conflict, and nothing of the batch is stored.
   WriteOutcome changed = record({run("c", "t2", true), run("a", "t1", false)});
   EXPECT_EQ(changed.status.code(), StatusCode::kConflict);
   ASSERT_EQ(changed.conflicts.size(), 1u);
   EXPECT_EQ(changed.conflicts[0].index, 1u);
-  EXPECT_EQ(store_.executions.rows.size(), 2u);
+  EXPECT_EQ(store_.fake_executions().rows.size(), 2u);
 }
 
 TEST_F(LearningServiceTest, AStoreThatIsDownRefusesWritesAtOnceAndHealthSaysSo) {
@@ -96,7 +96,7 @@ TEST_F(LearningServiceTest, AStoreThatIsDownRefusesWritesAtOnceAndHealthSaysSo) 
   start();
   WriteOutcome refused = record({run("a", "t1", true)});
   EXPECT_EQ(refused.status.code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(store_.executions.rows.empty());
+  EXPECT_TRUE(store_.fake_executions().rows.empty());
   HealthReport h = service_->health();
   EXPECT_FALSE(h.store_connected);
   EXPECT_STREQ(h.backend, "fake");
@@ -139,11 +139,11 @@ TEST_F(LearningServiceTest, ABadModeChangeStoresNothingAndTrainingNeedsATrainer)
   auto bad = service_->set_mode(LearningMode::kOnline, 1.5);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().field(), "exploration_rate");
-  EXPECT_EQ(store_.settings.puts, 0);
+  EXPECT_EQ(store_.fake_settings().puts, 0);
   auto ok = service_->set_mode(LearningMode::kExploit, 0.1);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(service_->mode().mode, LearningMode::kExploit);
-  EXPECT_EQ(store_.settings.puts, 1);
+  EXPECT_EQ(store_.fake_settings().puts, 1);
 
   auto train = service_->train("api", {});
   ASSERT_FALSE(train.ok());
@@ -155,10 +155,10 @@ TEST_F(LearningServiceTest, ABadModeChangeStoresNothingAndTrainingNeedsATrainer)
 
 TEST_F(LearningServiceTest, WhatTheStoreHoldsAtStartIsLearnedFrom) {
   for (int t = 0; t < 10; ++t) {
-    store_.executions.add(run("veteran", "old" + std::to_string(t), true));
-    store_.executions.add(run("novice", "old" + std::to_string(t), false));
+    store_.fake_executions().add(run("veteran", "old" + std::to_string(t), true));
+    store_.fake_executions().add(run("novice", "old" + std::to_string(t), false));
   }
-  store_.settings.values["learning_mode"] = R"({"mode":"apprentice","exploration_rate":0.2})";
+  store_.fake_settings().values["learning_mode"] = R"({"mode":"apprentice","exploration_rate":0.2})";
   start();
   auto answer = service_->recommend(task("anything", "bugfix"));
   ASSERT_TRUE(answer.ok()) << answer.status().message();
@@ -187,7 +187,7 @@ TEST_F(LearningServiceTest, APreviewAnswersTheGreedyChoiceAndLogsCountsAndExplor
   o.log_recommendations = true;
   o.learning.models = testing::small_model_params();
   o.learning.min_training_executions = 50;
-  writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.executions));
+  writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.fake_executions()));
   service_ = std::make_unique<LearningService>(store_, *writer_, metrics_, o);
   ASSERT_TRUE(record(testing::small_workload(60, 7)).status.ok());
   TrainingJob job = service_->train_now();
@@ -208,7 +208,7 @@ TEST_F(LearningServiceTest, APreviewAnswersTheGreedyChoiceAndLogsCountsAndExplor
     EXPECT_EQ(a->primary_agent, *a->model_agent);
   }
   service_->flush_recommendation_log();
-  EXPECT_TRUE(store_.log.logged.empty());
+  EXPECT_TRUE(store_.fake_log().logged.empty());
   EXPECT_EQ(predictions_counted(metrics_), 0);
 
   // The same request without preview: counted, logged, and (rate 1) drawn at random among
@@ -220,8 +220,8 @@ TEST_F(LearningServiceTest, APreviewAnswersTheGreedyChoiceAndLogsCountsAndExplor
   EXPECT_LT(real->propensity, 1);
   EXPECT_FALSE(real->recommendation_id.empty());
   service_->flush_recommendation_log();
-  ASSERT_EQ(store_.log.logged.size(), 1u);
-  EXPECT_EQ(store_.log.logged[0].recommendation_id, real->recommendation_id);
+  ASSERT_EQ(store_.fake_log().logged.size(), 1u);
+  EXPECT_EQ(store_.fake_log().logged[0].recommendation_id, real->recommendation_id);
   EXPECT_EQ(predictions_counted(metrics_), 1);
 }
 

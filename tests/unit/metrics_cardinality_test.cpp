@@ -85,7 +85,7 @@ class MetricsCardinality : public ::testing::Test {
   static constexpr int kPaths = 10000;
 
   void SetUp() override {
-    writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.executions));
+    writer_ = std::make_unique<GroupWriter>(std::make_unique<FakeStoreWriter>(store_.fake_executions()));
     ServiceOptions o;
     o.start_trainer = false;
     o.log_recommendations = false;

@@ -48,7 +48,7 @@ class OpenApiRoutes : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().message();
     store_ = std::move(*store).release();
     ASSERT_TRUE(store_->migrate().ok());
-    auto writer = store_->open_writer();
+    auto writer = store_->executions().open_writer();
     ASSERT_TRUE(writer.ok()) << writer.status().message();
     writer_ = new GroupWriter(std::move(*writer));
     registry_ = new metrics::Registry();

@@ -106,7 +106,7 @@ class SqliteStoreTest : public ::testing::Test {
     store_ = std::move(s).value();
     Status st = store_->migrate();
     ASSERT_TRUE(st.ok()) << st.message();
-    auto w = store_->open_writer();
+    auto w = store_->executions().open_writer();
     ASSERT_TRUE(w.ok()) << w.status().message();
     writer_ = std::move(w).value();
   }
@@ -124,7 +124,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   int64_t count() {
-    auto c = store_->count_executions();
+    auto c = store_->executions().count_executions();
     EXPECT_TRUE(c.ok()) << c.status().message();
     return c.ok() ? *c : -1;
   }
@@ -171,7 +171,7 @@ TEST_F(SqliteStoreTest, RoundTripsEveryField) {
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_LT(ids[0], ids[1]);
 
-  auto found = store_->find_execution(*tricky_execution().execution_id);
+  auto found = store_->executions().find_execution(*tricky_execution().execution_id);
   ASSERT_TRUE(found.ok()) << found.status().message();
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->id, ids[0]);
@@ -181,7 +181,7 @@ TEST_F(SqliteStoreTest, RoundTripsEveryField) {
   expect_same((*found)->execution, tricky_execution());
 
   std::vector<StoredRow> rows;
-  ASSERT_TRUE(store_->scan_executions(0, 0, [&](const StoredRow& r) { rows.push_back(r); }).ok());
+  ASSERT_TRUE(store_->executions().scan_executions(0, 0, [&](const StoredRow& r) { rows.push_back(r); }).ok());
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1].id, ids[1]);
   expect_same(rows[1].execution, minimal);
@@ -218,7 +218,7 @@ TEST_F(SqliteStoreTest, ScanExecutionsPages) {
   int64_t after = 0;
   for (int page = 0; page < 10; ++page) {
     size_t n = 0;
-    ASSERT_TRUE(store_->scan_executions(after, 5, [&](const StoredRow& r) {
+    ASSERT_TRUE(store_->executions().scan_executions(after, 5, [&](const StoredRow& r) {
                         got.push_back(r.id);
                         after = r.id;
                         ++n;
@@ -228,16 +228,16 @@ TEST_F(SqliteStoreTest, ScanExecutionsPages) {
   }
   EXPECT_EQ(got, ids);  // ids are ascending in insert order
   size_t n = 0;
-  ASSERT_TRUE(store_->scan_executions(ids.back(), 0, [&](const StoredRow&) { ++n; }).ok());
+  ASSERT_TRUE(store_->executions().scan_executions(ids.back(), 0, [&](const StoredRow&) { ++n; }).ok());
   EXPECT_EQ(n, 0u);
 }
 
 TEST_F(SqliteStoreTest, FindExecutionMissing) {
   insert({make_execution(1)});
-  auto r = store_->find_execution("exec-2");
+  auto r = store_->executions().find_execution("exec-2");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
-  r = store_->find_execution(kNasty);
+  r = store_->executions().find_execution(kNasty);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
 }
@@ -280,7 +280,7 @@ TEST_F(SqliteStoreTest, BeginAfterAnAbandonedTransactionStartsFresh) {
   ASSERT_TRUE(writer_->insert(fptrs, 1, ids).ok());
   ASSERT_TRUE(writer_->commit().ok());
   EXPECT_EQ(count(), 1);
-  auto r = store_->find_execution("exec-2");
+  auto r = store_->executions().find_execution("exec-2");
   ASSERT_TRUE(r.ok() && r->has_value());
 }
 
@@ -288,7 +288,7 @@ TEST_F(SqliteStoreTest, ReopeningTheFileKeepsData) {
   auto ids = insert({make_execution(1), tricky_execution()});
   reopen();
   EXPECT_EQ(count(), 2);
-  auto r = store_->find_execution(*tricky_execution().execution_id);
+  auto r = store_->executions().find_execution(*tricky_execution().execution_id);
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_EQ((*r)->id, ids[1]);
   expect_same((*r)->execution, tricky_execution());
@@ -303,7 +303,7 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveKill9) {
     // Child: commit, then die without any cleanup (no destructors, no close).
     auto s = SqliteStore::open(path_);
     if (!s.ok()) ::_exit(2);
-    auto w = (*s)->open_writer();
+    auto w = (*s)->executions().open_writer();
     if (!w.ok()) ::_exit(3);
     std::vector<Execution> rows;
     for (int i = 0; i < 100; ++i) rows.push_back(make_execution(i));
@@ -324,13 +324,13 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveKill9) {
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
   reopen();
   EXPECT_EQ(count(), 100);
-  auto r = store_->find_execution("exec-1000");
+  auto r = store_->executions().find_execution("exec-1000");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
 }
 
 TEST_F(SqliteStoreTest, WriterSavesEmbeddingsInItsTransaction) {
-  auto* vectors = dynamic_cast<EmbeddingWriter*>(writer_.get());
+  auto* vectors = writer_->embeddings();
   ASSERT_NE(vectors, nullptr) << "the SQLite writer stores embeddings in its transaction";
   auto vector_of = [](int64_t id, float x) {
     EmbeddingRecord r;
@@ -343,7 +343,7 @@ TEST_F(SqliteStoreTest, WriterSavesEmbeddingsInItsTransaction) {
   };
   auto embedded = [&] {
     std::map<int64_t, std::vector<float>> out;
-    Status st = store_->scan_embeddings("emb-1", 0, 0, [&](const EmbeddingRecord& r) { out[r.id] = r.vector; });
+    Status st = store_->embeddings().scan_embeddings("emb-1", 0, 0, [&](const EmbeddingRecord& r) { out[r.id] = r.vector; });
     EXPECT_TRUE(st.ok()) << st.message();
     return out;
   };
@@ -368,7 +368,7 @@ TEST_F(SqliteStoreTest, WriterSavesEmbeddingsInItsTransaction) {
   ASSERT_TRUE(vectors->save_embeddings(rows).ok());
   ASSERT_TRUE(writer_->commit().ok());
   reopen();
-  vectors = dynamic_cast<EmbeddingWriter*>(writer_.get());  // the new writer's
+  vectors = writer_->embeddings();  // the new writer's
   ASSERT_NE(vectors, nullptr);
   auto got = embedded();
   ASSERT_EQ(got.size(), 2u);
@@ -420,7 +420,7 @@ TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) 
   std::atomic<bool> done{false};
   Status put;
   std::thread t([&] {
-    put = store_->put_setting("learning_mode", "online");
+    put = store_->settings().put_setting("learning_mode", "online");
     done = true;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -428,11 +428,11 @@ TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) 
   // Reads never wait (WAL): were they to wait for the lock this thread holds, they would time
   // out and fail, since the commit below comes only after them.
   EXPECT_TRUE(store_->ping().ok());
-  EXPECT_TRUE(store_->get_setting("learning_mode").ok());
+  EXPECT_TRUE(store_->settings().get_setting("learning_mode").ok());
   ASSERT_TRUE(writer_->commit().ok());
   t.join();
   EXPECT_TRUE(put.ok()) << put.message();
-  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+  EXPECT_EQ(*store_->settings().get_setting("learning_mode"), std::optional<std::string>("online"));
   EXPECT_EQ(count(), 1);
 }
 
@@ -446,16 +446,16 @@ TEST_F(SqliteStoreTest, ServiceWriteThatCannotGetTheLockIsUnavailable) {
   std::vector<int64_t> ids;
   ASSERT_TRUE(writer_->begin().ok());
   ASSERT_TRUE(writer_->insert(ptrs, 1, ids).ok());
-  Status st = (*other)->put_setting("learning_mode", "online");
+  Status st = (*other)->settings().put_setting("learning_mode", "online");
   EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.message();
   ModelActivation a;
   a.version = "v1";
-  EXPECT_EQ((*other)->record_activation(a).code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*other)->models().record_activation(a).code(), StatusCode::kUnavailable);
   writer_->rollback();
   // Nothing half-done stays behind: the same writes now succeed.
-  EXPECT_TRUE((*other)->put_setting("learning_mode", "online").ok());
-  EXPECT_TRUE((*other)->record_activation(a).ok());
-  EXPECT_EQ(store_->activations()->size(), 1u);
+  EXPECT_TRUE((*other)->settings().put_setting("learning_mode", "online").ok());
+  EXPECT_TRUE((*other)->models().record_activation(a).ok());
+  EXPECT_EQ(store_->models().activations()->size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, ServiceWritesSurviveKill9) {
@@ -478,8 +478,8 @@ TEST_F(SqliteStoreTest, ServiceWritesSurviveKill9) {
     RecommendationLogRow r;
     r.recommendation_id = "rec-1";
     std::vector<RecommendationLogRow> rows = {r};
-    if (!(*s)->save_model_set(set).ok() || !(*s)->record_activation(a).ok() ||
-        !(*s)->put_setting("learning_mode", "online").ok() || !(*s)->log_recommendations(rows).ok()) {
+    if (!(*s)->models().save_model_set(set).ok() || !(*s)->models().record_activation(a).ok() ||
+        !(*s)->settings().put_setting("learning_mode", "online").ok() || !(*s)->recommendation_log().log_recommendations(rows).ok()) {
       ::_exit(3);
     }
     ::kill(::getpid(), SIGKILL);
@@ -489,17 +489,17 @@ TEST_F(SqliteStoreTest, ServiceWritesSurviveKill9) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
   reopen();
-  auto set = store_->load_model_set("v1");
+  auto set = store_->models().load_model_set("v1");
   ASSERT_TRUE(set.ok() && set->has_value());
   EXPECT_TRUE((*set)->blob == blob);
-  EXPECT_EQ(store_->activations()->size(), 1u);
-  EXPECT_EQ(*store_->get_setting("learning_mode"), std::optional<std::string>("online"));
+  EXPECT_EQ(store_->models().activations()->size(), 1u);
+  EXPECT_EQ(*store_->settings().get_setting("learning_mode"), std::optional<std::string>("online"));
   // The log row is there: an execution that followed it joins it.
   Execution e = make_execution(1);
   e.recommendation_id = "rec-1";
   insert({e});
   size_t joined = 0;
-  ASSERT_TRUE(store_->scan_logged_outcomes([&](const RecommendationLogRow&, const StoredRow&) { ++joined; }).ok());
+  ASSERT_TRUE(store_->recommendation_log().scan_logged_outcomes([&](const RecommendationLogRow&, const StoredRow&) { ++joined; }).ok());
   EXPECT_EQ(joined, 1u);
 }
 
@@ -507,7 +507,7 @@ TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
   auto s = open_store("sqlite::memory:");
   ASSERT_TRUE(s.ok()) << s.status().message();
   ASSERT_TRUE((*s)->migrate().ok());
-  auto w = (*s)->open_writer();
+  auto w = (*s)->executions().open_writer();
   ASSERT_TRUE(w.ok()) << w.status().message();
   Execution e = make_execution(1);
   std::vector<const Execution*> ptrs = {&e};
@@ -515,15 +515,15 @@ TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
   ASSERT_TRUE((*w)->begin().ok());
   ASSERT_TRUE((*w)->insert(ptrs, 1, ids).ok());
   ASSERT_TRUE((*w)->commit().ok());
-  auto c = (*s)->count_executions();
+  auto c = (*s)->executions().count_executions();
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(*c, 1);
   // The service-write connection joins the same database, blob I/O included.
   ModelSetRecord set;
   set.version = "v1";
   set.blob = std::string("\0blob\xff", 6);
-  ASSERT_TRUE((*s)->save_model_set(set).ok());
-  auto loaded = (*s)->load_model_set("v1");
+  ASSERT_TRUE((*s)->models().save_model_set(set).ok());
+  auto loaded = (*s)->models().load_model_set("v1");
   ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status().message();
   EXPECT_EQ((*loaded)->blob, set.blob);
 
@@ -531,7 +531,7 @@ TEST(SqliteMemoryStoreTest, ConnectionsShareOneDatabase) {
   auto other = open_store("sqlite::memory:");
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->migrate().ok());
-  EXPECT_EQ(*(*other)->count_executions(), 0);
+  EXPECT_EQ(*(*other)->executions().count_executions(), 0);
 }
 
 TEST(OpenStoreUnitTest, ParsesUrls) {

@@ -60,7 +60,7 @@ TEST(FeatureBuilder, StoredTrainingRowAndMatchingRecommendRequestGiveIdenticalFe
   auto store = open_store("sqlite::memory:");
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->migrate().ok());
-  auto writer = (*store)->open_writer();
+  auto writer = (*store)->executions().open_writer();
   ASSERT_TRUE(writer.ok());
   std::vector<const Execution*> ptrs{&*parsed};
   std::vector<int64_t> ids;
@@ -68,7 +68,7 @@ TEST(FeatureBuilder, StoredTrainingRowAndMatchingRecommendRequestGiveIdenticalFe
   ASSERT_TRUE((*writer)->insert(ptrs, 1, ids).ok());
   ASSERT_TRUE((*writer)->commit().ok());
   std::vector<Execution> stored;
-  ASSERT_TRUE((*store)->scan_executions(0, 0, [&](const StoredRow& r) { stored.push_back(r.execution); }).ok());
+  ASSERT_TRUE((*store)->executions().scan_executions(0, 0, [&](const StoredRow& r) { stored.push_back(r.execution); }).ok());
   ASSERT_EQ(stored.size(), 1u);
 
   // The matching recommend request: the same task and candidate, no outcomes, context

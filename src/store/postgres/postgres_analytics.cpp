@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/over_pool.hpp"
 #include "store/postgres/postgres_connection.hpp"
 #include "store/postgres/postgres_text_format.hpp"
 #include "store/row_codec.hpp"
@@ -41,19 +42,25 @@ constexpr const char* kExistingSql =
 
 // The stored cells are merged in memory (under the lock), so the upsert writes whole values.
 constexpr const char* kUpsertSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
+    "scored, "
     "  cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
-    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
+    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, "
+    "time_us_hi, "
     "  time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, decode(sketch, 'hex') "
-    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], "
-    "  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], "
+    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], "
+    "$8::int8[], "
+    "  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], "
+    "$16::int8[], "
     "  $17::text[]) "
-    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
+    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, "
+    "time_us_hi, "
     "       time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
     "executions = excluded.executions, successes = excluded.successes, anomalies = excluded.anomalies, "
     "scored = excluded.scored, cost_n = excluded.cost_n, time_us_hi = excluded.time_us_hi, "
-    "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = excluded.cost_nusd_lo, "
+    "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = "
+    "excluded.cost_nusd_lo, "
     "min_ts = excluded.min_ts, max_ts = excluded.max_ts, sketch = excluded.sketch";
 
 // Cells per statement: bounds the array literals (a 20,000-record group touches up to
@@ -169,10 +176,12 @@ Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
 
 Status backfill_cells(PGconn* c) {
   const std::string keep = " AND NOT out_of_range";
-  const std::string next_sql = "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
+  const std::string next_sql =
+      "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
   const std::string scan_sql =
       "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" + keep;
+      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" +
+      keep;
   // Only buckets that hold runs are visited (see the SQLite backfill).
   auto first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
     const std::string at = std::to_string(t);
@@ -217,7 +226,8 @@ namespace {
 // Runs one statement with text parameters (nullptr is NULL) on `c`, each row to `row`.
 Status run_query(PGconn* c, const char* sql, std::initializer_list<const char*> params, std::string_view what,
                  const std::function<void(const PGresult*, int)>& row) {
-  Result r(PQexecParams(c, sql, static_cast<int>(params.size()), nullptr, params.begin(), nullptr, nullptr, 0));
+  Result r(
+      PQexecParams(c, sql, static_cast<int>(params.size()), nullptr, params.begin(), nullptr, nullptr, 0));
   if (!result_ok(r.get())) return pg_status(c, r.get(), what);
   for (int i = 0, n = PQntuples(r.get()); i < n; ++i) row(r.get(), i);
   return Status::Ok();
@@ -232,7 +242,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
                     const std::optional<std::string>& ttype, bool with_sketch,
                     const std::function<void(const CellRow&)>& fn) override {
     if (buckets.empty()) return Status::Ok();
-    if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype))) return Status::Ok();  // nothing stored matches
+    if ((agent && has_nul(*agent)) || (ttype && has_nul(*ttype)))
+      return Status::Ok();  // nothing stored matches
     ArrayBuilder levels, ids;
     levels.clear();
     ids.clear();
@@ -246,7 +257,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     Status decode_error;
     Status st = run_query(
         c_,
-        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, "
+        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.scored, "
+        "c.cost_n, "
         "c.time_us_hi, c.time_us_lo, c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, "
         "CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
         "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
@@ -272,7 +284,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     return decode_error;
   }
 
-  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+  Status scan_edge(int64_t since_us, int64_t until_us,
+                   const std::function<void(const EdgeRow&)>& fn) override {
     std::string from = std::to_string(since_us), to = std::to_string(until_us);
     EdgeRow e;
     return run_query(c_,
@@ -290,11 +303,13 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
                       const std::optional<std::string>& task_type, size_t limit,
                       const std::function<void(const StoredRow&)>& fn) override {
     // `anomaly` is the partial index's condition (migration 5): newest timestamp first.
-    static const std::string sql = std::string("SELECT ") + store_codec::kStoredRowColumns +
-                                   " FROM executions WHERE anomaly AND timestamp_us >= $1::int8 AND timestamp_us < "
-                                   "$2::int8 AND ($3::text IS NULL OR agent_id = $3::text) AND ($4::text IS NULL OR "
-                                   "task_type = $4::text) ORDER BY timestamp_us DESC, id DESC LIMIT $5::int8";
-    const std::string from = std::to_string(since_us), to = std::to_string(until_us), lim = std::to_string(limit);
+    static const std::string sql =
+        std::string("SELECT ") + store_codec::kStoredRowColumns +
+        " FROM executions WHERE anomaly AND timestamp_us >= $1::int8 AND timestamp_us < "
+        "$2::int8 AND ($3::text IS NULL OR agent_id = $3::text) AND ($4::text IS NULL OR "
+        "task_type = $4::text) ORDER BY timestamp_us DESC, id DESC LIMIT $5::int8";
+    const std::string from = std::to_string(since_us), to = std::to_string(until_us),
+                      lim = std::to_string(limit);
     StoredRow row;
     return run_query(c_, sql.c_str(),
                      {from.c_str(), to.c_str(), agent ? agent->c_str() : nullptr,
@@ -307,8 +322,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
 
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     std::optional<std::pair<int64_t, int64_t>> out;
-    Status st = run_query(c_, "SELECT min(timestamp_us), max(timestamp_us) FROM executions", {}, "timestamp bounds",
-                          [&](const PGresult* r, int i) {
+    Status st = run_query(c_, "SELECT min(timestamp_us), max(timestamp_us) FROM executions", {},
+                          "timestamp bounds", [&](const PGresult* r, int i) {
                             if (!is_null(r, i, 0)) out.emplace(value_int(r, i, 0), value_int(r, i, 1));
                           });
     if (!st.ok()) return st;
@@ -321,19 +336,32 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
 
 }  // namespace
 
-Status PostgresStore::read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) {
-  return with_read_retry([&](Connection& conn, bool& delivered) -> Status {
-    PGconn* c = conn.get();
-    // REPEATABLE READ: one snapshot for every statement, so cells and edge rows agree.
-    if (Status st = exec_script(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin analytics read");
-        !st.ok()) {
-      return st;
-    }
-    delivered = true;  // fn may have seen rows: never run it twice
-    ReadTxn txn(c);    // rolls back on every path
-    PostgresAnalyticsSnapshot snapshot(c);
-    return fn(snapshot);
-  });
-}
+namespace {
+
+// Analytics reads: one REPEATABLE READ, READ ONLY transaction per answer.
+class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
+ public:
+  using OverPool::OverPool;
+
+  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
+    return pool_.with_read_retry([&](Connection& conn, bool& delivered) -> Status {
+      PGconn* c = conn.get();
+      // REPEATABLE READ: one snapshot for every statement, so cells and edge rows agree.
+      if (Status st =
+              exec_script(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin analytics read");
+          !st.ok()) {
+        return st;
+      }
+      delivered = true;  // fn may have seen rows: never run it twice
+      ReadTxn txn(c);    // rolls back on every path
+      PostgresAnalyticsSnapshot snapshot(c);
+      return fn(snapshot);
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AnalyticsStore> pg_impl::postgres_analytics(PostgresPool& pool) { return std::make_unique<PostgresAnalytics>(pool); }
 
 }  // namespace agentlearn

@@ -152,13 +152,13 @@ namespace agentlearn {
 
 using namespace pg_impl;
 
-void PostgresStore::Connection::drop() {
+void PostgresPool::Connection::drop() {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
   prepared_.clear();
 }
 
-Status PostgresStore::Connection::ensure() {
+Status PostgresPool::Connection::ensure() {
   if (ok()) return Status::Ok();
   drop();
   std::string timeout = std::to_string(options_.connect_timeout_s);
@@ -199,7 +199,7 @@ Status PostgresStore::Connection::ensure() {
   return Status::Ok();
 }
 
-Status PostgresStore::Connection::prepare(const char* name, const char* sql) {
+Status PostgresPool::Connection::prepare(const char* name, const char* sql) {
   if (prepared_.count(name) != 0) return Status::Ok();
   Result r(PQprepare(conn_, statement(name).c_str(), sql, 0, nullptr));
   if (!result_ok(r.get())) return pg_status(conn_, r.get(), std::string("prepare ") + name);
@@ -207,7 +207,7 @@ Status PostgresStore::Connection::prepare(const char* name, const char* sql) {
   return Status::Ok();
 }
 
-Status PostgresStore::Connection::ping(int timeout_ms, bool& timed_out) {
+Status PostgresPool::Connection::ping(int timeout_ms, bool& timed_out) {
   timed_out = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   if (PQsendQuery(conn_, "SELECT 1") == 0) return pg_status(conn_, nullptr, "ping");

@@ -1,7 +1,8 @@
 #pragma once
 // The PostgreSQL backend's own plumbing, shared by its files and by no one else: results and
 // their errors as Status, reading text results, the NUL check, PGlite's turns, one libpq
-// connection (PostgresStore::Connection), read transactions and cursors.
+// connection (PostgresPool::Connection), read transactions and cursors, and the factories of
+// the aggregates the store is composed of.
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -18,9 +19,26 @@
 #include <utility>
 
 #include "core/execution.hpp"
-#include "store/postgres/postgres_store.hpp"
+#include "store/analytics_store.hpp"
+#include "store/execution_store.hpp"
+#include "store/model_store.hpp"
+#include "store/recommendation_log_store.hpp"
+#include "store/setting_store.hpp"
+#include "store/postgres/postgres_pool.hpp"
 
 namespace agentlearn::pg_impl {
+
+using Connection = PostgresPool::Connection;
+
+// The aggregates over one pool (postgres_<aggregate>.cpp), in the order PostgresStore
+// composes them, and the group writer's connection (postgres_writer.cpp).
+std::unique_ptr<ExecutionStore> postgres_executions(PostgresPool& pool);
+std::unique_ptr<ModelStore> postgres_models(PostgresPool& pool);
+std::unique_ptr<EmbeddingStore> postgres_embeddings(PostgresPool& pool);
+std::unique_ptr<SettingStore> postgres_settings(PostgresPool& pool);
+std::unique_ptr<RecommendationLogStore> postgres_recommendation_log(PostgresPool& pool);
+std::unique_ptr<AnalyticsStore> postgres_analytics(PostgresPool& pool);
+StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(const PostgresPool& pool);
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -172,7 +190,7 @@ Status exec_script(PGconn* c, const std::string& sql, std::string_view what);
 
 namespace agentlearn {
 
-class PostgresStore::Connection {
+class PostgresPool::Connection {
  public:
   Connection(const std::string& url, const std::string& target, const PostgresOptions& options)
       : url_(url), target_(target), options_(options) {}

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/postgres/postgres_connection.hpp"
+#include "store/postgres/postgres_store.hpp"
 
 namespace agentlearn {
 
@@ -200,7 +201,7 @@ CREATE TABLE analytics_cells (
 }  // namespace
 
 Status PostgresStore::migrate() {
-  return with_read_retry([&](Connection& conn, bool&) -> Status {
+  return pool_->with_read_retry([&](Connection& conn, bool&) -> Status {
     PGconn* c = conn.get();
     for (const Migration& m : kMigrations) {
       {
@@ -241,7 +242,7 @@ Status PostgresStore::migrate() {
                           "WHERE attrelid = 'embeddings'::regclass AND attname = 'embedding'"));
     if (!result_ok(type.get())) return pg_status(c, type.get(), "migrate: embedding type");
     bool pgvector = PQntuples(type.get()) == 1 && value_view(type.get(), 0, 0).starts_with("vector");
-    storage_.store(pgvector ? VectorStorage::kPgvector : VectorStorage::kRealArray);
+    pool_->set_vector_storage(pgvector ? VectorStorage::kPgvector : VectorStorage::kRealArray);
     return Status::Ok();
   });
 }

@@ -6,107 +6,42 @@
 // tcp_user_timeout bound each attempt. Every value travels as a parameter or in COPY data;
 // no user text is ever spliced into SQL.
 //
-// One class, its members defined by aggregate: postgres_executions.cpp, postgres_models.cpp,
-// postgres_embeddings.cpp, postgres_settings.cpp, postgres_recommendation_log.cpp; the pool,
-// reads and transactions in postgres_store.cpp (plumbing in postgres_connection.hpp, text
-// formats in postgres_text_format.hpp), the schema in postgres_migrations.cpp, the group
-// writer's connection in postgres_writer.cpp.
-#include <atomic>
-#include <condition_variable>
-#include <cstddef>
-#include <functional>
-#include <initializer_list>
+// Composed of one object per aggregate over one pool of connections (postgres_pool.hpp):
+// postgres_executions.cpp (and the group writer's connection, postgres_writer.cpp),
+// postgres_models.cpp, postgres_embeddings.cpp, postgres_settings.cpp,
+// postgres_recommendation_log.cpp, postgres_analytics.cpp; the schema in
+// postgres_migrations.cpp, backups in postgres_backup.cpp, shared plumbing in
+// postgres_connection.hpp, text formats in postgres_text_format.hpp.
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
-#include "store/connection_lease.hpp"
+#include "store/postgres/postgres_pool.hpp"
 #include "store/store.hpp"
-
-struct pg_result;  // libpq's PGresult
 
 namespace agentlearn {
 
-struct PostgresOptions {
-  // Read connections kept open; more concurrent readers wait for one to be free.
-  size_t read_pool_size = 4;
-  // Seconds to wait for a connection (libpq's minimum effective value is 2).
-  int connect_timeout_s = 3;
-  // Milliseconds ping() waits for its answer before declaring the server unavailable.
-  int ping_timeout_ms = 3000;
-  // Rows fetched per round trip when streaming a scan (bounds client memory).
-  size_t fetch_rows = 4096;
-  // Groups larger than this go through COPY (ids drawn first, then one COPY: 3 round trips);
-  // smaller ones through one INSERT ... unnest() statement (1 round trip). Measured: equal at
-  // 30 rows (the commit's fsync dominates), COPY about 1.5x faster at 10,000 rows.
-  size_t copy_threshold = 256;
-};
-
-// Scan callbacks run while a pooled connection is held: they must not call back into the
-// store (with every connection leased, that would wait forever).
 class PostgresStore final : public Store {
  public:
   // Checks the URL (postgresql://... or postgres://...) without connecting, so a server
   // can start while PostgreSQL is still down and report "disconnected" until it is up.
-  static StatusOr<std::unique_ptr<PostgresStore>> open(const std::string& url,
-                                                       PostgresOptions options = {});
+  static StatusOr<std::unique_ptr<PostgresStore>> open(const std::string& url, PostgresOptions options = {});
   ~PostgresStore() override;
-  PostgresStore(const PostgresStore&) = delete;
-  PostgresStore& operator=(const PostgresStore&) = delete;
 
   const char* backend() const override { return "postgresql"; }
-  VectorStorage vector_storage() const override { return storage_.load(); }
-  AGENTLEARN_STORE_OVERRIDES
-
-  class Connection;  // one libpq connection (postgres_connection.hpp)
+  Status migrate() override;
+  Status ping() override;
+  Status probe_write() override;
 
  private:
-  PostgresStore(std::string url, std::string target, PostgresOptions options);
+  explicit PostgresStore(std::unique_ptr<PostgresPool> pool);
 
-  // A pooled connection, (re)connected if it was broken.
-  void release(std::unique_ptr<Connection> conn);
-  using Lease = ConnectionLease<Connection, PostgresStore, &PostgresStore::release>;
-  StatusOr<Lease> acquire();
-  // Runs a read; if it fails on a broken connection before delivering anything, runs it once
-  // more on a fresh connection (a restarted server breaks every idle pooled connection).
-  // `fn` sets its bool once it has delivered anything (then it is never run twice).
-  Status with_read_retry(const std::function<Status(Connection&, bool&)>& fn);
-  // Runs a query (text parameters, nullptr is NULL) and hands each result row to `row`.
-  Status query(const char* sql, std::initializer_list<const char*> params, std::string_view what,
-               const std::function<void(const pg_result*, int)>& row);
-  // Streams a query's rows through a cursor, so memory stays bounded however many match.
-  Status stream(const std::string& sql, std::span<const char* const> params,
-                const std::function<void(const pg_result*, int)>& row);
-  // stream() of a page of embedding rows: $1 after_id, $2 version, $3 limit (0: all); no rows
-  // for a version with a NUL (it cannot be stored).
-  Status stream_page(const std::string& sql, std::string_view version, int64_t after_id, size_t limit,
-                     const std::function<void(const pg_result*, int)>& row);
-  // Runs `body` in one transaction on a pooled connection. Only a connection found dead at
-  // BEGIN is replaced and the write tried again: after BEGIN the write may have reached the
-  // server, and a second attempt could append an activation twice.
-  Status write_txn(const std::function<Status(Connection&)>& body);
-  // A connection of its own for moving a model set's blob, closed when it goes away: libpq
-  // never shrinks its buffers, so a pooled connection would keep the blob's size allocated
-  // (measured: +50 MB resident after a 50 MB bytea, until PQfinish).
-  StatusOr<std::unique_ptr<Connection>> blob_connection();
-
-  // What migrate() found migration 3 made of the embedding column.
-  std::atomic<VectorStorage> storage_{VectorStorage::kRealArray};
-
-  std::string url_;
-  std::string target_;  // "host:port/dbname", for messages (never the password)
-  PostgresOptions options_;
+  std::unique_ptr<PostgresPool> pool_;  // the aggregates (Store::Parts) use it
 
   // ping() has its own connection so that /health answers even while every pooled
   // connection is busy streaming a long scan.
   std::mutex ping_mu_;
-  std::unique_ptr<Connection> ping_conn_;
-
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  size_t open_ = 0;  // idle + leased
+  std::unique_ptr<PostgresPool::Connection> ping_conn_;
 };
 
 }  // namespace agentlearn

@@ -307,7 +307,7 @@ class PgWriter final : public StoreWriter {
     return st;
   }
 
-  PostgresStore::Connection conn_;
+  Connection conn_;
   PostgresOptions options_;
   bool in_txn_ = false;
   std::unique_lock<PgliteTurns> turn_;  // held from begin() to commit() or rollback() on PGlite
@@ -320,9 +320,12 @@ class PgWriter final : public StoreWriter {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<StoreWriter>> PostgresStore::open_writer() {
-  // Connects lazily in begin(), so a writer can be opened while the server is down.
-  return std::unique_ptr<StoreWriter>(new PgWriter(url_, target_, options_));
+namespace pg_impl {
+
+StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(const PostgresPool& pool) {
+  return std::unique_ptr<StoreWriter>(new PgWriter(pool.url(), pool.target(), pool.options()));
 }
+
+}  // namespace pg_impl
 
 }  // namespace agentlearn

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "store/over_pool.hpp"
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
@@ -49,7 +50,8 @@ Status register_analytics_functions(sqlite3* db) {
 // The exact sums add with a carry from the low 62 bits (ExactSum): every SET expression reads
 // the row as it was, so the carry is computed from the old low part in both.
 const char* const kUpsertCellSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
+    "scored, "
     "cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
@@ -98,8 +100,10 @@ Status backfill_cells(sqlite3* db) {
   // store whose runs are years apart costs what its runs cost, not one query per empty bucket.
   auto next = prepare(db, "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= ?1" + keep);
   if (!next.ok()) return next.status();
-  auto scan = prepare(db, "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, "
-                          "anomaly FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" + keep);
+  auto scan = prepare(db,
+                      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, "
+                      "anomaly FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" +
+                          keep);
   if (!scan.ok()) return scan.status();
   auto upsert = prepare(db, kUpsertCellSql);
   if (!upsert.ok()) return upsert.status();
@@ -133,8 +137,8 @@ Status backfill_cells(sqlite3* db) {
         } else {
           type.emplace(row.text(1));
         }
-        deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
-                   row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
+        deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5),
+                   row.int64(4), row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
       }
       if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
     }
@@ -152,7 +156,7 @@ namespace {
 // The reads of one answer on one leased reader inside one read transaction.
 class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
  public:
-  explicit SqliteAnalyticsSnapshot(SqliteStore::Connection& conn) : conn_(conn) {}
+  explicit SqliteAnalyticsSnapshot(Connection& conn) : conn_(conn) {}
 
   Status read_cells(Scope scope, std::span<const BucketRef> buckets, const std::optional<std::string>& agent,
                     const std::optional<std::string>& ttype, bool with_sketch,
@@ -191,7 +195,8 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     return Status::Ok();
   }
 
-  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+  Status scan_edge(int64_t since_us, int64_t until_us,
+                   const std::function<void(const EdgeRow&)>& fn) override {
     auto st = conn_.stmt(
         "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
         "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2 AND out_of_range = 0");
@@ -226,7 +231,8 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     sqlite3_bind_int64(s, 1, since_us);
     sqlite3_bind_int64(s, 2, until_us);
     if (agent) sqlite3_bind_text(s, 3, agent->data(), static_cast<int>(agent->size()), SQLITE_STATIC);
-    if (task_type) sqlite3_bind_text(s, 4, task_type->data(), static_cast<int>(task_type->size()), SQLITE_STATIC);
+    if (task_type)
+      sqlite3_bind_text(s, 4, task_type->data(), static_cast<int>(task_type->size()), SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(limit));
     StoredRow row;
     int rc;
@@ -246,26 +252,39 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     std::optional<std::pair<int64_t, int64_t>> out;
     int rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) return sqlite_status(conn_.db.get(), rc, "timestamp bounds");
-    if (sqlite3_column_type(s, 0) != SQLITE_NULL) out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+      out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
     return out;
   }
 
  private:
-  SqliteStore::Connection& conn_;
+  Connection& conn_;
 };
 
 }  // namespace
 
-Status SqliteStore::read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) {
-  auto lease = acquire_reader();
-  if (!lease.ok()) return lease.status();
-  sqlite3* db = (*lease)->db.get();
-  // DEFERRED: the read transaction (and its WAL snapshot) starts at the first statement and
-  // holds for every later one, so the answer's cells and edge rows are one state.
-  if (Status st = exec(db, "BEGIN", "begin analytics read"); !st.ok()) return st;
-  TxnGuard guard(db);  // rolls the read transaction back on every path
-  SqliteAnalyticsSnapshot snapshot(**lease);
-  return fn(snapshot);
-}
+namespace {
+
+// Analytics reads: one deferred read transaction (one WAL snapshot) per answer.
+class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
+ public:
+  using OverPool::OverPool;
+
+  Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
+    auto lease = pool_.acquire_reader();
+    if (!lease.ok()) return lease.status();
+    sqlite3* db = (*lease)->db.get();
+    // DEFERRED: the read transaction (and its WAL snapshot) starts at the first statement and
+    // holds for every later one, so the answer's cells and edge rows are one state.
+    if (Status st = exec(db, "BEGIN", "begin analytics read"); !st.ok()) return st;
+    TxnGuard guard(db);  // rolls the read transaction back on every path
+    SqliteAnalyticsSnapshot snapshot(**lease);
+    return fn(snapshot);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AnalyticsStore> sqlite_impl::sqlite_analytics(SqlitePool& pool) { return std::make_unique<SqliteAnalytics>(pool); }
 
 }  // namespace agentlearn

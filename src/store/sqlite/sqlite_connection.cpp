@@ -112,7 +112,7 @@ namespace agentlearn {
 
 using namespace sqlite_impl;
 
-StatusOr<sqlite3_stmt*> SqliteStore::Connection::stmt(const std::string& sql) {
+StatusOr<sqlite3_stmt*> SqlitePool::Connection::stmt(const std::string& sql) {
   auto it = stmts.find(sql);
   if (it != stmts.end()) return it->second.get();
   auto p = prepare(db.get(), sql);
@@ -122,7 +122,7 @@ StatusOr<sqlite3_stmt*> SqliteStore::Connection::stmt(const std::string& sql) {
   return raw;
 }
 
-Status SqliteStore::Connection::run(const std::string& sql, std::string_view what,
+Status SqlitePool::Connection::run(const std::string& sql, std::string_view what,
                                     const std::function<void(sqlite3_stmt*)>& bind,
                                     const char* conflict_field) {
   auto s = stmt(sql);

@@ -1,7 +1,8 @@
 #pragma once
 // The SQLite backend's own plumbing, shared by its files and by no one else: result codes to
 // Status, prepared statements and their reset, binding and reading values, opening a
-// connection, and SqliteStore::Connection (one connection and its statement cache).
+// connection, SqlitePool::Connection (one connection and its statement cache), and the
+// factories of the aggregates the store is composed of.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -13,9 +14,17 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/analytics_store.hpp"
+#include "store/embedding_store.hpp"
+#include "store/execution_store.hpp"
+#include "store/model_store.hpp"
+#include "store/recommendation_log_store.hpp"
+#include "store/setting_store.hpp"
+#include "store/sqlite/sqlite_pool.hpp"
 
 namespace agentlearn::sqlite_impl {
+
+using Connection = SqlitePool::Connection;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -53,6 +62,17 @@ extern const char* const kUpsertCellSql;
 Status upsert_cells(sqlite3* db, sqlite3_stmt* upsert, const analytics::CellDeltas& deltas);
 // Fills the (empty) cells from the stored executions in range (migration 6).
 Status backfill_cells(sqlite3* db);
+
+// The aggregates over one pool (sqlite_<aggregate>.cpp), in the order SqliteStore composes
+// them. The executions' writes go through the group writer's connection (sqlite_writer.cpp),
+// which also stores embeddings inside its transactions.
+std::unique_ptr<ExecutionStore> sqlite_executions(SqlitePool& pool);
+StatusOr<std::unique_ptr<StoreWriter>> open_sqlite_writer(const SqlitePool& pool);
+std::unique_ptr<ModelStore> sqlite_models(SqlitePool& pool);
+std::unique_ptr<EmbeddingStore> sqlite_embeddings(SqlitePool& pool);
+std::unique_ptr<SettingStore> sqlite_settings(SqlitePool& pool);
+std::unique_ptr<RecommendationLogStore> sqlite_recommendation_log(SqlitePool& pool);
+std::unique_ptr<AnalyticsStore> sqlite_analytics(SqlitePool& pool);
 
 // Resets a statement when the scope ends, so a half-read SELECT never keeps its read
 // transaction (and the WAL snapshot) open, and bindings never leak into the next use.
@@ -133,7 +153,7 @@ struct SqliteRow {
 
 namespace agentlearn {
 
-struct SqliteStore::Connection {
+struct SqlitePool::Connection {
   sqlite_impl::DbPtr db;
   std::unordered_map<std::string, sqlite_impl::StmtPtr> stmts;
 
@@ -158,7 +178,7 @@ struct SqliteStore::Connection {
 };
 
 template <typename T, typename Bind>
-Status SqliteStore::write_each(std::span<const T> rows, const std::string& sql, std::string_view what,
+Status SqlitePool::write_each(std::span<const T> rows, const std::string& sql, std::string_view what,
                                Bind&& bind) {
   if (rows.empty()) return Status::Ok();
   return write([&](Connection& c) { return c.run_each(rows, sql, what, bind); });

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace agentlearn {
 
@@ -182,11 +183,7 @@ StatusOr<bool> migration_applied(sqlite3* db, int version) {
   return sqlite_status(db, rc, "read schema_migrations");
 }
 
-}  // namespace
-
-Status SqliteStore::migrate() {
-  std::lock_guard lock(control_mu_);
-  sqlite3* db = control_;
+Status migrate_schema(sqlite3* db) {
   for (const Migration& m : kMigrations) {
     // BEGIN IMMEDIATE serialises migrating processes: the second waits (busy_timeout), then
     // sees the version recorded and skips it.
@@ -218,6 +215,12 @@ Status SqliteStore::migrate() {
     guard.release();
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status SqliteStore::migrate() {
+  return pool_->with_control([](sqlite3* db) { return migrate_schema(db); });
 }
 
 }  // namespace agentlearn

@@ -247,6 +247,8 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
     return upsert_cells(db_.get(), upsert_cell_.get(), cells_);
   }
 
+  EmbeddingWriter* embeddings() override { return this; }
+
   Status save_embeddings(std::span<const EmbeddingRecord> rows) override {
     sqlite3_stmt* s = save_embedding_.get();
     for (const EmbeddingRecord& r : rows) {
@@ -276,8 +278,12 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<StoreWriter>> SqliteStore::open_writer() {
-  return SqliteWriter::create(open_name_, uri_, options_);
+namespace sqlite_impl {
+
+StatusOr<std::unique_ptr<StoreWriter>> open_sqlite_writer(const SqlitePool& pool) {
+  return SqliteWriter::create(pool.open_name(), pool.uri(), pool.options());
 }
+
+}  // namespace sqlite_impl
 
 }  // namespace agentlearn
