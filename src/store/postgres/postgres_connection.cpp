@@ -80,16 +80,6 @@ Status check_no_nul(const Execution& e) {
                        {"content_hash", e.content_hash}});
 }
 
-PgliteTurns& pglite_turns() {
-  static PgliteTurns turns;
-  return turns;
-}
-
-std::unique_lock<PgliteTurns> pglite_turn(const std::string& url) {
-  if (!pglite_turns().known(url)) return {};
-  return std::unique_lock(pglite_turns());
-}
-
 Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* const* params,
                    size_t fetch_rows, bool& delivered,
                    const std::function<void(const PGresult*, int)>& on_row) {
@@ -193,8 +183,7 @@ Status PostgresPool::Connection::ensure() {
     drop();
     return st;
   }
-  pglite_ = value_bool(r.get(), 0, 0);
-  pglite_turns().learn(url_, pglite_);
+  dialect_.learn(value_bool(r.get(), 0, 0));
   suffix_ = next_statement_suffix();
   return Status::Ok();
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The PostgreSQL backend's own plumbing, shared by its files and by no one else: results and
-// their errors as Status, reading text results, the NUL check, PGlite's turns, one libpq
+// their errors as Status, reading text results, the NUL check, one libpq
 // connection (PostgresPool::Connection), read transactions and cursors, and the factories of
 // the aggregates the store is composed of.
 #include <libpq-fe.h>
@@ -38,7 +38,7 @@ std::unique_ptr<EmbeddingStore> postgres_embeddings(PostgresPool& pool);
 std::unique_ptr<SettingStore> postgres_settings(PostgresPool& pool);
 std::unique_ptr<RecommendationLogStore> postgres_recommendation_log(PostgresPool& pool);
 std::unique_ptr<AnalyticsStore> postgres_analytics(PostgresPool& pool);
-StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(const PostgresPool& pool);
+StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(PostgresPool& pool);
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -99,56 +99,6 @@ struct PgRow {
   std::string_view text(int col) const { return value_view(r, row, col); }
 };
 
-// PGlite serves all its connections from one session and queues their protocol messages one
-// at a time: outside a transaction, the Parse/Bind/Execute/Sync of two connections' requests
-// interleave (a Bind meets another request's statement: errors, or that query's rows), and a
-// message that arrives while the session skips to a Sync after an error is never answered.
-// So in this process every request to a server known to be PGlite (learned at connect) waits
-// for its turn, first come first served (readers in a loop must not starve the writer); the
-// writer holds it from BEGIN to COMMIT. On PostgreSQL it costs one atomic load. Other
-// processes on the same PGlite server are not covered: use it from one process at a time.
-class PgliteTurns {
- public:
-  void lock() {
-    std::unique_lock l(mu_);
-    uint64_t mine = next_++;
-    cv_.wait(l, [&] { return serving_ == mine; });
-  }
-  void unlock() {
-    {
-      std::lock_guard l(mu_);
-      ++serving_;
-    }
-    cv_.notify_all();
-  }
-
-  // Called at connect: whether `url` is a PGlite server.
-  void learn(const std::string& url, bool pglite) {
-    if (!pglite) return;
-    std::lock_guard l(mu_);
-    urls_.insert(url);
-    any_ = true;
-  }
-  bool known(const std::string& url) {
-    if (!any_) return false;
-    std::lock_guard l(mu_);
-    return urls_.count(url) != 0;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t next_ = 0;
-  uint64_t serving_ = 0;
-  std::unordered_set<std::string> urls_;
-  std::atomic<bool> any_{false};
-};
-
-PgliteTurns& pglite_turns();
-
-// This process's turn on `url` when it is a PGlite server (see PgliteTurns); empty otherwise.
-std::unique_lock<PgliteTurns> pglite_turn(const std::string& url);
-
 // Rolls back a read transaction if the scope ends early (error or throwing callback).
 class ReadTxn {
  public:
@@ -192,8 +142,9 @@ namespace agentlearn {
 
 class PostgresPool::Connection {
  public:
-  Connection(const std::string& url, const std::string& target, const PostgresOptions& options)
-      : url_(url), target_(target), options_(options) {}
+  Connection(const std::string& url, const std::string& target, const PostgresOptions& options,
+             PostgresDialect& dialect)
+      : url_(url), target_(target), options_(options), dialect_(dialect) {}
   ~Connection() { drop(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -202,8 +153,9 @@ class PostgresPool::Connection {
   const std::string& url() const { return url_; }
   bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
-  // PGlite's PostgreSQL (known at connect): one session shared by every connection, no COPY.
-  bool pglite() const { return pglite_; }
+  // The store's dialect, which this connection's connects taught what the server is.
+  PostgresDialect& dialect() const { return dialect_; }
+  bool pglite() const { return dialect_.pglite(); }
 
   void drop();
 
@@ -227,7 +179,7 @@ class PostgresPool::Connection {
   PGconn* conn_ = nullptr;
   std::unordered_set<std::string> prepared_;
   std::string suffix_;  // of prepared statement names, new for each connect
-  bool pglite_ = false;
+  PostgresDialect& dialect_;
 };
 
 }  // namespace agentlearn

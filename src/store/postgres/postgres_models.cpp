@@ -29,7 +29,7 @@ class PostgresModels final : public ModelStore, OverPool<PostgresPool> {
     if (record.blob.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
       return Status::Invalid("postgresql: a model set blob must be smaller than 2 GiB", "blob");
     }
-    auto turn = pglite_turn(pool_.url());
+    auto turn = pool_.dialect().turn();
     auto conn = pool_.blob_connection();
     if (!conn.ok()) return conn.status();
     PGconn* c = (*conn)->get();
@@ -77,7 +77,7 @@ class PostgresModels final : public ModelStore, OverPool<PostgresPool> {
 
   StatusOr<std::optional<ModelSetRecord>> load_model_set(std::string_view version) override {
     if (has_nul(version)) return std::optional<ModelSetRecord>();  // cannot be stored
-    auto turn = pglite_turn(pool_.url());
+    auto turn = pool_.dialect().turn();
     auto conn = pool_.blob_connection();
     if (!conn.ok()) return conn.status();
     PGconn* c = (*conn)->get();

@@ -17,8 +17,8 @@ PostgresPool::PostgresPool(std::string url, std::string target, PostgresOptions 
 
 PostgresPool::~PostgresPool() = default;
 
-std::unique_ptr<PostgresPool::Connection> PostgresPool::new_connection() const {
-  return std::make_unique<Connection>(url_, target_, options_);
+std::unique_ptr<PostgresPool::Connection> PostgresPool::new_connection() {
+  return std::make_unique<Connection>(url_, target_, options_, dialect_);
 }
 
 StatusOr<PostgresPool::Lease> PostgresPool::acquire() {
@@ -46,7 +46,7 @@ void PostgresPool::release(std::unique_ptr<Connection> conn) {
 }
 
 Status PostgresPool::with_read_retry(const std::function<Status(Connection&, bool&)>& fn) {
-  auto turn = pglite_turn(url_);
+  auto turn = dialect_.turn();
   auto lease = acquire();
   if (!lease.ok()) return lease.status();
   bool delivered = false;

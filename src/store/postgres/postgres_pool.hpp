@@ -19,6 +19,7 @@
 #include "core/status.hpp"
 #include "store/connection_lease.hpp"
 #include "store/embedding_store.hpp"
+#include "store/postgres/postgres_dialect.hpp"
 
 struct pg_result;  // libpq's PGresult
 
@@ -55,12 +56,15 @@ class PostgresPool {
   const std::string& target() const { return target_; }
   const PostgresOptions& options() const { return options_; }
 
+  // What the server does differently (PGlite), learned at connect.
+  PostgresDialect& dialect() { return dialect_; }
+
   // What migrate() found migration 3 made of the embedding column.
   VectorStorage vector_storage() const { return storage_.load(); }
   void set_vector_storage(VectorStorage storage) { storage_.store(storage); }
 
   // A new connection of this store's, not pooled (connected on first use).
-  std::unique_ptr<Connection> new_connection() const;
+  std::unique_ptr<Connection> new_connection();
 
   // A pooled connection, (re)connected if it was broken.
   void release(std::unique_ptr<Connection> conn);
@@ -91,6 +95,7 @@ class PostgresPool {
 
  private:
   std::atomic<VectorStorage> storage_{VectorStorage::kRealArray};
+  PostgresDialect dialect_;
 
   std::string url_;
   std::string target_;

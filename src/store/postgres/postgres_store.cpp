@@ -44,7 +44,7 @@ StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& 
 
 Status PostgresStore::ping() {
   std::lock_guard lock(ping_mu_);
-  auto turn = pglite_turn(pool_->url());
+  auto turn = pool_->dialect().turn();
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (Status st = ping_conn_->ensure(); !st.ok()) return st;
     bool timed_out = false;

@@ -33,6 +33,10 @@ class PostgresStore final : public Store {
   Status ping() override;
   Status probe_write() override;
 
+  // Runs `program` (pg_dump) on the database `url`, writing plain SQL to `partial`
+  // (postgres_backup.cpp); kUnavailable when it cannot run or fails.
+  static Status dump(const std::string& url, const std::string& partial, const std::string& program);
+
  private:
   explicit PostgresStore(std::unique_ptr<PostgresPool> pool);
 

@@ -89,20 +89,21 @@ void append_copy_row(std::string& out, int64_t id, const Execution& e, int64_t r
 
 class PgWriter final : public StoreWriter {
  public:
-  PgWriter(const std::string& url, const std::string& target, const PostgresOptions& options)
-      : conn_(url, target, options), options_(options) {}
+  PgWriter(const std::string& url, const std::string& target, const PostgresOptions& options,
+           PostgresDialect& dialect)
+      : conn_(url, target, options, dialect), options_(options) {}
   ~PgWriter() override { rollback(); }
 
   Status begin() override {
     // A transaction left open by a failed group is abandoned: nothing in it was acknowledged.
     rollback();
-    turn_ = pglite_turn(conn_.url());  // until commit() or rollback()
+    turn_ = conn_.dialect().turn();  // until commit() or rollback()
     // Two attempts: the first use of a connection the server dropped (restart, failover,
     // pg_terminate_backend) is what reveals it, so one reconnect is always worth trying.
     Status st;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (st = conn_.ensure(); !st.ok()) break;
-      if (!turn_.owns_lock()) turn_ = pglite_turn(conn_.url());  // a first connect found PGlite
+      if (!turn_.owns_lock()) turn_ = conn_.dialect().turn();  // a first connect found PGlite
       Result r(PQexec(conn_.get(), "BEGIN"));
       if (result_ok(r.get())) {
         in_txn_ = true;
@@ -117,7 +118,7 @@ class PgWriter final : public StoreWriter {
   }
 
   Status commit() override {
-    std::unique_lock<PgliteTurns> turn = std::move(turn_);  // given back on return
+    std::unique_lock<PostgresDialect::Turns> turn = std::move(turn_);  // given back on return
     if (!conn_.ok()) {
       in_txn_ = false;
       return Status::Unavailable("postgresql: connection lost before commit; nothing was committed");
@@ -141,7 +142,7 @@ class PgWriter final : public StoreWriter {
   }
 
   void rollback() override {
-    std::unique_lock<PgliteTurns> turn = std::move(turn_);  // given back on return
+    std::unique_lock<PostgresDialect::Turns> turn = std::move(turn_);  // given back on return
     if (!in_txn_) return;
     in_txn_ = false;
     if (conn_.ok()) PQclear(PQexec(conn_.get(), "ROLLBACK"));
@@ -310,7 +311,7 @@ class PgWriter final : public StoreWriter {
   Connection conn_;
   PostgresOptions options_;
   bool in_txn_ = false;
-  std::unique_lock<PgliteTurns> turn_;  // held from begin() to commit() or rollback() on PGlite
+  std::unique_lock<PostgresDialect::Turns> turn_;  // held from begin() to commit() or rollback() on PGlite
   // Reused across groups to avoid reallocating per call.
   std::string buf_;
   ArrayBuilder array_;
@@ -322,8 +323,8 @@ class PgWriter final : public StoreWriter {
 
 namespace pg_impl {
 
-StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(const PostgresPool& pool) {
-  return std::unique_ptr<StoreWriter>(new PgWriter(pool.url(), pool.target(), pool.options()));
+StatusOr<std::unique_ptr<StoreWriter>> open_postgres_writer(PostgresPool& pool) {
+  return std::unique_ptr<StoreWriter>(new PgWriter(pool.url(), pool.target(), pool.options(), pool.dialect()));
 }
 
 }  // namespace pg_impl

@@ -33,6 +33,11 @@ class SqliteStore final : public Store {
 
   const std::string& path() const { return pool_->path(); }
 
+  // Copies the database file `source` (in use or not) to a new SQLite file `partial`, one
+  // consistent snapshot, as a plain rollback-journal database (sqlite_backup.cpp).
+  // kNotFound when `source` does not exist, kUnavailable when the copy fails.
+  static Status backup_file(const std::string& source, const std::string& partial);
+
  private:
   explicit SqliteStore(std::unique_ptr<SqlitePool> pool);
 
