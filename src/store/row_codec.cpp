@@ -6,6 +6,15 @@
 
 namespace agentlearn::store_codec {
 
+std::string insert_column_list() {
+  std::string out;
+  for (const ExecutionColumn& c : kExecutionColumns) {
+    out += c.name;
+    out += ", ";
+  }
+  return out + kReceivedColumn;
+}
+
 std::string task_runs_sql(std::string_view key_condition) {
   std::string sql =
       "SELECT m.task_key, e.task_id, e.task_description, e.agent_id, e.success, "

@@ -7,6 +7,7 @@
 // and the decoders below fill the aggregates' structs through it. They are templates so that
 // a scan of a million rows pays no call per column beyond the backend's own.
 #include <cstdint>
+#include <iterator>
 #include <functional>
 #include <optional>
 #include <span>
@@ -26,12 +27,70 @@ namespace agentlearn::store_codec {
 
 // --- column lists (the decoders' column order) ------------------------------------------------
 
-// A whole execution, as decode_stored_row() reads it.
+
+// --- the execution row, written and read in one column order ----------------------------------
+//
+// One entry per column that an insert writes, in the order encode_execution() hands values to
+// a writer and decode_stored_row() reads them back (SOCI's habit: to_base beside from_base).
+// `type` is the PostgreSQL type its values travel as (array literals, COPY fields); `cast`
+// turns that into the column's own type where they differ. After them comes `received_us`,
+// one value for a whole group. `id` is the store's to draw, and `out_of_range` is set only by
+// migration 6: a new column is added here and in a migration, and nowhere else (the store
+// conformance test compares this list with the schema).
+struct ExecutionColumn {
+  const char* name;
+  const char* type;
+  const char* cast;
+};
+inline constexpr ExecutionColumn kExecutionColumns[] = {
+    {"execution_id", "text", ""},       {"agent_id", "text", ""},
+    {"task_id", "text", ""},            {"task_description", "text", ""},
+    {"task_type", "text", ""},          {"execution_time", "float8", ""},
+    {"success", "bool", ""},            {"context", "text", "::jsonb"},
+    {"metrics", "text", "::jsonb"},     {"cost_usd", "float8", ""},
+    {"timestamp_us", "int8", ""},       {"timestamp_defaulted", "bool", ""},
+    {"recommendation_id", "text", ""},  {"content_hash", "text", ""},
+    {"anomaly_score", "float8", ""},    {"anomaly", "bool", ""},
+};
+inline constexpr int kExecutionColumnCount = static_cast<int>(std::size(kExecutionColumns));
+// The column written once per group, after kExecutionColumns.
+inline constexpr const char* kReceivedColumn = "received_us";
+
+// Hands each column of `e` to `out`, in kExecutionColumns order. A sink has
+//   text(std::string_view)   opt_text(const std::optional<std::string>&)
+//   dbl(double)              opt_dbl(const std::optional<double>&)
+//   int64(int64_t)           boolean(bool)      opt_boolean(const std::optional<bool>&)
+// (the SQLite binder, PostgreSQL's COPY row and its unnest() arrays).
+template <class Sink>
+void encode_execution(const Execution& e, Sink& out) {
+  out.opt_text(e.execution_id);
+  out.text(e.agent_id);
+  out.text(e.task_id);
+  out.opt_text(e.task_description);
+  out.opt_text(e.task_type);
+  out.dbl(e.execution_time);
+  out.boolean(e.success);
+  out.text(e.context_json);
+  out.text(e.metrics_json);
+  out.opt_dbl(e.cost_usd);
+  out.int64(e.timestamp_us);
+  out.boolean(e.timestamp_defaulted);
+  out.opt_text(e.recommendation_id);
+  out.text(e.content_hash);
+  out.opt_dbl(e.anomaly_score);
+  out.opt_boolean(e.anomaly);
+}
+
+// "execution_id, agent_id, ..., anomaly, received_us": the columns an insert names, in
+// encode_execution() order, then kReceivedColumn.
+std::string insert_column_list();
+
+// A whole execution, as decode_stored_row() reads it: "id, " then insert_column_list().
 inline constexpr const char* kStoredRowColumns =
     "id, execution_id, agent_id, task_id, task_description, task_type, execution_time, "
     "success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
-    "recommendation_id, content_hash, received_us, anomaly_score, anomaly";
-inline constexpr int kStoredRowColumnCount = 18;
+    "recommendation_id, content_hash, anomaly_score, anomaly, received_us";
+inline constexpr int kStoredRowColumnCount = 1 + kExecutionColumnCount + 1;
 
 // What an analytics range's edge reads of an execution, as decode_edge_row() reads it.
 inline constexpr const char* kEdgeColumns =
@@ -79,36 +138,33 @@ std::optional<double> opt_real(const Row& row, int i) {
   return row.real(i);
 }
 
-// Fills `out` from kStoredRowColumns starting at column `first`. Reuses the strings' capacity.
-// On PostgreSQL, context and metrics come back as it re-serialises JSONB (key order and
-// spacing may differ from what was sent).
+// Fills `out` from kStoredRowColumns starting at column `first`: encode_execution() read
+// back, column for column. Reuses the strings' capacity. On PostgreSQL, context and metrics
+// come back as it re-serialises JSONB (key order and spacing may differ from what was sent).
 template <class Row>
 void decode_stored_row(const Row& row, StoredRow& out, int first = 0) {
   Execution& e = out.execution;
-  out.id = row.int64(first + 0);
-  read_opt_text(row, first + 1, e.execution_id);
-  e.agent_id.assign(row.text(first + 2));
-  e.task_id.assign(row.text(first + 3));
-  read_opt_text(row, first + 4, e.task_description);
-  read_opt_text(row, first + 5, e.task_type);
-  e.execution_time = row.real(first + 6);
-  e.success = row.boolean(first + 7);
-  e.context_json.assign(row.text(first + 8));
-  e.metrics_json.assign(row.text(first + 9));
-  e.cost_usd = opt_real(row, first + 10);
-  e.timestamp_us = row.int64(first + 11);
-  e.timestamp_defaulted = row.boolean(first + 12);
-  read_opt_text(row, first + 13, e.recommendation_id);
-  e.content_hash.assign(row.text(first + 14));
-  out.received_us = row.int64(first + 15);
-  out.anomaly_score = opt_real(row, first + 16);
-  if (row.null(first + 17)) {
-    out.anomaly.reset();
-  } else {
-    out.anomaly = row.boolean(first + 17);
-  }
-  e.anomaly_score = out.anomaly_score;
-  e.anomaly = out.anomaly;
+  out.id = row.int64(first);
+  const int c = first + 1;  // kExecutionColumns[0]
+  read_opt_text(row, c + 0, e.execution_id);
+  e.agent_id.assign(row.text(c + 1));
+  e.task_id.assign(row.text(c + 2));
+  read_opt_text(row, c + 3, e.task_description);
+  read_opt_text(row, c + 4, e.task_type);
+  e.execution_time = row.real(c + 5);
+  e.success = row.boolean(c + 6);
+  e.context_json.assign(row.text(c + 7));
+  e.metrics_json.assign(row.text(c + 8));
+  e.cost_usd = opt_real(row, c + 9);
+  e.timestamp_us = row.int64(c + 10);
+  e.timestamp_defaulted = row.boolean(c + 11);
+  read_opt_text(row, c + 12, e.recommendation_id);
+  e.content_hash.assign(row.text(c + 13));
+  e.anomaly_score = opt_real(row, c + 14);
+  e.anomaly = row.null(c + 15) ? std::nullopt : std::optional<bool>(row.boolean(c + 15));
+  out.received_us = row.int64(c + kExecutionColumnCount);
+  out.anomaly_score = e.anomaly_score;
+  out.anomaly = e.anomaly;
 }
 
 // Fills `out` from kEdgeColumns; its string_views point into the row.

@@ -32,6 +32,7 @@
 #include "server_process.hpp"
 #include "service/analytics.hpp"
 #include "store/open_store.hpp"
+#include "store/row_codec.hpp"
 #include "store/store.hpp"
 
 namespace agentlearn {
@@ -595,6 +596,25 @@ TEST_P(StoreConformance, FindExistingReportsIdAndHash) {
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_TRUE(out.empty());
   writer_->rollback();
+}
+
+// Adding a column to the executions touches a migration and the row codec only: every column
+// of the schema is one the codec writes (kExecutionColumns, then received_us) or one it
+// leaves to others by design (id, drawn by the store; out_of_range, set by migration 6), and
+// what a scan reads back is exactly what an insert writes, behind the id.
+TEST_P(StoreConformance, TheRowCodecCoversEveryColumnOfTheSchema) {
+  std::vector<std::string> want = {"id", "out_of_range", store_codec::kReceivedColumn};
+  for (const auto& c : store_codec::kExecutionColumns) want.push_back(c.name);
+  std::sort(want.begin(), want.end());
+  std::string joined;
+  for (const auto& w : want) joined += (joined.empty() ? "" : ",") + w;
+  const std::string sql = is_pg() ? "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute "
+                                    "WHERE attrelid = 'executions'::regclass AND attnum > 0 AND NOT attisdropped"
+                                  : "SELECT group_concat(name, ',') FROM "
+                                    "(SELECT name FROM pragma_table_info('executions') ORDER BY name)";
+  EXPECT_EQ(admin_sql(sql), joined);
+  EXPECT_EQ(std::string(store_codec::kStoredRowColumns), "id, " + store_codec::insert_column_list());
+  EXPECT_EQ(store_codec::kStoredRowColumnCount, static_cast<int>(want.size()) - 1);  // all but out_of_range
 }
 
 TEST_P(StoreConformance, CountsExecutions) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/cell_backfill.hpp"
 #include "store/over_pool.hpp"
 #include "store/postgres/postgres_connection.hpp"
 #include "store/postgres/postgres_text_format.hpp"
@@ -42,25 +43,19 @@ constexpr const char* kExistingSql =
 
 // The stored cells are merged in memory (under the lock), so the upsert writes whole values.
 constexpr const char* kUpsertSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
-    "scored, "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
     "  cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
-    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, "
-    "time_us_hi, "
+    "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
     "  time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, decode(sketch, 'hex') "
-    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], "
-    "$8::int8[], "
-    "  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], "
-    "$16::int8[], "
+    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], "
+    "  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], "
     "  $17::text[]) "
-    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, "
-    "time_us_hi, "
+    "  AS u(level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
     "       time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
     "executions = excluded.executions, successes = excluded.successes, anomalies = excluded.anomalies, "
     "scored = excluded.scored, cost_n = excluded.cost_n, time_us_hi = excluded.time_us_hi, "
-    "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = "
-    "excluded.cost_nusd_lo, "
+    "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = excluded.cost_nusd_lo, "
     "min_ts = excluded.min_ts, max_ts = excluded.max_ts, sketch = excluded.sketch";
 
 // Cells per statement: bounds the array literals (a 20,000-record group touches up to
@@ -176,14 +171,11 @@ Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
 
 Status backfill_cells(PGconn* c) {
   const std::string keep = " AND NOT out_of_range";
-  const std::string next_sql =
-      "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
-  const std::string scan_sql =
-      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-      "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" +
-      keep;
-  // Only buckets that hold runs are visited (see the SQLite backfill).
-  auto first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
+  const std::string next_sql = "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
+  const std::string scan_sql = std::string("SELECT ") + store_codec::kEdgeColumns +
+                               " FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" + keep;
+  BackfillSource source;
+  source.first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
     const std::string at = std::to_string(t);
     const char* params[] = {at.c_str()};
     Result r(PQexecParams(c, next_sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
@@ -191,32 +183,20 @@ Status backfill_cells(PGconn* c) {
     if (is_null(r.get(), 0, 0)) return std::optional<int64_t>{};
     return std::optional<int64_t>{value_int(r.get(), 0, 0)};
   };
-  // One widest bucket at a time (see the SQLite backfill).
-  const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
-  CellDeltas deltas;
-  std::optional<std::string> type;
-  auto at = first_at_or_after(std::numeric_limits<int64_t>::min());
-  for (; at.ok() && at->has_value(); at = first_at_or_after(analytics::bucket_span_us(**at, w).to)) {
-    const auto span = analytics::bucket_span_us(**at, w);
-    std::string from = std::to_string(span.from), to = std::to_string(span.to);
-    const char* params[] = {from.c_str(), to.c_str()};
+  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) -> Status {
+    const std::string f = std::to_string(from), t = std::to_string(to);
+    const char* params[] = {f.c_str(), t.c_str()};
     Result r(PQexecParams(c, scan_sql.c_str(), 2, nullptr, params, nullptr, nullptr, 0));
     if (!result_ok(r.get())) return pg_status(c, r.get(), "backfill: scan executions");
+    EdgeRow row;
     for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
-      PgRow row{r.get(), i};
-      if (row.null(1)) {
-        type.reset();
-      } else {
-        type.emplace(row.text(1));
-      }
-      deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5), row.int64(4),
-                 row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
+      store_codec::decode_edge_row(PgRow{r.get(), i}, row);
+      fn(row);
     }
-    if (Status st = upsert_cells(c, deltas); !st.ok()) return st;
-    deltas.clear();
-    if (span.to == std::numeric_limits<int64_t>::max()) break;  // nothing can come after it
-  }
-  return at.ok() ? Status::Ok() : at.status();
+    return Status::Ok();
+  };
+  source.write = [&](const CellDeltas& deltas) { return upsert_cells(c, deltas); };
+  return agentlearn::backfill_cells(source);
 }
 
 }  // namespace pg_impl
@@ -257,8 +237,7 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     Status decode_error;
     Status st = run_query(
         c_,
-        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.scored, "
-        "c.cost_n, "
+        "SELECT c.level, c.bucket, c.agent, c.ttype, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, "
         "c.time_us_hi, c.time_us_lo, c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, "
         "CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
         "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "

@@ -31,60 +31,48 @@ constexpr const char* kFindSql =
     "CROSS JOIN LATERAL (SELECT id, content_hash FROM executions "
     "                    WHERE execution_id = q.execution_id LIMIT 1) AS e";
 
-constexpr const char* kCopySql =
-    "COPY executions (id, execution_id, agent_id, task_id, task_description, task_type, "
-    "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
-    "recommendation_id, content_hash, received_us, anomaly_score, anomaly) FROM STDIN";
+// The codec's columns (store/row_codec.hpp), each row with the id drawn first.
+std::string copy_sql() { return "COPY executions (id, " + store_codec::insert_column_list() + ") FROM STDIN"; }
 
 // One statement, one round trip, for small groups: each column arrives as one array, the
 // CTE draws the ids (materialised once, as it is referenced twice), inserts, and returns the
-// ids in input order.
+// ids in input order. $1..$N are the codec's columns as arrays, $N+1 the group's received_us.
 constexpr const char* kInsertName = "agentlearn_insert_unnest";
-constexpr const char* kInsertSql = R"sql(
-WITH input AS (
-  SELECT nextval('executions_id_seq') AS id, u.*
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[],
-              $7::bool[], $8::text[], $9::text[], $10::float8[], $11::int8[], $12::bool[],
-              $13::text[], $14::text[], $15::float8[], $16::bool[])
-       WITH ORDINALITY AS u(execution_id, agent_id, task_id, task_description, task_type,
-                            execution_time, success, context, metrics, cost_usd, timestamp_us,
-                            timestamp_defaulted, recommendation_id, content_hash, anomaly_score,
-                            anomaly, ord)
-), inserted AS (
-  INSERT INTO executions (id, execution_id, agent_id, task_id, task_description, task_type,
-                          execution_time, success, context, metrics, cost_usd, timestamp_us,
-                          timestamp_defaulted, recommendation_id, content_hash, received_us,
-                          anomaly_score, anomaly)
-  SELECT id, execution_id, agent_id, task_id, task_description, task_type, execution_time,
-         success, context::jsonb, metrics::jsonb, cost_usd, timestamp_us, timestamp_defaulted,
-         recommendation_id, content_hash, $17::int8, anomaly_score, anomaly
-  FROM input
-)
-SELECT id FROM input ORDER BY ord
-)sql";
+std::string insert_unnest_sql() {
+  std::string arrays, names, values;
+  int n = 0;
+  for (const store_codec::ExecutionColumn& c : store_codec::kExecutionColumns) {
+    const std::string sep = n > 0 ? ", " : "";
+    arrays += sep + "$" + std::to_string(++n) + "::" + c.type + "[]";
+    names += sep + c.name;
+    values += sep + c.name + c.cast;
+  }
+  return "WITH input AS (SELECT nextval('executions_id_seq') AS id, u.* FROM unnest(" + arrays +
+         ") WITH ORDINALITY AS u(" + names + ", ord)), inserted AS (INSERT INTO executions (id, " +
+         store_codec::insert_column_list() + ") SELECT id, " + values + ", $" + std::to_string(n + 1) +
+         "::int8 FROM input) SELECT id FROM input ORDER BY ord";
+}
 
-// One execution as a COPY row in kCopySql's column order.
+// A sink of store_codec::encode_execution() that appends each column to its own array.
+struct ColumnArrays {
+  ArrayBuilder* cols;
+  int i = 0;
+  void text(std::string_view v) { cols[i++].text(v); }
+  void opt_text(const std::optional<std::string>& v) { cols[i++].opt_text(v); }
+  void dbl(double v) { cols[i++].dbl(v); }
+  void opt_dbl(const std::optional<double>& v) { cols[i++].opt_dbl(v); }
+  void int64(int64_t v) { cols[i++].int64(v); }
+  void boolean(bool v) { cols[i++].boolean(v); }
+  void opt_boolean(const std::optional<bool>& v) { cols[i++].opt_boolean(v); }
+};
+
+// One execution as a COPY row in copy_sql()'s column order.
 void append_copy_row(std::string& out, int64_t id, const Execution& e, int64_t received_us) {
-  CopyRow(out)
-      .int64(id)
-      .opt_text(e.execution_id)
-      .text(e.agent_id)
-      .text(e.task_id)
-      .opt_text(e.task_description)
-      .opt_text(e.task_type)
-      .dbl(e.execution_time)
-      .boolean(e.success)
-      .text(e.context_json)
-      .text(e.metrics_json)
-      .opt_dbl(e.cost_usd)
-      .int64(e.timestamp_us)
-      .boolean(e.timestamp_defaulted)
-      .opt_text(e.recommendation_id)
-      .text(e.content_hash)
-      .int64(received_us)
-      .opt_dbl(e.anomaly_score)
-      .opt_boolean(e.anomaly)
-      .end();
+  CopyRow row(out);
+  row.int64(id);
+  store_codec::encode_execution(e, row);
+  row.int64(received_us);
+  row.end();
 }
 
 class PgWriter final : public StoreWriter {
@@ -209,26 +197,13 @@ class PgWriter final : public StoreWriter {
 
   Status insert_unnest(std::span<const Execution* const> rows, int64_t received_us,
                        std::vector<int64_t>& ids_out) {
-    if (Status st = conn_.prepare(kInsertName, kInsertSql); !st.ok()) return st;
-    constexpr int kArrays = 16;
+    static const std::string sql = insert_unnest_sql();
+    if (Status st = conn_.prepare(kInsertName, sql.c_str()); !st.ok()) return st;
+    constexpr int kArrays = store_codec::kExecutionColumnCount;
     for (auto& c : cols_) c.clear();
     for (const Execution* e : rows) {
-      cols_[0].opt_text(e->execution_id);
-      cols_[1].text(e->agent_id);
-      cols_[2].text(e->task_id);
-      cols_[3].opt_text(e->task_description);
-      cols_[4].opt_text(e->task_type);
-      cols_[5].dbl(e->execution_time);
-      cols_[6].boolean(e->success);
-      cols_[7].text(e->context_json);
-      cols_[8].text(e->metrics_json);
-      cols_[9].opt_dbl(e->cost_usd);
-      cols_[10].int64(e->timestamp_us);
-      cols_[11].boolean(e->timestamp_defaulted);
-      cols_[12].opt_text(e->recommendation_id);
-      cols_[13].text(e->content_hash);
-      cols_[14].opt_dbl(e->anomaly_score);
-      cols_[15].opt_boolean(e->anomaly);
+      ColumnArrays arrays{cols_};
+      store_codec::encode_execution(*e, arrays);
     }
     std::string received = std::to_string(received_us);
     const char* params[kArrays + 1];
@@ -266,7 +241,8 @@ class PgWriter final : public StoreWriter {
     }
     // 2. COPY the rows with those ids.
     {
-      Result r(PQexec(conn_.get(), kCopySql));
+      static const std::string sql = copy_sql();
+      Result r(PQexec(conn_.get(), sql.c_str()));
       if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
         ids_out.clear();
         return pg_status(conn_.get(), r.get(), "start copy");
@@ -315,7 +291,7 @@ class PgWriter final : public StoreWriter {
   // Reused across groups to avoid reallocating per call.
   std::string buf_;
   ArrayBuilder array_;
-  ArrayBuilder cols_[16];
+  ArrayBuilder cols_[store_codec::kExecutionColumnCount];
   analytics::CellDeltas cells_;
 };
 

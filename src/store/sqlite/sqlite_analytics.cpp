@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "store/cell_backfill.hpp"
 #include "store/over_pool.hpp"
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
@@ -50,8 +51,7 @@ Status register_analytics_functions(sqlite3* db) {
 // The exact sums add with a carry from the low 62 bits (ExactSum): every SET expression reads
 // the row as it was, so the carry is computed from the old low part in both.
 const char* const kUpsertCellSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, "
-    "scored, "
+    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
     "cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
@@ -96,18 +96,15 @@ Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
 
 Status backfill_cells(sqlite3* db) {
   const std::string keep = " AND out_of_range = 0";
-  // The first stored run at or after a time: the loop visits only buckets that hold runs, so a
-  // store whose runs are years apart costs what its runs cost, not one query per empty bucket.
   auto next = prepare(db, "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= ?1" + keep);
   if (!next.ok()) return next.status();
-  auto scan = prepare(db,
-                      "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, "
-                      "anomaly FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" +
-                          keep);
+  auto scan = prepare(db, std::string("SELECT ") + store_codec::kEdgeColumns +
+                              " FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" + keep);
   if (!scan.ok()) return scan.status();
   auto upsert = prepare(db, kUpsertCellSql);
   if (!upsert.ok()) return upsert.status();
-  auto first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
+  BackfillSource source;
+  source.first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
     sqlite3_stmt* s = next->get();
     StmtScope scope(s);
     sqlite3_bind_int64(s, 1, t);
@@ -116,37 +113,22 @@ Status backfill_cells(sqlite3* db) {
     if (sqlite3_column_type(s, 0) == SQLITE_NULL) return std::optional<int64_t>{};
     return std::optional<int64_t>{sqlite3_column_int64(s, 0)};
   };
-  // One widest bucket at a time: every level's buckets nest inside it, so its cells are
-  // complete when its rows are read, and memory holds one window's cells.
-  const int64_t w = analytics::level_width_us(analytics::kLevels - 1);
-  CellDeltas deltas;
-  std::optional<std::string> type;
-  auto at = first_at_or_after(std::numeric_limits<int64_t>::min());
-  for (; at.ok() && at->has_value(); at = first_at_or_after(analytics::bucket_span_us(**at, w).to)) {
-    const auto [from, to] = analytics::bucket_span_us(**at, w);
+  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) -> Status {
     sqlite3_stmt* s = scan->get();
-    {
-      StmtScope scope(s);
-      sqlite3_bind_int64(s, 1, from);
-      sqlite3_bind_int64(s, 2, to);
-      int rc;
-      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        SqliteRow row{s};
-        if (row.null(1)) {
-          type.reset();
-        } else {
-          type.emplace(row.text(1));
-        }
-        deltas.add(row.text(0), type, row.real(2), row.boolean(3), store_codec::opt_real(row, 5),
-                   row.int64(4), row.null(6) ? std::nullopt : std::optional<bool>(row.boolean(6)));
-      }
-      if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
+    StmtScope scope(s);
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, to);
+    EdgeRow row;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      store_codec::decode_edge_row(SqliteRow{s}, row);
+      fn(row);
     }
-    if (Status st = upsert_cells(db, upsert->get(), deltas); !st.ok()) return st;
-    deltas.clear();
-    if (to == std::numeric_limits<int64_t>::max()) break;  // nothing can come after it
-  }
-  return at.ok() ? Status::Ok() : at.status();
+    if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
+    return Status::Ok();
+  };
+  source.write = [&](const CellDeltas& deltas) { return upsert_cells(db, upsert->get(), deltas); };
+  return agentlearn::backfill_cells(source);
 }
 
 }  // namespace sqlite_impl

@@ -20,11 +20,31 @@ using namespace sqlite_impl;
 
 namespace {
 
-constexpr const char* kInsertSql =
-    "INSERT INTO executions (execution_id, agent_id, task_id, task_description, task_type, "
-    "execution_time, success, context, metrics, cost_usd, timestamp_us, timestamp_defaulted, "
-    "recommendation_id, content_hash, received_us, anomaly_score, anomaly) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+// The codec's columns (store/row_codec.hpp), then received_us.
+std::string insert_sql() {
+  std::string sql = "INSERT INTO executions (" + store_codec::insert_column_list() + ") VALUES (";
+  for (int i = 1; i <= store_codec::kExecutionColumnCount + 1; ++i) sql += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  return sql + ")";
+}
+
+// A sink of store_codec::encode_execution(): binds each value to the next parameter.
+struct Binder {
+  sqlite3_stmt* s;
+  int i = 0;
+  void text(std::string_view v) { bind_text(s, ++i, v); }
+  void opt_text(const std::optional<std::string>& v) { bind_opt_text(s, ++i, v); }
+  void dbl(double v) { sqlite3_bind_double(s, ++i, v); }
+  void opt_dbl(const std::optional<double>& v) { bind_opt_double(s, ++i, v); }
+  void int64(int64_t v) { sqlite3_bind_int64(s, ++i, v); }
+  void boolean(bool v) { sqlite3_bind_int(s, ++i, v ? 1 : 0); }
+  void opt_boolean(const std::optional<bool>& v) {
+    if (v) {
+      boolean(*v);
+    } else {
+      sqlite3_bind_null(s, ++i);
+    }
+  }
+};
 
 // A commit in WAL mode appends to the WAL and fsyncs it; copying the WAL back into the
 // database file (a checkpoint, which fsyncs the database file) is separate work. SQLite's
@@ -129,6 +149,7 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
     sqlite3* raw = w->db_.get();
     // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and
     // writes later can fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
+    const std::string insert = insert_sql();
     struct {
       StmtPtr* slot;
       const char* sql;
@@ -137,7 +158,7 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
         {&w->commit_, "COMMIT"},
         {&w->rollback_, "ROLLBACK"},
         {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
-        {&w->insert_, kInsertSql},
+        {&w->insert_, insert.c_str()},
         {&w->upsert_cell_, kUpsertCellSql},
         {&w->save_embedding_, kSaveEmbeddingSql},
     };
@@ -216,27 +237,9 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
     sqlite3_stmt* s = insert_.get();
     for (const Execution* e : rows) {
       StmtScope scope(s, /*clear=*/false);
-      bind_opt_text(s, 1, e->execution_id);
-      bind_text(s, 2, e->agent_id);
-      bind_text(s, 3, e->task_id);
-      bind_opt_text(s, 4, e->task_description);
-      bind_opt_text(s, 5, e->task_type);
-      sqlite3_bind_double(s, 6, e->execution_time);
-      sqlite3_bind_int(s, 7, e->success ? 1 : 0);
-      bind_text(s, 8, e->context_json);
-      bind_text(s, 9, e->metrics_json);
-      bind_opt_double(s, 10, e->cost_usd);
-      sqlite3_bind_int64(s, 11, e->timestamp_us);
-      sqlite3_bind_int(s, 12, e->timestamp_defaulted ? 1 : 0);
-      bind_opt_text(s, 13, e->recommendation_id);
-      bind_text(s, 14, e->content_hash);
-      sqlite3_bind_int64(s, 15, received_us);
-      bind_opt_double(s, 16, e->anomaly_score);
-      if (e->anomaly) {
-        sqlite3_bind_int(s, 17, *e->anomaly ? 1 : 0);
-      } else {
-        sqlite3_bind_null(s, 17);
-      }
+      Binder bind{s};
+      store_codec::encode_execution(*e, bind);
+      bind.int64(received_us);
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "insert execution");
       ids_out.push_back(sqlite3_last_insert_rowid(db_.get()));
