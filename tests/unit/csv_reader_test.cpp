@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "app/cmd_import.hpp"
+#include "app/csv_record_mapper.hpp"
 #include "core/execution_json.hpp"
 
 namespace agentlearn {
