@@ -133,6 +133,8 @@ class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE((*w)->begin().ok());
       Status st = (*w)->insert(ptrs, 1, ids);
       ASSERT_TRUE(st.ok()) << st.message();
+      st = (*w)->add_to_cells(ptrs);
+      ASSERT_TRUE(st.ok()) << st.message();
       st = (*w)->commit();
       ASSERT_TRUE(st.ok()) << st.message();
       at += n;
@@ -207,11 +209,12 @@ TEST_P(AnalyticsStoreTest, AFailedGroupAddsNothingToTheCells) {
   std::vector<const Execution*> ptrs;
   for (const auto& e : more) ptrs.push_back(&e);
   std::vector<int64_t> ids;
-  // A group whose insert succeeded (its cells updated inside the transaction) and that then
+  // A group whose insert and cell update succeeded inside the transaction and that then
   // fails before the commit: the cells go back with the executions.
   ASSERT_TRUE((*w)->begin().ok());
   ASSERT_TRUE((*w)->insert(ptrs, 1, ids).ok());
   ASSERT_EQ(ids.size(), more.size());
+  ASSERT_TRUE((*w)->add_to_cells(ptrs).ok());
   (*w)->rollback();
   check_random_filters(34, 10);
   // A group that reuses an execution_id: the insert itself fails and the group rolls back.
@@ -246,6 +249,8 @@ TEST_P(AnalyticsStoreTest, ConcurrentWritersLoseNoUpdates) {
       std::vector<int64_t> ids;
       ASSERT_TRUE((*w)->begin().ok());
       Status st = (*w)->insert(ptrs, 1, ids);
+      ASSERT_TRUE(st.ok()) << st.message();
+      st = (*w)->add_to_cells(ptrs);
       ASSERT_TRUE(st.ok()) << st.message();
       st = (*w)->commit();
       ASSERT_TRUE(st.ok()) << st.message();

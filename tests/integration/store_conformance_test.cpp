@@ -290,6 +290,8 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(st.ok()) << st.message();
     st = writer_->insert(ptrs, received_us, ids);
     EXPECT_TRUE(st.ok()) << st.message();
+    st = writer_->add_to_cells(ptrs);  // as the group writer does
+    EXPECT_TRUE(st.ok()) << st.message();
     st = writer_->commit();
     EXPECT_TRUE(st.ok()) << st.message();
     EXPECT_EQ(ids.size(), rows.size());

@@ -172,6 +172,8 @@ class FakeStoreWriter : public StoreWriter {
     (void)received_us;
     return Status::Ok();
   }
+  // FakeAnalyticsStore computes the cells from the rows.
+  Status add_to_cells(std::span<const Execution* const>) override { return Status::Ok(); }
 
  private:
   FakeExecutionStore& rows_;

@@ -180,13 +180,16 @@ class PgWriter final : public StoreWriter {
     Status st = rows.size() > options_.copy_threshold && !conn_.pglite()
                     ? insert_copy(rows, received_us, ids_out)
                     : insert_unnest(rows, received_us, ids_out);
-    if (!st.ok()) return st;
-    // The analytics cells, in the same transaction (postgres_analytics.cpp).
+    return st;
+  }
+
+  Status add_to_cells(std::span<const Execution* const> rows) override {
+    if (rows.empty()) return Status::Ok();
+    if (Status st = usable(); !st.ok()) return st;
+    // Under the cells' advisory transaction lock (postgres_analytics.cpp).
     cells_.clear();
     for (const Execution* e : rows) cells_.add(*e);
-    st = upsert_cells(conn_.get(), cells_);
-    if (!st.ok()) ids_out.clear();
-    return st;
+    return upsert_cells(conn_.get(), cells_);
   }
 
  private:

@@ -244,7 +244,11 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
       if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "insert execution");
       ids_out.push_back(sqlite3_last_insert_rowid(db_.get()));
     }
-    // The analytics cells, in the same transaction: one upsert per distinct cell.
+    return Status::Ok();
+  }
+
+  Status add_to_cells(std::span<const Execution* const> rows) override {
+    // One upsert per distinct cell (sqlite_analytics.cpp).
     cells_.clear();
     for (const Execution* e : rows) cells_.add(*e);
     return upsert_cells(db_.get(), upsert_cell_.get(), cells_);
