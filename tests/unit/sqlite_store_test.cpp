@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -412,6 +413,19 @@ TEST_F(SqliteStoreTest, ReadersSeeCommitsFromTheWriter) {
 }
 
 TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) {
+  // A second store on the file, as a second replica would be, whose busy handler says when a
+  // statement of its finds the lock taken: the proof that its write is waiting, whatever the
+  // machine's load. Patient: only the commit below ends the wait.
+  std::promise<void> waiting;
+  std::atomic<int> busy{0};
+  SqliteOptions watched;
+  watched.busy_timeout_ms = 600'000;
+  watched.on_busy = [&] {
+    if (busy.fetch_add(1) == 0) waiting.set_value();
+  };
+  auto other = SqliteStore::open(path_, watched);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+
   Execution e = make_execution(1);
   std::vector<const Execution*> ptrs = {&e};
   std::vector<int64_t> ids;
@@ -420,15 +434,17 @@ TEST_F(SqliteStoreTest, ServiceWritesWaitForTheWriterAndPingDoesNotWaitForThem) 
   std::atomic<bool> done{false};
   Status put;
   std::thread t([&] {
-    put = store_->settings().put_setting("learning_mode", "online");
+    put = (*other)->settings().put_setting("learning_mode", "online");
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_FALSE(done) << "put_setting did not wait for the lock";
+  ASSERT_EQ(waiting.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "put_setting never met the writer's lock";
+  EXPECT_FALSE(done) << "put_setting returned while the lock was held";
   // Reads never wait (WAL): were they to wait for the lock this thread holds, they would time
   // out and fail, since the commit below comes only after them.
   EXPECT_TRUE(store_->ping().ok());
   EXPECT_TRUE(store_->settings().get_setting("learning_mode").ok());
+  EXPECT_TRUE((*other)->ping().ok());
   ASSERT_TRUE(writer_->commit().ok());
   t.join();
   EXPECT_TRUE(put.ok()) << put.message();

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <mutex>
 
 namespace agentlearn::sqlite_impl {
@@ -78,6 +80,22 @@ void configure_sqlite_once() {
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
+// SQLite's own busy handler (sqlite3_busy_timeout) with SqliteOptions::on_busy called first:
+// the same waits (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms), until the timeout.
+int busy_with_hook(void* arg, int count) {
+  const auto* options = static_cast<const SqliteOptions*>(arg);
+  if (count == 0) options->on_busy();
+  static constexpr int kDelays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kSteps = static_cast<int>(std::size(kDelays));
+  int waited = 0;
+  for (int i = 0; i < count && i < kSteps; ++i) waited += kDelays[i];
+  if (count > kSteps) waited += (count - kSteps) * kDelays[kSteps - 1];
+  if (waited >= options->busy_timeout_ms) return 0;
+  const int delay = std::min(count < kSteps ? kDelays[count] : kDelays[kSteps - 1], options->busy_timeout_ms - waited);
+  sqlite3_sleep(delay);
+  return 1;
+}
+
 }  // namespace
 
 StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteOptions& options) {
@@ -91,7 +109,11 @@ StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteO
   DbPtr db(raw);
   if (rc != SQLITE_OK) return sqlite_status(db.get(), rc, "open");
   sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  if (options.on_busy) {
+    sqlite3_busy_handler(db.get(), busy_with_hook, const_cast<SqliteOptions*>(&options));
+  } else {
+    sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  }
   // synchronous=FULL is the durability contract: in WAL mode every commit fsyncs the WAL.
   // mmap_size=0 keeps resident memory to the page cache we size ourselves, and is faster
   // while anything writes: SQLite drops a connection's whole mapping (and its page cache)

@@ -31,6 +31,11 @@ struct SqliteOptions {
   int cache_kib = 8 * 1024;
   // How long a statement waits for another process's lock before giving up (kUnavailable).
   int busy_timeout_ms = 5000;
+  // Called (on the waiting thread) each time a statement first finds the database locked by
+  // another connection, before it waits: lets a test know that a write is waiting for a
+  // lock, rather than guess from a pause. Unset in the service. It is read through the
+  // pool's copy of these options, so it lives as long as the store.
+  std::function<void()> on_busy;
 };
 
 // Scan callbacks run while a pooled connection is held: they must not call back into the
