@@ -20,8 +20,11 @@
 #include "service/recommender.hpp"
 #include "service/similar_tasks.hpp"
 #include "service/trainer.hpp"
+// The store's row records the answers carry (never a store or a writer: docs/architecture.md).
+#include "store/embedding_store.hpp"
+#include "store/execution_store.hpp"
 #include "store/group_writer.hpp"
-#include "store/store.hpp"
+#include "store/model_store.hpp"
 
 namespace agentlearn {
 

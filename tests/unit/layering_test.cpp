@@ -150,5 +150,33 @@ TEST(Layering, TheCheckCatchesAnIncludeUpwardsAndAllowsTheRest) {
                                       "store/u.cpp:10: store includes nowhere"}));
 }
 
+// The routes see the store's row records (StoredRow, ModelSetRecord, ...) through LearningApi,
+// and nothing that reads or writes a store: no file under src/http names one.
+TEST(Layering, HttpNamesNoStoreAndNoWriter) {
+  const std::regex store_api(
+      R"(\b(Store|ExecutionStore|ModelStore|EmbeddingStore|SettingStore|RecommendationLogStore|AnalyticsStore|)"
+      R"(AnalyticsSnapshot|StoreWriter|EmbeddingWriter|GroupWriter|SqliteStore|PostgresStore|open_store)\b)");
+  // The pattern itself: interfaces caught, records not.
+  ASSERT_TRUE(std::regex_search("void f(ExecutionStore& s);", store_api));
+  ASSERT_TRUE(std::regex_search("auto s = open_store(url);", store_api));
+  ASSERT_FALSE(std::regex_search("const StoredRow& r; ModelSetRecord m; StoreWriterStats x;", store_api));
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(kRoot / "src/http")) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    std::istringstream in(read_file(entry.path()));
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      std::smatch m;
+      if (line.find("//") == 0) continue;
+      EXPECT_FALSE(std::regex_search(line, m, store_api))
+          << entry.path().filename().string() << ":" << n << " names " << m.str() << ": " << line;
+    }
+  }
+  EXPECT_GT(files, 10u) << "src/http was not read";
+}
+
 }  // namespace
 }  // namespace agentlearn
