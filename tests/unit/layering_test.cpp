@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -83,24 +84,31 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-std::vector<Include> includes_under(const fs::path& src) {
-  std::vector<Include> out;
-  const std::regex inc(R"(^\s*#\s*include\s+"([a-z_]+)/)");
-  for (const auto& entry : fs::recursive_directory_iterator(src)) {
+// Calls fn(path relative to `dir`, line number, line) for every line of every source file
+// under `dir`; returns how many files it read.
+size_t for_each_source_line(const fs::path& dir,
+                            const std::function<void(const std::string&, int, const std::string&)>& fn) {
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
     const auto ext = entry.path().extension();
     if (ext != ".cpp" && ext != ".hpp" && ext != ".h") continue;
-    const std::string rel = fs::relative(entry.path(), src).string();
-    const std::string from = rel.substr(0, rel.find('/'));
+    ++files;
+    const std::string rel = fs::relative(entry.path(), dir).string();
     std::istringstream in(read_file(entry.path()));
     std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      std::smatch m;
-      if (std::regex_search(line, m, inc)) out.push_back({rel, n, from, m[1]});
-    }
+    for (int n = 1; std::getline(in, line); ++n) fn(rel, n, line);
   }
+  return files;
+}
+
+std::vector<Include> includes_under(const fs::path& src) {
+  std::vector<Include> out;
+  const std::regex inc(R"(^\s*#\s*include\s+"([a-z_]+)/)");
+  for_each_source_line(src, [&](const std::string& rel, int n, const std::string& line) {
+    std::smatch m;
+    if (std::regex_search(line, m, inc)) out.push_back({rel, n, rel.substr(0, rel.find('/')), m[1]});
+  });
   return out;
 }
 
@@ -160,21 +168,12 @@ TEST(Layering, HttpNamesNoStoreAndNoWriter) {
   ASSERT_TRUE(std::regex_search("void f(ExecutionStore& s);", store_api));
   ASSERT_TRUE(std::regex_search("auto s = open_store(url);", store_api));
   ASSERT_FALSE(std::regex_search("const StoredRow& r; ModelSetRecord m; StoreWriterStats x;", store_api));
-  size_t files = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(kRoot / "src/http")) {
-    if (!entry.is_regular_file()) continue;
-    ++files;
-    std::istringstream in(read_file(entry.path()));
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      std::smatch m;
-      if (line.find("//") == 0) continue;
-      EXPECT_FALSE(std::regex_search(line, m, store_api))
-          << entry.path().filename().string() << ":" << n << " names " << m.str() << ": " << line;
-    }
-  }
+  const size_t files =
+      for_each_source_line(kRoot / "src/http", [&](const std::string& rel, int n, const std::string& line) {
+        std::smatch m;
+        if (line.find("//") == 0) return;
+        EXPECT_FALSE(std::regex_search(line, m, store_api)) << rel << ":" << n << " names " << m.str() << ": " << line;
+      });
   EXPECT_GT(files, 10u) << "src/http was not read";
 }
 
