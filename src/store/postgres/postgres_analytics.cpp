@@ -169,11 +169,27 @@ Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
   return Status::Ok();
 }
 
+// The runs the cells count with from <= timestamp_us < to, as edge rows: what a range's
+// partial buckets read, and what the backfill adds up.
+Status scan_edge_rows(PGconn* c, int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) {
+  const std::string f = std::to_string(from), t = std::to_string(to);
+  const char* params[] = {f.c_str(), t.c_str()};
+  static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
+                                 " FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8"
+                                 " AND NOT out_of_range";
+  Result r(PQexecParams(c, sql.c_str(), 2, nullptr, params, nullptr, nullptr, 0));
+  if (!result_ok(r.get())) return pg_status(c, r.get(), "scan executions by time");
+  EdgeRow row;
+  for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
+    store_codec::decode_edge_row(PgRow{r.get(), i}, row);
+    fn(row);
+  }
+  return Status::Ok();
+}
+
 Status backfill_cells(PGconn* c) {
   const std::string keep = " AND NOT out_of_range";
   const std::string next_sql = "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= $1::int8" + keep;
-  const std::string scan_sql = std::string("SELECT ") + store_codec::kEdgeColumns +
-                               " FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8" + keep;
   BackfillSource source;
   source.first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
     const std::string at = std::to_string(t);
@@ -183,17 +199,8 @@ Status backfill_cells(PGconn* c) {
     if (is_null(r.get(), 0, 0)) return std::optional<int64_t>{};
     return std::optional<int64_t>{value_int(r.get(), 0, 0)};
   };
-  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) -> Status {
-    const std::string f = std::to_string(from), t = std::to_string(to);
-    const char* params[] = {f.c_str(), t.c_str()};
-    Result r(PQexecParams(c, scan_sql.c_str(), 2, nullptr, params, nullptr, nullptr, 0));
-    if (!result_ok(r.get())) return pg_status(c, r.get(), "backfill: scan executions");
-    EdgeRow row;
-    for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
-      store_codec::decode_edge_row(PgRow{r.get(), i}, row);
-      fn(row);
-    }
-    return Status::Ok();
+  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) {
+    return scan_edge_rows(c, from, to, fn);
   };
   source.write = [&](const CellDeltas& deltas) { return upsert_cells(c, deltas); };
   return agentlearn::backfill_cells(source);
@@ -265,17 +272,7 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
 
   Status scan_edge(int64_t since_us, int64_t until_us,
                    const std::function<void(const EdgeRow&)>& fn) override {
-    std::string from = std::to_string(since_us), to = std::to_string(until_us);
-    EdgeRow e;
-    return run_query(c_,
-                     "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-                     "FROM executions WHERE timestamp_us >= $1::int8 AND timestamp_us < $2::int8 "
-                     "AND NOT out_of_range",
-                     {from.c_str(), to.c_str()}, "scan analytics edge", [&](const PGresult* r, int i) {
-                       PgRow row{r, i};
-                       store_codec::decode_edge_row(row, e);
-                       fn(e);
-                     });
+    return scan_edge_rows(c_, since_us, until_us, fn);
   }
 
   Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,

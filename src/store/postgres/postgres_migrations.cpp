@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/postgres/postgres_connection.hpp"
+#include "store/shared_migrations.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace agentlearn {
@@ -12,7 +13,8 @@ using namespace pg_impl;
 namespace {
 
 // Numbered migrations, applied in order, each in its own transaction under an advisory lock
-// and recorded in schema_migrations. Append new ones; never edit one that has shipped.
+// and recorded in schema_migrations. Append new ones; never change what a shipped one does
+// (how its text is assembled may change: shared_migrations.hpp).
 struct Migration {
   int version;
   const char* sql;  // run as one script; nullptr: `apply` decides what to run
@@ -101,37 +103,15 @@ CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomal
     {6, nullptr, flag_out_of_range},
 };
 
+// The types of the tables both backends declare alike (store/shared_migrations.hpp).
+constexpr shared_migrations::SqlTypes kTypes = {"INTEGER", "BIGINT", "DOUBLE PRECISION", "BYTEA", ""};
+
 // Migration 6: rows out of range flagged, the cells' sums exact, scored runs counted
 // (sqlite_migrations.cpp says why); the cells are rebuilt.
 Status flag_out_of_range(PGconn* c) {
-  Result r(PQexec(c, R"sql(
-ALTER TABLE executions ADD COLUMN out_of_range BOOLEAN NOT NULL DEFAULT false;
-UPDATE executions SET out_of_range = true
- WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
-    OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
-    OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
-DROP TABLE analytics_cells;
-CREATE TABLE analytics_cells (
-  level INTEGER NOT NULL,
-  bucket BIGINT NOT NULL,
-  scope INTEGER NOT NULL,
-  agent TEXT NOT NULL,
-  ttype TEXT NOT NULL,
-  executions BIGINT NOT NULL,
-  successes BIGINT NOT NULL,
-  anomalies BIGINT NOT NULL,
-  scored BIGINT NOT NULL,
-  cost_n BIGINT NOT NULL,
-  time_us_hi BIGINT NOT NULL,
-  time_us_lo BIGINT NOT NULL,
-  cost_nusd_hi BIGINT NOT NULL,
-  cost_nusd_lo BIGINT NOT NULL,
-  min_ts BIGINT NOT NULL,
-  max_ts BIGINT NOT NULL,
-  sketch BYTEA NOT NULL,
-  PRIMARY KEY (level, bucket, scope, agent, ttype)
-);
-)sql"));
+  const std::string sql = shared_migrations::flag_out_of_range("BOOLEAN NOT NULL DEFAULT false", "true") +
+                          shared_migrations::exact_cells_table(kTypes);
+  Result r(PQexec(c, sql.c_str()));
   if (!result_ok(r.get())) return pg_status(c, r.get(), "migration 6: flag out-of-range rows, exact cells");
   return backfill_cells(c);
 }
@@ -177,25 +157,7 @@ Status create_embeddings(PGconn* c) {
 
 // Migration 4: the cells' first form (migration 6 replaces the table and fills it).
 Status create_analytics_cells(PGconn* c) {
-  return exec_script(c, R"sql(
-CREATE TABLE analytics_cells (
-  level INTEGER NOT NULL,
-  bucket BIGINT NOT NULL,
-  scope INTEGER NOT NULL,
-  agent TEXT NOT NULL,
-  ttype TEXT NOT NULL,
-  executions BIGINT NOT NULL,
-  successes BIGINT NOT NULL,
-  anomalies BIGINT NOT NULL,
-  cost_n BIGINT NOT NULL,
-  time_sum DOUBLE PRECISION NOT NULL,
-  cost_sum DOUBLE PRECISION NOT NULL,
-  min_ts BIGINT NOT NULL,
-  max_ts BIGINT NOT NULL,
-  sketch BYTEA NOT NULL,
-  PRIMARY KEY (level, bucket, scope, agent, ttype)
-);
-)sql", "migration 4");
+  return exec_script(c, shared_migrations::first_cells_table(kTypes), "migration 4");
 }
 
 }  // namespace

@@ -94,12 +94,34 @@ Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
   return Status::Ok();
 }
 
+// The runs the cells count with from <= timestamp_us < to (?1, ?2), as edge rows: what a
+// range's partial buckets read, and what the backfill adds up.
+const std::string& edge_scan_sql() {
+  static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
+                                 " FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2 AND out_of_range = 0";
+  return sql;
+}
+
+Status scan_edge_rows(sqlite3* db, sqlite3_stmt* s, int64_t from, int64_t to,
+                      const std::function<void(const EdgeRow&)>& fn) {
+  StmtScope scope(s);
+  sqlite3_bind_int64(s, 1, from);
+  sqlite3_bind_int64(s, 2, to);
+  EdgeRow row;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    store_codec::decode_edge_row(SqliteRow{s}, row);
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return sqlite_status(db, rc, "scan executions by time");
+  return Status::Ok();
+}
+
 Status backfill_cells(sqlite3* db) {
   const std::string keep = " AND out_of_range = 0";
   auto next = prepare(db, "SELECT min(timestamp_us) FROM executions WHERE timestamp_us >= ?1" + keep);
   if (!next.ok()) return next.status();
-  auto scan = prepare(db, std::string("SELECT ") + store_codec::kEdgeColumns +
-                              " FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2" + keep);
+  auto scan = prepare(db, edge_scan_sql());
   if (!scan.ok()) return scan.status();
   auto upsert = prepare(db, kUpsertCellSql);
   if (!upsert.ok()) return upsert.status();
@@ -113,19 +135,8 @@ Status backfill_cells(sqlite3* db) {
     if (sqlite3_column_type(s, 0) == SQLITE_NULL) return std::optional<int64_t>{};
     return std::optional<int64_t>{sqlite3_column_int64(s, 0)};
   };
-  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) -> Status {
-    sqlite3_stmt* s = scan->get();
-    StmtScope scope(s);
-    sqlite3_bind_int64(s, 1, from);
-    sqlite3_bind_int64(s, 2, to);
-    EdgeRow row;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      store_codec::decode_edge_row(SqliteRow{s}, row);
-      fn(row);
-    }
-    if (rc != SQLITE_DONE) return sqlite_status(db, rc, "backfill: scan executions");
-    return Status::Ok();
+  source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) {
+    return scan_edge_rows(db, scan->get(), from, to, fn);
   };
   source.write = [&](const CellDeltas& deltas) { return upsert_cells(db, upsert->get(), deltas); };
   return agentlearn::backfill_cells(source);
@@ -179,23 +190,9 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
 
   Status scan_edge(int64_t since_us, int64_t until_us,
                    const std::function<void(const EdgeRow&)>& fn) override {
-    auto st = conn_.stmt(
-        "SELECT agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly "
-        "FROM executions WHERE timestamp_us >= ?1 AND timestamp_us < ?2 AND out_of_range = 0");
+    auto st = conn_.stmt(edge_scan_sql());
     if (!st.ok()) return st.status();
-    sqlite3_stmt* s = *st;
-    StmtScope reset(s);
-    sqlite3_bind_int64(s, 1, since_us);
-    sqlite3_bind_int64(s, 2, until_us);
-    EdgeRow e;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      SqliteRow row{s};
-      store_codec::decode_edge_row(row, e);
-      fn(e);
-    }
-    if (rc != SQLITE_DONE) return sqlite_status(conn_.db.get(), rc, "scan analytics edge");
-    return Status::Ok();
+    return scan_edge_rows(conn_.db.get(), *st, since_us, until_us, fn);
   }
 
   Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,

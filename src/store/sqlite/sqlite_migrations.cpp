@@ -2,6 +2,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/shared_migrations.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -11,8 +12,9 @@ using namespace sqlite_impl;
 
 namespace {
 
-// Numbered migrations, applied in order, each in its own transaction and recorded in
-// schema_migrations. Append new ones; never edit one that has shipped.
+// The types of the tables both backends declare alike (store/shared_migrations.hpp).
+constexpr shared_migrations::SqlTypes kTypes = {"INTEGER", "INTEGER", "REAL", "BLOB", " WITHOUT ROWID"};
+
 // Migration 6: exact sums, scored runs, and rows out of range.
 //  - Rows stored before the value ranges were enforced (docs/api.md, "Ranges") that hold a
 //    value no run can have (a cost of 1e308 made every sum infinite) are flagged, kept
@@ -22,39 +24,29 @@ namespace {
 //    microseconds and nano-dollars as hi * 2^62 + lo), so an answer equals a scan of the rows
 //    whatever order they were added in, and they count the runs the anomaly detector scored.
 //  The cells are dropped and rebuilt from the executions (backfill_cells).
-constexpr const char* kExactCellsSql = R"sql(
-ALTER TABLE executions ADD COLUMN out_of_range INTEGER NOT NULL DEFAULT 0;
-UPDATE executions SET out_of_range = 1
- WHERE NOT (execution_time >= 0 AND execution_time <= 1e9)
-    OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))
-    OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;
-DROP TABLE analytics_cells;
--- Analytics cells, first form (migration 6 replaces the table and fills it).
-CREATE TABLE analytics_cells (
-  level INTEGER NOT NULL,
-  bucket INTEGER NOT NULL,
-  scope INTEGER NOT NULL,
-  agent TEXT NOT NULL,
-  ttype TEXT NOT NULL,
-  executions INTEGER NOT NULL,
-  successes INTEGER NOT NULL,
-  anomalies INTEGER NOT NULL,
-  scored INTEGER NOT NULL,
-  cost_n INTEGER NOT NULL,
-  time_us_hi INTEGER NOT NULL,
-  time_us_lo INTEGER NOT NULL,
-  cost_nusd_hi INTEGER NOT NULL,
-  cost_nusd_lo INTEGER NOT NULL,
-  min_ts INTEGER NOT NULL,
-  max_ts INTEGER NOT NULL,
-  sketch BLOB NOT NULL,
-  PRIMARY KEY (level, bucket, scope, agent, ttype)
-) WITHOUT ROWID;
-)sql";
+Status exact_cells(sqlite3* db) {
+  const std::string sql = shared_migrations::flag_out_of_range("INTEGER NOT NULL DEFAULT 0", "1") +
+                          shared_migrations::exact_cells_table(kTypes);
+  if (Status st = exec(db, sql.c_str(), "migration 6"); !st.ok()) return st;
+  return backfill_cells(db);
+}
 
+// Migration 4: analytics cells (docs/analytics.md): per level, time bucket, scope (0 agent x
+// task type, 1 agent, 2 task type, 3 everything) and key, the tallies and the latency sketch
+// of the executions in it. Clustered by (level, bucket) so that a group's upserts of the
+// current buckets land on a few pages, and a read finds one bucket's cells of one scope
+// together. Migration 6 replaces this first form.
+Status first_cells(sqlite3* db) {
+  const std::string sql = shared_migrations::first_cells_table(kTypes);
+  return exec(db, sql.c_str(), "migration 4");
+}
+
+// Numbered migrations, applied in order, each in its own transaction and recorded in
+// schema_migrations. Append new ones; never change what a shipped one does (how its text is
+// assembled may change: shared_migrations.hpp).
 struct Migration {
   int version;
-  const char* sql;
+  const char* sql;                      // nullptr: `apply` is the whole migration
   Status (*apply)(sqlite3*) = nullptr;  // run after `sql`, in the same transaction
 };
 
@@ -143,34 +135,12 @@ CREATE TABLE embeddings (
 -- of a version (the cached index file's check) without reading the vectors.
 CREATE INDEX embeddings_task_idx ON embeddings (task_key, version);
 )sql"},
-    {4, R"sql(
--- Analytics cells (docs/analytics.md): per level, time bucket, scope (0 agent x task type,
--- 1 agent, 2 task type, 3 everything) and key, the tallies and the latency sketch of the
--- executions in it. Clustered by (level, bucket) so that a group's upserts of the current
--- buckets land on a few pages, and a read finds one bucket's cells of one scope together.
-CREATE TABLE analytics_cells (
-  level INTEGER NOT NULL,
-  bucket INTEGER NOT NULL,
-  scope INTEGER NOT NULL,
-  agent TEXT NOT NULL,
-  ttype TEXT NOT NULL,
-  executions INTEGER NOT NULL,
-  successes INTEGER NOT NULL,
-  anomalies INTEGER NOT NULL,
-  cost_n INTEGER NOT NULL,
-  time_sum REAL NOT NULL,
-  cost_sum REAL NOT NULL,
-  min_ts INTEGER NOT NULL,
-  max_ts INTEGER NOT NULL,
-  sketch BLOB NOT NULL,
-  PRIMARY KEY (level, bucket, scope, agent, ttype)
-) WITHOUT ROWID;
-)sql"},
+    {4, nullptr, first_cells},
     {5, R"sql(
 -- The dashboard's recent anomalies: flagged rows newest run first, filtered in the query.
 CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly = 1;
 )sql"},
-    {6, kExactCellsSql, backfill_cells},
+    {6, nullptr, exact_cells},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {
@@ -200,7 +170,9 @@ Status migrate_schema(sqlite3* db) {
     auto applied = migration_applied(db, m.version);
     if (!applied.ok()) return applied.status();
     if (*applied) continue;  // guard rolls back the empty transaction
-    if (Status st = exec(db, m.sql, "migration " + std::to_string(m.version)); !st.ok()) return st;
+    if (m.sql != nullptr) {
+      if (Status st = exec(db, m.sql, "migration " + std::to_string(m.version)); !st.ok()) return st;
+    }
     if (m.apply != nullptr) {
       if (Status st = m.apply(db); !st.ok()) return st;
     }
