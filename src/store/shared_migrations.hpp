@@ -4,6 +4,8 @@
 // from today's limits or today's cells.
 #include <string>
 
+#include "core/status.hpp"
+
 namespace agentlearn::shared_migrations {
 
 // A backend's names for the types the shared tables use.
@@ -51,6 +53,14 @@ inline std::string flag_out_of_range(const char* column, const char* flagged) {
          " OR (cost_usd IS NOT NULL AND NOT (cost_usd >= 0 AND cost_usd <= 1e6))"
          " OR timestamp_us < -62135596800000000 OR timestamp_us > 253402300799999999;\n"
          "DROP TABLE analytics_cells;\n";
+}
+
+// Why a store whose schema is newer than this binary's migrations is refused: an older
+// binary would write to tables the newer one has changed (kConflict, before any write).
+inline Status refuse_newer_schema(int stored, int known) {
+  return Status::Conflict("the store's schema is version " + std::to_string(stored) +
+                          ", newer than this agentlearn knows (up to " + std::to_string(known) +
+                          "): a newer release upgraded it; run that release, or a backup taken before the upgrade");
 }
 
 }  // namespace agentlearn::shared_migrations

@@ -619,6 +619,24 @@ TEST_P(StoreConformance, TheRowCodecCoversEveryColumnOfTheSchema) {
   EXPECT_EQ(store_codec::kStoredRowColumnCount, static_cast<int>(want.size()) - 1);  // all but out_of_range
 }
 
+// A store upgraded by a newer release is refused before anything is written: an older binary
+// would write to tables the newer one changed. Its rows stay as they were.
+TEST_P(StoreConformance, AStoreUpgradedByANewerReleaseIsRefused) {
+  insert_group({make_execution(1)});
+  EXPECT_EQ(admin_sql("INSERT INTO schema_migrations (version) VALUES (999)"), "");
+  Status st = store_->migrate();
+  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.message();
+  EXPECT_NE(st.message().find("version 999"), std::string::npos) << st.message();
+  auto other = open_store(url_);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  EXPECT_EQ((*other)->migrate().code(), StatusCode::kConflict) << "a second process is refused too";
+  EXPECT_EQ(count(), 1);
+  // Back to the versions this binary knows: it migrates again.
+  EXPECT_EQ(admin_sql("DELETE FROM schema_migrations WHERE version = 999"), "");
+  st = store_->migrate();
+  EXPECT_TRUE(st.ok()) << st.message();
+}
+
 TEST_P(StoreConformance, CountsExecutions) {
   EXPECT_EQ(count(), 0);
   std::vector<Execution> rows;

@@ -1,5 +1,6 @@
 // The PostgreSQL schema: numbered migrations and migrate(), and which way the embeddings
 // column went.
+#include <iterator>
 #include <string>
 
 #include "store/postgres/postgres_connection.hpp"
@@ -165,6 +166,7 @@ Status create_analytics_cells(PGconn* c) {
 Status PostgresStore::migrate() {
   return pool_->with_read_retry([&](Connection& conn, bool&) -> Status {
     PGconn* c = conn.get();
+    constexpr int kKnown = std::end(kMigrations)[-1].version;
     for (const Migration& m : kMigrations) {
       {
         Result r(PQexec(c, "BEGIN"));
@@ -180,6 +182,10 @@ Status PostgresStore::migrate() {
                            "version INTEGER PRIMARY KEY, "
                            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
       if (!result_ok(create.get())) return pg_status(c, create.get(), "migrate: schema_migrations");
+      Result newest(PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      if (!result_ok(newest.get())) return pg_status(c, newest.get(), "migrate: read versions");
+      const int stored = static_cast<int>(value_int(newest.get(), 0, 0));
+      if (stored > kKnown) return shared_migrations::refuse_newer_schema(stored, kKnown);
       std::string version = std::to_string(m.version);
       const char* params[] = {version.c_str()};
       Result seen(PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,

@@ -1,5 +1,6 @@
 // The SQLite schema: numbered migrations and migrate().
 #include <mutex>
+#include <iterator>
 #include <string>
 
 #include "store/shared_migrations.hpp"
@@ -153,7 +154,17 @@ StatusOr<bool> migration_applied(sqlite3* db, int version) {
   return sqlite_status(db, rc, "read schema_migrations");
 }
 
+// The newest migration recorded in the store (0: none).
+StatusOr<int> newest_applied(sqlite3* db) {
+  auto stmt = prepare(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!stmt.ok()) return stmt.status();
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW) return sqlite_status(db, rc, "read schema_migrations");
+  return sqlite3_column_int(stmt->get(), 0);
+}
+
 Status migrate_schema(sqlite3* db) {
+  constexpr int kKnown = std::end(kMigrations)[-1].version;
   for (const Migration& m : kMigrations) {
     // BEGIN IMMEDIATE serialises migrating processes: the second waits (busy_timeout), then
     // sees the version recorded and skips it.
@@ -167,6 +178,9 @@ Status migrate_schema(sqlite3* db) {
         !st.ok()) {
       return st;
     }
+    auto newest = newest_applied(db);
+    if (!newest.ok()) return newest.status();
+    if (*newest > kKnown) return shared_migrations::refuse_newer_schema(*newest, kKnown);
     auto applied = migration_applied(db, m.version);
     if (!applied.ok()) return applied.status();
     if (*applied) continue;  // guard rolls back the empty transaction
