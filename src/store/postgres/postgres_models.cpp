@@ -44,7 +44,7 @@ class PostgresModels final : public ModelStore, OverPool<PostgresPool> {
     const int lengths[] = {0, 0, 0, 0, 0, static_cast<int>(record.blob.size())};
     const int formats[] = {0, 0, 0, 0, 0, 1};
     // One statement, so one transaction: the set is saved whole or not at all. On PGlite inside
-    // BEGIN and COMMIT as well, so another process's statements cannot interleave (pool_.query()).
+    // BEGIN and COMMIT as well, so no other request's messages interleave (postgres_dialect.hpp).
     const bool wrap = (*conn)->pglite();
     if (wrap) {
       if (Status st = exec_script(c, "BEGIN", "save model set"); !st.ok()) return st;
@@ -81,7 +81,7 @@ class PostgresModels final : public ModelStore, OverPool<PostgresPool> {
     auto conn = pool_.blob_connection();
     if (!conn.ok()) return conn.status();
     PGconn* c = (*conn)->get();
-    // PGlite: inside a transaction, so another process's statements cannot interleave (pool_.query()).
+    // PGlite: inside a transaction, so no other request's messages interleave (postgres_dialect.hpp).
     const bool wrap = (*conn)->pglite();
     if (wrap) {
       if (Status st = exec_script(c, "BEGIN READ ONLY", "load model set"); !st.ok()) return st;
