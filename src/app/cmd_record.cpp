@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -19,6 +20,7 @@
 #include "core/json_text.hpp"
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
+#include "service/analytics_rollup.hpp"
 #include "store/open_store.hpp"
 
 namespace agentlearn {
@@ -115,7 +117,14 @@ StatusOr<std::unique_ptr<DirectWriter>> DirectWriter::open(std::string_view db_u
 }
 
 DirectWriter::~DirectWriter() {
-  if (writer_) writer_->stop();
+  if (!writer_) return;
+  writer_->stop();
+  // What this command wrote reaches the analytics cells before it exits, so a store written
+  // by the CLI alone (no server running rounds) has nothing pending, and a downgrade after it
+  // finds an empty journal (docs/operations.md, "Upgrades").
+  if (auto drained = AnalyticsRollup(store_->analytics(), nullptr).drain(); !drained.ok()) {
+    spdlog::warn("analytics rollup: {} (a server's rollup rounds will add them)", drained.status().message());
+  }
 }
 
 WriteOutcome DirectWriter::write(std::vector<Execution> records) {

@@ -125,6 +125,8 @@ int run_serve(const ServeFlags& flags) {
   service_options.learning = c.learning;
   service_options.learning.models = c.models;
   service_options.metrics_max_agents = c.metrics_max_agents;
+  service_options.rollup.interval = std::chrono::milliseconds(c.rollup_interval_ms);
+  service_options.rollup.max_lag_seconds = c.rollup_max_lag_seconds;
   if (!service_options.learning.similarity.index_file_set) {
     service_options.learning.similarity.index_file = default_similarity_index_file(c.database);
   }

@@ -227,7 +227,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
       "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks",
       "background_nice", "background_idle_class", "training_threads",
-      "metrics_max_agents"};
+      "metrics_max_agents", "rollup_interval_ms", "rollup_max_lag_seconds"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -287,6 +287,10 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     }
     if (st = apply_model_parameters(path, root["models"], c.models); !st.ok()) return st;
     if (st = whole_number(path, root, "training_threads", 1, 64, c.models.training_threads); !st.ok()) return st;
+    if (st = whole_number(path, root, "rollup_interval_ms", 10, 600000, c.rollup_interval_ms); !st.ok()) return st;
+    if (st = whole_number(path, root, "rollup_max_lag_seconds", 1, 604800, c.rollup_max_lag_seconds); !st.ok()) {
+      return st;
+    }
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
   }

@@ -32,6 +32,10 @@ struct Config {
   std::string log_level = "info";
   // Distinct agents learning_predictions_total names before counting the rest as "other".
   size_t metrics_max_agents = 100;
+  // The analytics rollup (docs/analytics.md): the wait after a round that emptied the
+  // journal, and the age of the oldest journal row past which /health/ready says not ready.
+  int rollup_interval_ms = 1000;
+  int rollup_max_lag_seconds = 300;
   // The models' parameters: `models.<name>.parameters.<key>`, and `vector_dimensions` (the
   // embedding width, 256), as the design's ml_config.yaml names them.
   ml::ModelParams models;

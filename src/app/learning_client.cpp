@@ -34,6 +34,7 @@ StatusOr<std::unique_ptr<DirectLearning>> DirectLearning::open(const std::string
   options.learning = config->learning;
   options.learning.models = config->models;
   options.start_trainer = false;
+  options.start_rollup = false;  // DirectWriter drains the journal when it closes
   options.log_recommendations = false;
   out->service_ = std::make_unique<LearningService>(out->store_->store(), out->store_->group_writer(),
                                                     out->registry_, options);

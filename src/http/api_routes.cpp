@@ -34,6 +34,21 @@ std::string record_errors_json(const std::vector<RecordError>& errors) {
   return out;
 }
 
+// The analytics rollup's backlog, as /health shows it.
+void write_rollup(JsonWriter& w, const RollupStatus& r) {
+  w.key("analytics_rollup").begin_object();
+  w.member("running", r.running).member("pending_journal_rows", r.pending_journal_rows);
+  w.member("pending_executions", r.pending_executions).member("oldest_pending_seconds", r.oldest_pending_seconds);
+  w.member("rounds", r.rounds).member("executions_rolled_up", r.executions_rolled_up);
+  w.key("last_error");
+  if (r.last_error.empty()) {
+    w.null();
+  } else {
+    w.string(r.last_error);
+  }
+  w.end_object();
+}
+
 Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
   HealthReport h = deps.service.health();
   const SimilarityStatus& sim = h.similarity;
@@ -71,6 +86,7 @@ Reply handle_health(ApiDeps& deps, RequestContext& ctx) {
   w.member("embedded_through_id", sim.embedded_through_id).member("embeddings_computed", sim.embedded_total);
   w.member("last_build_seconds", sim.last_build_seconds).member("last_build_source", sim.last_build_source);
   w.end_object();
+  write_rollup(w, h.rollup);
   w.end_object();
   Response res = json_response(h.store_connected ? 200 : 503, std::move(body), ctx.request);
   if (!h.store_connected) res.set(beast_http::field::retry_after, "5");
@@ -88,6 +104,12 @@ Reply handle_ready(ApiDeps& deps, RequestContext& ctx) {
   if (!h.store_connected) reasons.emplace_back("the store is unreachable");
   if (!h.store_writable) reasons.push_back("the store is not writable: " + h.store_write_error);
   if (h.model_set_stored && !h.models) reasons.emplace_back("a model set is stored but none is loaded yet");
+  if (h.rollup.lagging) {
+    reasons.push_back(fmt::format(
+        "the analytics rollup is behind: {} executions pending, the oldest journaled {:.0f} s ago (analytics answers "
+        "stay exact, but each reads the pending rows)",
+        h.rollup.pending_executions, h.rollup.oldest_pending_seconds));
+  }
   std::string body;
   JsonWriter w(body);
   w.begin_object();

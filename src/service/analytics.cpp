@@ -5,6 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "service/pending_cells.hpp"
+
 namespace agentlearn {
 
 using namespace analytics;
@@ -95,10 +97,18 @@ StatusOr<Plan> make_plan(AnalyticsSnapshot& store, int64_t since, int64_t until,
   Status st = store.read_cells(Scope::kAll, buckets, std::nullopt, std::nullopt, /*with_sketch=*/false,
                                [&](const CellRow& c) {
     total += c.tally.executions;
+    // A bucket can come as several rows (its stored cell and its pending executions' cell).
+    auto merge = [&](std::optional<CellTally>& into) {
+      if (into) {
+        into->merge(c.tally);
+      } else {
+        into = c.tally;
+      }
+    };
     if (c.level == 0 && c.bucket == left.bucket && since < a) {
-      left_cell = c.tally;
+      merge(left_cell);
     } else if (c.level == 0 && c.bucket == right.bucket && b < until) {
-      right_cell = c.tally;
+      merge(right_cell);
     }
   });
   if (!st.ok()) return st;
@@ -292,6 +302,14 @@ namespace {
 
 // [since, until) narrowed to the span the store holds, [first, last]: a hostile range (year 1
 // to 9999) then reads and answers no more than "all time" does. Empty when nothing is stored.
+// The pending executions an answer over [since, until) can count: those in the finest buckets
+// the range touches (its whole buckets and the two partial ones make_plan looks at).
+Status load_pending_for(SnapshotWithPending& view, int64_t since, int64_t until) {
+  const int64_t from = since < INT64_MIN + kFinestUs ? INT64_MIN : floor_to(since, kFinestUs);
+  const int64_t to = until > INT64_MAX - kFinestUs ? INT64_MAX : ceil_to(until, kFinestUs);
+  return view.load_pending(from, to);
+}
+
 StatusOr<std::pair<int64_t, int64_t>> clamp_to_stored(AnalyticsSnapshot& snap, int64_t since, int64_t until) {
   auto bounds = snap.timestamp_bounds();
   if (!bounds.ok()) return bounds.status();
@@ -309,12 +327,14 @@ StatusOr<PerformanceFigures> Analytics::performance(const ExecutionFilter& filte
     auto range = clamp_to_stored(snap, filter.since_us.value_or(INT64_MIN), filter.until_us.value_or(INT64_MAX));
     if (!range.ok()) return range.status();
     if (range->first >= range->second) return Status::Ok();
-    auto plan = make_plan(snap, range->first, range->second, options_.exact_limit);
+    SnapshotWithPending view(snap);
+    if (Status st = load_pending_for(view, range->first, range->second); !st.ok()) return st;
+    auto plan = make_plan(view, range->first, range->second, options_.exact_limit);
     if (!plan.ok()) return plan.status();
     AgentSink agents;
     std::vector<Sink> sinks;
     sinks.push_back(agents.make(*plan, filter));
-    if (Status run = run_plan(snap, *plan, sinks); !run.ok()) return run;
+    if (Status run = run_plan(view, *plan, sinks); !run.ok()) return run;
     out.exact_percentiles = plan->all_rows;
     out.agents = agents.finish(plan->all_rows);
     return Status::Ok();
@@ -333,11 +353,15 @@ StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
   return out;
 }
 
-Status Analytics::dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& q, DashboardFigures& out) {
+Status Analytics::dashboard_from(AnalyticsSnapshot& store_snap, const DashboardQuery& q, DashboardFigures& out) {
   const ExecutionFilter& f = q.filter;
-  auto range = clamp_to_stored(snap, *f.since_us, *f.until_us);
+  auto range = clamp_to_stored(store_snap, *f.since_us, *f.until_us);
   if (!range.ok()) return range.status();
   const auto [since, until] = *range;
+  SnapshotWithPending snap(store_snap);
+  if (since < until) {
+    if (Status st = load_pending_for(snap, since, until); !st.ok()) return st;
+  }
   auto plan = make_plan(snap, since, until, options_.exact_limit);
   if (!plan.ok()) return plan.status();
   out.bucket_seconds = series_bucket_seconds(since, until, q.buckets);

@@ -18,6 +18,7 @@
 #include "service/learning_options.hpp"
 #include "service/model_registry.hpp"
 #include "service/recommender.hpp"
+#include "service/rollup_status.hpp"
 #include "service/similar_tasks.hpp"
 #include "service/trainer.hpp"
 // The store's row records the answers carry (never a store or a writer: docs/architecture.md).
@@ -39,8 +40,12 @@ struct HealthReport {
   // The store's activation history names a model set (so the models must be loaded to be
   // ready); false for a store that never had one, which is ready on the rules.
   bool model_set_stored = false;
-  // Readiness (GET /health/ready): connected, writable, and models loaded if any are stored.
-  bool ready() const { return store_connected && store_writable && (!model_set_stored || models != nullptr); }
+  RollupStatus rollup;
+  // Readiness (GET /health/ready): connected, writable, models loaded if any are stored, and
+  // the analytics rollup not far behind.
+  bool ready() const {
+    return store_connected && store_writable && (!model_set_stored || models != nullptr) && !rollup.lagging;
+  }
   const char* backend = "";
   double uptime_seconds = 0;
   std::shared_ptr<const ActiveModels> models;  // null: no model set active (rules only)

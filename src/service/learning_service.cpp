@@ -31,7 +31,8 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       similar_(store.embeddings(), models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
                      .labels()),
-      analytics_(store.analytics()) {
+      analytics_(store.analytics()),
+      rollup_(store.analytics(), &registry, options.rollup) {
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });
@@ -62,6 +63,7 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
     trainer_.start();
     similar_.start();
   }
+  if (options_.start_rollup) rollup_.start();
 }
 
 Status LearningService::load_rules() {
@@ -89,6 +91,7 @@ LearningService::~LearningService() {
   }
   cv_.notify_all();
   if (health_thread_.joinable()) health_thread_.join();
+  rollup_.stop();
   similar_.stop();
   trainer_.stop();
 }
@@ -103,6 +106,7 @@ void LearningService::monitor_health() {
     bool was = store_connected_->exchange(st.ok());
     if (was && !st.ok()) spdlog::error("store is unreachable: {}", st.message());
     if (!was && st.ok()) spdlog::info("store is reachable again");
+    if (st.ok() && options_.start_rollup) rollup_.refresh_backlog();
     if (std::chrono::steady_clock::now() >= next_probe) {
       probe_store_writes();
       next_probe = std::chrono::steady_clock::now() + options_.write_probe_interval;
@@ -227,6 +231,7 @@ HealthReport LearningService::health() const {
   h.vector_storage = store_.embeddings().vector_storage();
   h.similarity = similar_.status();
   h.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  h.rollup = rollup_.status();
   {
     std::lock_guard lock(probe_mu_);
     h.store_writable = probe_.writable;

@@ -16,6 +16,7 @@
 #include "metrics/registry.hpp"
 #include "service/agent_rules.hpp"
 #include "service/agent_stats.hpp"
+#include "service/analytics_rollup.hpp"
 #include "service/ingest_refusals.hpp"
 #include "service/learning_api.hpp"
 #include "service/learning_mode.hpp"
@@ -37,6 +38,10 @@ struct ServiceOptions {
   LearningOptions learning;
   // Start the trainer's thread (the server does; a CLI command working on a store does not).
   bool start_trainer = true;
+  // Run analytics rollup rounds on a thread of this process (the server does; a CLI command
+  // drains the journal when it closes the store instead: DirectWriter).
+  bool start_rollup = true;
+  AnalyticsRollupOptions rollup;
   // Log answered recommendations (a CLI command answering one need not).
   bool log_recommendations = true;
   // Distinct agents the metrics name before counting the rest as "other" (metrics_max_agents).
@@ -129,6 +134,7 @@ class LearningService : public LearningApi {
   SimilarTasks similar_;  // after models_: stopped and destroyed before it
   metrics::Counter& anomalies_;
   Analytics analytics_;
+  AnalyticsRollup rollup_;
 };
 
 }  // namespace agentlearn

@@ -8,7 +8,7 @@
 
 namespace agentlearn::analytics {
 
-std::string type_key(const std::optional<std::string>& task_type) {
+std::string type_key(std::optional<std::string_view> task_type) {
   return task_type ? type_key_of(*task_type) : std::string();
 }
 
@@ -92,7 +92,7 @@ size_t CellKeyHash::operator()(const CellKey& k) const noexcept {
   return h;
 }
 
-void CellDeltas::add(std::string_view agent, const std::optional<std::string>& task_type, double execution_time,
+void CellDeltas::add(std::string_view agent, std::optional<std::string_view> task_type, double execution_time,
                      bool success, std::optional<double> cost, int64_t ts, std::optional<bool> anomaly) {
   const std::string tk = type_key(task_type);
   for (int level = 0; level < kLevels; ++level) {
@@ -109,7 +109,9 @@ void CellDeltas::add(std::string_view agent, const std::optional<std::string>& t
 }
 
 void CellDeltas::add(const Execution& e) {
-  add(e.agent_id, e.task_type, e.execution_time, e.success, e.cost_usd, e.timestamp_us, e.anomaly);
+  std::optional<std::string_view> type;
+  if (e.task_type) type = *e.task_type;
+  add(e.agent_id, type, e.execution_time, e.success, e.cost_usd, e.timestamp_us, e.anomaly);
 }
 
 std::vector<const std::pair<const CellKey, CellDelta>*> CellDeltas::sorted() const {

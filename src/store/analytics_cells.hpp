@@ -31,7 +31,7 @@ enum class Scope : int { kAgentType = 0, kAgent = 1, kType = 2, kAll = 3 };
 
 // The stored task-type key: "" for an execution without a task type, "=" + type otherwise
 // (and "" in the scopes that span every type).
-std::string type_key(const std::optional<std::string>& task_type);
+std::string type_key(std::optional<std::string_view> task_type);
 inline std::string type_key_of(std::string_view task_type) { return "=" + std::string(task_type); }
 
 int64_t floor_div(int64_t a, int64_t b);
@@ -128,7 +128,7 @@ struct CellDelta {
 // The cells a set of executions adds to: one per level and scope of each execution.
 class CellDeltas {
  public:
-  void add(std::string_view agent, const std::optional<std::string>& task_type, double execution_time,
+  void add(std::string_view agent, std::optional<std::string_view> task_type, double execution_time,
            bool success, std::optional<double> cost, int64_t ts, std::optional<bool> anomaly);
   void add(const Execution& e);
   const std::unordered_map<CellKey, CellDelta, CellKeyHash>& cells() const { return cells_; }

@@ -1,8 +1,15 @@
 #pragma once
 // Analytics aggregates as the store keeps them (store/analytics_cells.hpp says what a cell
-// is). The backends' group writers add every inserted execution to its cells in the same
-// transaction, so every reader, in this process or another replica, sees cells and
-// executions agree. Reads are thread-safe; each answer reads one snapshot.
+// is), kept the way TimescaleDB keeps a continuous aggregate with real-time aggregation, made
+// exact by a transactional outbox (docs/analytics.md):
+//   - the group writer stores each group's executions and one journal row naming them, in one
+//     transaction, and nothing else (StoreWriter::journal);
+//   - a rollup round (roll_up) takes journal rows, adds their executions to the cells and
+//     deletes those journal rows, in one transaction, so every execution is in exactly one
+//     of the two at every commit, whatever order the ids committed in;
+//   - a reader adds the executions the journal still names (scan_pending) to the cells, in
+//     the same snapshot.
+// Reads are thread-safe; each answer reads one snapshot.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -38,6 +45,11 @@ struct EdgeRow {
   std::optional<bool> anomaly;  // empty: not scored
 };
 
+// Adds one counted run to the cells it falls in.
+inline void add_run(analytics::CellDeltas& cells, const EdgeRow& r) {
+  cells.add(r.agent_id, r.task_type, r.execution_time, r.success, r.cost_usd, r.timestamp_us, r.anomaly);
+}
+
 // One consistent view of the cells and the executions: every read through it sees the same
 // committed state, so the cells and the edge rows of one answer agree with each other.
 class AnalyticsSnapshot {
@@ -52,6 +64,9 @@ class AnalyticsSnapshot {
   // The executions with since_us <= timestamp_us < until_us (the partial buckets at a
   // range's ends), through the timestamp index.
   virtual Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) = 0;
+  // The executions named by the journal rows this snapshot sees (stored, not yet in the
+  // cells), those the cells count (not out of range), in no particular order.
+  virtual Status scan_pending(const std::function<void(const EdgeRow&)>& fn) = 0;
   // The smallest and largest stored timestamp_us, or nullopt when there are no executions.
   virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
   // Flagged executions (anomaly = true) with since_us <= timestamp_us < until_us, of `agent`
@@ -63,9 +78,39 @@ class AnalyticsSnapshot {
                               const std::function<void(const StoredRow&)>& fn) = 0;
 };
 
+// What one rollup round did.
+struct RollupRound {
+  uint64_t journal_rows = 0;  // consumed (deleted)
+  uint64_t executions = 0;    // added to the cells
+  uint64_t cells = 0;         // distinct cells written
+};
+
+// What is waiting for a round.
+struct RollupBacklog {
+  uint64_t journal_rows = 0;
+  uint64_t executions = 0;
+  std::optional<int64_t> oldest_us;  // when the oldest waiting journal row was written
+};
+
+struct RollupOptions {
+  // A round stops taking journal rows once it holds this many executions (it always takes
+  // at least one row): bounds how long it holds the write lock.
+  size_t max_executions = 20000;
+  // Runs inside the round's transaction after the cells are written, before the commit; an
+  // error rolls the round back. A test's fault hook (a round killed mid-way).
+  std::function<Status()> before_commit;
+};
+
 class AnalyticsStore {
  public:
   virtual ~AnalyticsStore() = default;
+  // One rollup round: up to `max_executions` of the oldest journal rows' executions added to
+  // the cells, those journal rows deleted and the rollup epoch bumped, in one transaction.
+  // Rounds on one store take turns (SQLite: the write lock; PostgreSQL: an advisory
+  // transaction lock only rounds take), and a round folds only the journal rows its own
+  // delete removed, so two processes running rounds at once never count a row twice.
+  virtual StatusOr<RollupRound> roll_up(const RollupOptions& options) = 0;
+  virtual StatusOr<RollupBacklog> backlog() = 0;
   // Runs `fn` on one snapshot and returns its status (or the store's, when the snapshot
   // could not be taken). SQLite: one read transaction on one pooled connection, which also
   // spares each statement its own WAL read-lock round; PostgreSQL: one REPEATABLE READ,

@@ -46,12 +46,13 @@ class StoreWriter {
                                std::vector<std::optional<ExistingExecution>>& out) = 0;
   // Inserts the rows and fills `ids_out` (same order) with their new ids. A unique
   // violation on execution_id (another process won a race) returns kConflict. Nothing else:
-  // the group writer adds them to the analytics cells as a step of its own.
+  // the group writer journals them as a step of its own.
   virtual Status insert(std::span<const Execution* const> rows, int64_t received_us,
                         std::vector<int64_t>& ids_out) = 0;
-  // Adds the rows (inserted in this transaction) to their analytics cells
-  // (store/analytics_cells.hpp), so that cells and executions commit together.
-  virtual Status add_to_cells(std::span<const Execution* const> rows) = 0;
+  // Writes the analytics journal row naming `ids` (executions inserted in this transaction),
+  // so that they reach the cells in a rollup round (store/analytics_store.hpp). One row per
+  // call; no lock beyond the row's own, so replicas' writers never wait on each other.
+  virtual Status journal(std::span<const int64_t> ids, int64_t now_us) = 0;
   // This connection's embedding writes, inside the same transaction, so that the embedder's
   // vectors ride in the group commits; null where the backend writes them on a connection
   // of their own (PostgreSQL: EmbeddingStore::save_embeddings).

@@ -236,15 +236,17 @@ Status GroupWriter::try_write_group(std::vector<Pending>& group, std::vector<Wri
         "execution_id");
   }
 
-  // The group's steps, one transaction: the executions, their analytics cells, then the
-  // embedder's vectors waiting for a transaction.
+  // The group's steps, one transaction: the executions, the analytics journal row naming
+  // them (a rollup round adds them to the cells later), then the embedder's vectors waiting
+  // for a transaction.
   std::vector<int64_t> new_ids;
   if (!to_insert.empty()) {
-    if (Status st = writer_->insert(to_insert, now_us(), new_ids); !st.ok()) {
+    const int64_t now = now_us();
+    if (Status st = writer_->insert(to_insert, now, new_ids); !st.ok()) {
       writer_->rollback();
       return st;
     }
-    if (Status st = writer_->add_to_cells(to_insert); !st.ok()) {
+    if (Status st = writer_->journal(new_ids, now); !st.ok()) {
       writer_->rollback();
       return st;
     }

@@ -3,7 +3,8 @@
 // 503 and /health to "degraded" with store_writable false, while the server lives on; freeing
 // the space makes it ready again, and it stores again. Without the privilege to mount (not
 // root), the database directory is made read-only instead. Also: HEAD on /health and
-// /health/ready through the real server, as monitors send it.
+// /health/ready through the real server, as monitors send it. And an analytics rollup far
+// behind: not ready, exact answers, ready again once rolled up.
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -158,6 +159,64 @@ TEST_F(Readiness, HeadOnHealthRoutesHasTheGetHeadersAndNoBody) {
   std::string root = testing::raw_http(server.port(), "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(root.rfind("HTTP/1.1 302 ", 0), 0u) << root;
   EXPECT_NE(root.find("Location: /dashboard\r\n"), std::string::npos) << root;
+}
+
+// The analytics rollup behind: a server whose rounds wait ten minutes after an empty round
+// (so the one it runs at start is its last for the test) and that calls a journal row older
+// than a second a lag. A recorded execution stays pending: /health shows it, /metrics too,
+// /health/ready turns 503 naming the rollup, and the analytics still count it (the pending
+// rows are read). A server with the default interval on the same store rolls it up: ready
+// again, nothing pending, the same figures.
+TEST_F(Readiness, ARollupFarBehindIsNotReadyAndAnswersStayExact) {
+  const std::string dir = testing::make_temp_dir("agentlearn-lag");
+  const std::string db = "sqlite:" + dir + "/agentlearn.db";
+  {
+    std::ofstream(dir + "/slow.yaml") << "rollup_interval_ms: 600000\nrollup_max_lag_seconds: 1\n";
+    ServerProcess server(db, {"--config", dir + "/slow.yaml"});
+    ASSERT_TRUE(server.wait_ready()) << server.log();
+    HttpClient c(server.url());
+    int status = 0;
+    ASSERT_TRUE(eventually([&] { return get_json(c, "/health/ready", &status)["ready"] == true; })) << server.log();
+    auto rec = c.request(verb::post, "/agent/performance", kRecord);
+    ASSERT_TRUE(rec.ok() && rec->status == 201) << (rec.ok() ? rec->body : rec.status().message());
+    json ready;
+    ASSERT_TRUE(eventually([&] {
+      ready = get_json(c, "/health/ready", &status);
+      return status == 503;
+    })) << ready.dump();
+    EXPECT_EQ(ready["ready"], false);
+    ASSERT_EQ(ready["reasons"].size(), 1u) << ready.dump();
+    EXPECT_NE(ready["reasons"][0].get<std::string>().find("analytics rollup is behind: 1 executions pending"),
+              std::string::npos)
+        << ready.dump();
+    json health = get_json(c, "/health", &status);
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(health["analytics_rollup"]["pending_executions"], 1) << health.dump();
+    EXPECT_EQ(health["analytics_rollup"]["pending_journal_rows"], 1) << health.dump();
+    EXPECT_GT(health["analytics_rollup"]["oldest_pending_seconds"].get<double>(), 1.0) << health.dump();
+    EXPECT_EQ(health["analytics_rollup"]["running"], true);
+    auto metrics = c.request(verb::get, "/metrics");
+    ASSERT_TRUE(metrics.ok());
+    EXPECT_NE(metrics->body.find("\nanalytics_rollup_pending_executions 1\n"), std::string::npos)
+        << metrics->body;
+    json perf = get_json(c, "/agents/performance", &status);
+    ASSERT_EQ(status, 200) << perf.dump();
+    EXPECT_EQ(perf["total_executions"], 1) << perf.dump();
+    EXPECT_EQ(server.terminate(), 0);
+  }
+  ServerProcess server(db);
+  ASSERT_TRUE(server.wait_ready()) << server.log();
+  HttpClient c(server.url());
+  int status = 0;
+  json health;
+  ASSERT_TRUE(eventually([&] {
+    health = get_json(c, "/health", &status);
+    return health["analytics_rollup"]["pending_executions"] == 0 && health["analytics_rollup"]["rounds"] == 1;
+  })) << health.dump();
+  EXPECT_EQ(health["analytics_rollup"]["executions_rolled_up"], 1);
+  ASSERT_TRUE(eventually([&] { return get_json(c, "/health/ready", &status)["ready"] == true; }));
+  json perf = get_json(c, "/agents/performance", &status);
+  EXPECT_EQ(perf["total_executions"], 1) << perf.dump();
 }
 
 }  // namespace

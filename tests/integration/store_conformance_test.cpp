@@ -290,7 +290,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(st.ok()) << st.message();
     st = writer_->insert(ptrs, received_us, ids);
     EXPECT_TRUE(st.ok()) << st.message();
-    st = writer_->add_to_cells(ptrs);  // as the group writer does
+    st = writer_->journal(ids, received_us);  // as the group writer does
     EXPECT_TRUE(st.ok()) << st.message();
     st = writer_->commit();
     EXPECT_TRUE(st.ok()) << st.message();
@@ -379,7 +379,7 @@ TEST_P(StoreConformance, MigrateTwiceIsHarmless) {
   auto mode = other->settings().get_setting("learning_mode");
   ASSERT_TRUE(mode.ok()) << mode.status().message();
   EXPECT_EQ(*mode, "apprentice");
-  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "6");
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM schema_migrations"), "7");
 }
 
 TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
@@ -390,7 +390,10 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
   writer_.reset();
   store_.reset();
   // Back to the schema as migration 1 left it (as a store of an early release has it).
-  for (const char* sql : {"ALTER TABLE executions DROP COLUMN out_of_range",
+  for (const char* sql : {"DROP TABLE analytics_journal", "DROP TABLE analytics_rollup",
+                          "ALTER TABLE rollup_cells RENAME TO analytics_cells",
+                          "DELETE FROM schema_migrations WHERE version = 7",
+                          "ALTER TABLE executions DROP COLUMN out_of_range",
                           "DELETE FROM schema_migrations WHERE version = 6",
                           "DROP INDEX executions_flagged_ts_idx", "DELETE FROM schema_migrations WHERE version = 5",
                           "DROP TABLE analytics_cells", "DELETE FROM schema_migrations WHERE version = 4",
@@ -407,9 +410,9 @@ TEST_P(StoreConformance, UpgradesAStoreThatHasOnlyTheFirstMigration) {
 
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "7");
   // Migration 6 filled the analytics cells: both executions, at every level.
-  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM rollup_cells WHERE scope = 3"),
             std::to_string(2 * analytics::kLevels));
   std::string new_indexes = "('executions_anomaly_idx', 'executions_recommendation_idx')";
   EXPECT_EQ(admin_sql(is_pg() ? "SELECT count(*) FROM pg_indexes WHERE indexname IN " + new_indexes
@@ -953,7 +956,10 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   writer_.reset();
   store_.reset();
   // Back to the schema before migration 6.
-  for (const char* sql : {"ALTER TABLE executions DROP COLUMN out_of_range",
+  for (const char* sql : {"DROP TABLE analytics_journal", "DROP TABLE analytics_rollup",
+                          "ALTER TABLE rollup_cells RENAME TO analytics_cells",
+                          "DELETE FROM schema_migrations WHERE version = 7",
+                          "ALTER TABLE executions DROP COLUMN out_of_range",
                           "DELETE FROM schema_migrations WHERE version = 6"}) {
     ASSERT_EQ(admin_sql(sql), "") << sql;
   }
@@ -961,17 +967,17 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   ASSERT_NE(store_, nullptr);
   Status st = store_->migrate();
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "7");
   const char* flagged_sql = is_pg() ? "SELECT count(*) FROM executions WHERE out_of_range"
                                     : "SELECT count(*) FROM executions WHERE out_of_range = 1";
   EXPECT_EQ(admin_sql(flagged_sql), "3");
   EXPECT_EQ(admin_sql("SELECT count(*) FROM executions"), "6") << "nothing is deleted";
   // The cells are rebuilt from the three rows in range only, at every level.
-  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM rollup_cells WHERE scope = 3"),
             std::to_string(3 * analytics::kLevels));
   // Costs in nano-dollars: below a dollar in every cell.
-  EXPECT_EQ(admin_sql("SELECT max(cost_nusd_hi) FROM analytics_cells"), "0");
-  const std::string max_cost = admin_sql("SELECT max(cost_nusd_lo) FROM analytics_cells");
+  EXPECT_EQ(admin_sql("SELECT max(cost_nusd_hi) FROM rollup_cells"), "0");
+  const std::string max_cost = admin_sql("SELECT max(cost_nusd_lo) FROM rollup_cells");
   EXPECT_LT(std::stod(max_cost), 1e9) << max_cost;
   // The analytics' row reads skip them too: every run of the range, read as rows.
   Analytics analytics(store_->analytics(), AnalyticsOptions{1'000'000});
@@ -993,7 +999,13 @@ TEST_P(StoreConformance, MigrationSixFlagsOutOfRangeRowsAndLeavesThemOutOfTheSum
   ASSERT_TRUE(w.ok());
   writer_ = std::move(w).value();
   insert_group({make_execution(7)});
-  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM rollup_cells WHERE scope = 3"),
+            std::to_string(3 * analytics::kLevels))
+      << "journaled, not yet in the cells";
+  auto round = store_->analytics().roll_up({});
+  ASSERT_TRUE(round.ok()) << round.status().message();
+  EXPECT_EQ(round->executions, 1u);
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM rollup_cells WHERE scope = 3"),
             std::to_string(4 * analytics::kLevels));
 }
 

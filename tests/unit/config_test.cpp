@@ -518,5 +518,18 @@ TEST_F(ConfigTest, MetricsMaxAgents) {
   }
 }
 
+TEST_F(ConfigTest, AnalyticsRollup) {
+  Config d = load_ok("");
+  EXPECT_EQ(d.rollup_interval_ms, 1000);
+  EXPECT_EQ(d.rollup_max_lag_seconds, 300);
+  Config c = load_ok(write("rollup_interval_ms: 250\nrollup_max_lag_seconds: 2\n"));
+  EXPECT_EQ(c.rollup_interval_ms, 250);
+  EXPECT_EQ(c.rollup_max_lag_seconds, 2);
+  load_error(write("rollup_interval_ms: 5\n"), {}, {}, "rollup_interval_ms");
+  load_error(write("rollup_interval_ms: soon\n"), {}, {}, "rollup_interval_ms");
+  load_error(write("rollup_max_lag_seconds: 0\n"), {}, {}, "rollup_max_lag_seconds");
+  load_error(write("rollup_max_lag_seconds: 604801\n"), {}, {}, "rollup_max_lag_seconds");
+}
+
 }  // namespace
 }  // namespace agentlearn

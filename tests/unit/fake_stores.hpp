@@ -173,7 +173,7 @@ class FakeStoreWriter : public StoreWriter {
     return Status::Ok();
   }
   // FakeAnalyticsStore computes the cells from the rows.
-  Status add_to_cells(std::span<const Execution* const>) override { return Status::Ok(); }
+  Status journal(std::span<const int64_t>, int64_t) override { return Status::Ok(); }
 
  private:
   FakeExecutionStore& rows_;
@@ -181,7 +181,9 @@ class FakeStoreWriter : public StoreWriter {
 };
 
 // Analytics cells computed on each read from a FakeExecutionStore's rows (what a backend's
-// writer keeps up to date), so the service's range planning can be tested without a database.
+// rollup keeps up to date), so the service's range planning can be tested without a database.
+// By default every row is in the cells; a test that sets `rolled_up` keeps the rows after the
+// first `rolled_up` pending (scan_pending), until roll_up() takes them all.
 class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
  public:
   explicit FakeAnalyticsStore(FakeExecutionStore& rows) : rows_(rows) {}
@@ -195,10 +197,11 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
                     bool with_sketch, const std::function<void(const CellRow&)>& fn) override {
     if (rows_.down) return store_down();
     ++cell_reads;
-    if (cells_for_ != rows_.rows.size()) {  // rows were added: recompute every cell
+    const size_t in_cells = std::min(rolled_up.value_or(SIZE_MAX), rows_.rows.size());
+    if (cells_for_ != in_cells) {  // rows were added: recompute every cell
       deltas_.clear();
-      for (const auto& r : rows_.rows) deltas_.add(r.execution);
-      cells_for_ = rows_.rows.size();
+      for (size_t i = 0; i < in_cells; ++i) deltas_.add(rows_.rows[i].execution);
+      cells_for_ = in_cells;
     }
     std::string sketch;
     for (const auto& b : buckets) {
@@ -217,17 +220,37 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
     for (const auto& r : rows_.rows) {
       const Execution& e = r.execution;
       if (e.timestamp_us < since_us || e.timestamp_us >= until_us) continue;
-      EdgeRow row;
-      row.agent_id = e.agent_id;
-      if (e.task_type) row.task_type = *e.task_type;
-      row.execution_time = e.execution_time;
-      row.success = e.success;
-      row.timestamp_us = e.timestamp_us;
-      row.cost_usd = e.cost_usd;
-      row.anomaly = e.anomaly;
-      fn(row);
+      fn(edge_row(e));
     }
     return Status::Ok();
+  }
+  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override {
+    if (rows_.down) return store_down();
+    ++pending_scans;
+    for (size_t i = std::min(rolled_up.value_or(SIZE_MAX), rows_.rows.size()); i < rows_.rows.size(); ++i) {
+      fn(edge_row(rows_.rows[i].execution));
+    }
+    return Status::Ok();
+  }
+  StatusOr<RollupRound> roll_up(const RollupOptions&) override {
+    if (rows_.down) return store_down();
+    RollupRound round;
+    if (rolled_up && *rolled_up < rows_.rows.size()) {
+      round.journal_rows = 1;
+      round.executions = rows_.rows.size() - *rolled_up;
+      rolled_up = rows_.rows.size();
+    }
+    return round;
+  }
+  StatusOr<RollupBacklog> backlog() override {
+    if (rows_.down) return store_down();
+    RollupBacklog out;
+    if (rolled_up && *rolled_up < rows_.rows.size()) {
+      out.journal_rows = 1;
+      out.executions = rows_.rows.size() - *rolled_up;
+      out.oldest_us = rows_.rows[*rolled_up].received_us;
+    }
+    return out;
   }
   Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
                       const std::optional<std::string>& task_type, size_t limit,
@@ -266,8 +289,22 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
   int snapshots = 0;
   int cell_reads = 0;
   int edge_scans = 0;
+  int pending_scans = 0;
+  std::optional<size_t> rolled_up;  // rows in the cells; unset: all
 
  private:
+  static EdgeRow edge_row(const Execution& e) {
+    EdgeRow row;
+    row.agent_id = e.agent_id;
+    if (e.task_type) row.task_type = *e.task_type;
+    row.execution_time = e.execution_time;
+    row.success = e.success;
+    row.timestamp_us = e.timestamp_us;
+    row.cost_usd = e.cost_usd;
+    row.anomaly = e.anomaly;
+    return row;
+  }
+
   FakeExecutionStore& rows_;
   analytics::CellDeltas deltas_;
   size_t cells_for_ = SIZE_MAX;

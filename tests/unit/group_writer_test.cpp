@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -42,8 +43,8 @@ struct FakeState {
   std::vector<std::pair<int64_t, std::string>> staged_copy;  // id, execution_id
 
   int begins = 0, finds = 0, inserts = 0, commits = 0, rollbacks = 0, embedding_saves = 0;
-  // Rows added to the cells in the open transaction, and in committed ones.
-  size_t staged_cells = 0, cells = 0;
+  // Rows named by journal rows in the open transaction, and in committed ones.
+  size_t staged_journaled = 0, journaled = 0;
   // Committed embeddings (execution id -> version) and those of the open transaction.
   std::map<int64_t, std::string> embeddings;
   std::vector<std::pair<int64_t, std::string>> staged_embeddings;
@@ -51,7 +52,7 @@ struct FakeState {
   std::vector<std::string> violations;  // protocol misuse seen by the fake
 
   // Results to return instead of doing the work, one per call, in order.
-  std::deque<Status> begin_results, find_results, insert_results, cell_results, commit_results;
+  std::deque<Status> begin_results, find_results, insert_results, journal_results, commit_results;
   // Called inside insert() before anything else; may change the table (another replica).
   std::function<Status(FakeState&)> before_insert;
 
@@ -133,8 +134,8 @@ class FakeWriter : public StoreWriter, public EmbeddingWriter {
     for (auto& [id, version] : s_->staged_embeddings) s_->embeddings[id] = version;
     s_->staged_embeddings.clear();
     s_->staged_copy.clear();
-    s_->cells += s_->staged_cells;
-    s_->staged_cells = 0;
+    s_->journaled += s_->staged_journaled;
+    s_->staged_journaled = 0;
     staged_hash_.clear();
     s_->in_tx = false;
     return Status::Ok();
@@ -145,7 +146,7 @@ class FakeWriter : public StoreWriter, public EmbeddingWriter {
     ++s_->rollbacks;
     s_->staged_copy.clear();
     s_->staged_embeddings.clear();
-    s_->staged_cells = 0;
+    s_->staged_journaled = 0;
     staged_hash_.clear();
     s_->in_tx = false;
   }
@@ -191,12 +192,17 @@ class FakeWriter : public StoreWriter, public EmbeddingWriter {
     return Status::Ok();
   }
 
-  Status add_to_cells(std::span<const Execution* const> rows) override {
+  Status journal(std::span<const int64_t> ids, int64_t now_us) override {
     std::lock_guard lock(s_->mu);
-    if (!s_->in_tx) s_->violations.push_back("add_to_cells outside a transaction");
-    if (rows.size() > s_->staged_copy.size()) s_->violations.push_back("add_to_cells of rows not inserted");
-    s_->staged_cells += rows.size();  // staged first, as insert() does
-    if (Status st = pop(s_->cell_results); !st.ok()) return st;
+    if (!s_->in_tx) s_->violations.push_back("journal outside a transaction");
+    if (now_us <= 0) s_->violations.push_back("journal without a time");
+    // Exactly the ids this transaction inserted, in order.
+    std::vector<int64_t> staged;
+    for (const auto& [id, eid] : s_->staged_copy) staged.push_back(id);
+    if (!std::equal(ids.begin(), ids.end(), staged.begin(), staged.end()))
+      s_->violations.push_back("journal of ids not inserted in this transaction");
+    s_->staged_journaled += ids.size();  // staged first, as insert() does
+    if (Status st = pop(s_->journal_results); !st.ok()) return st;
     return Status::Ok();
   }
 
@@ -517,7 +523,7 @@ TEST_P(GroupWriterFailure, EveryRequestOfTheGroupGetsTheStatusAndNothingIsApplie
     EXPECT_FALSE(state_->in_tx) << "the failed transaction was rolled back";
     EXPECT_EQ(state_->by_execution_id.count("a"), 0u);
     EXPECT_EQ(state_->by_execution_id.count("c"), 0u);
-    EXPECT_EQ(state_->cells, 1u) << "only the held record reached the cells";
+    EXPECT_EQ(state_->journaled, 1u) << "only the held record was journaled";
   }
   GroupWriterStats stats = writer_->stats();
   EXPECT_EQ(stats.failures, 1u);
@@ -529,7 +535,7 @@ TEST_P(GroupWriterFailure, EveryRequestOfTheGroupGetsTheStatusAndNothingIsApplie
   EXPECT_FALSE(retry.results[0].duplicate);
   EXPECT_FALSE(retry.results[1].duplicate);
   std::lock_guard lock(state_->mu);
-  EXPECT_EQ(state_->cells, 3u) << "every stored row is in the cells, once";
+  EXPECT_EQ(state_->journaled, 3u) << "every stored row is journaled, once";
   EXPECT_TRUE(state_->violations.empty());
 }
 
@@ -539,7 +545,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FailureCase{"find", &FakeState::find_results, StatusCode::kUnavailable},
                       FailureCase{"insert", &FakeState::insert_results, StatusCode::kUnavailable},
                       FailureCase{"insert_internal", &FakeState::insert_results, StatusCode::kInternal},
-                      FailureCase{"cells", &FakeState::cell_results, StatusCode::kUnavailable},
+                      FailureCase{"journal", &FakeState::journal_results, StatusCode::kUnavailable},
                       FailureCase{"commit", &FakeState::commit_results, StatusCode::kUnavailable}),
     [](const ::testing::TestParamInfo<FailureCase>& info) { return std::string(info.param.name); });
 

@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, CreatesTheFileInWalModeAndMigratesTwice) {
     return out;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("SELECT count(*) FROM schema_migrations"), "6");
+  EXPECT_EQ(one("SELECT count(*) FROM schema_migrations"), "7");
   // executions_ts_idx and the three partial ones; the UNIQUE one is sqlite_autoindex_*.
   EXPECT_EQ(one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'executions_%'"),
             "4");

@@ -1,8 +1,10 @@
-// PostgreSQL: the analytics cells. The writer adds each group's executions to them in its
-// transaction (upsert_cells): under one advisory transaction lock, so that concurrent
-// replicas take turns, it reads the group's cells, merges in memory and writes each back
-// with INSERT ... ON CONFLICT. Reads fetch every bucket of a query in one statement, every
-// statement of one answer in one REPEATABLE READ transaction.
+// PostgreSQL: the analytics cells and their journal. The group writer journals each group's
+// ids (postgres_writer.cpp), taking no lock. A rollup round, under an advisory transaction
+// lock that only rounds take, deletes journal rows (DELETE ... RETURNING: it folds only the
+// rows its own delete removed), reads their executions, merges them into the stored cells in
+// memory and writes each cell back with INSERT ... ON CONFLICT (upsert_cells). Reads fetch
+// every bucket of a query in one statement, every statement of one answer in one
+// REPEATABLE READ transaction.
 #include <functional>
 #include <initializer_list>
 #include <limits>
@@ -14,6 +16,7 @@
 #include "store/over_pool.hpp"
 #include "store/postgres/postgres_connection.hpp"
 #include "store/postgres/postgres_text_format.hpp"
+#include "store/rollup_steps.hpp"
 #include "store/row_codec.hpp"
 
 namespace agentlearn {
@@ -29,21 +32,26 @@ namespace pg_impl {
 
 namespace {
 
-// Serialises the cell updates of every writer on the database ("agentlea" + 1). Held from
-// the update to the commit; readers never take it.
+// Serialises the cell updates on the database ("agentlea" + 1): every rollup round (and
+// migration 6's backfill) holds it from its first read of the journal to its commit; the
+// group writers and the readers never take it.
 constexpr const char* kCellLockSql = "SELECT pg_advisory_xact_lock(7018141399158171234)";
 
-constexpr const char* kExistingSql =
-    "SELECT k.ord, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, c.time_us_hi, c.time_us_lo, "
-    "c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
-    "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
-    "  AS k(level, bucket, scope, agent, ttype, ord) "
-    "JOIN analytics_cells c ON c.level = k.level AND c.bucket = k.bucket AND c.scope = k.scope "
-    "  AND c.agent = k.agent AND c.ttype = k.ttype";
+// The cells table (migration 7 renamed it: docs/analytics.md, "Upgrades").
+constexpr const char* kCellsTable = "rollup_cells";
+
+std::string existing_cells_sql(std::string_view table) {
+  return "SELECT k.ord, c.executions, c.successes, c.anomalies, c.scored, c.cost_n, c.time_us_hi, c.time_us_lo, "
+         "c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, encode(c.sketch, 'hex') "
+         "FROM unnest($1::int[], $2::int8[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY "
+         "  AS k(level, bucket, scope, agent, ttype, ord) "
+         "JOIN " + std::string(table) + " c ON c.level = k.level AND c.bucket = k.bucket AND c.scope = k.scope "
+         "  AND c.agent = k.agent AND c.ttype = k.ttype";
+}
 
 // The stored cells are merged in memory (under the lock), so the upsert writes whole values.
-constexpr const char* kUpsertSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+std::string upsert_cells_sql(std::string_view table) {
+  return "INSERT INTO " + std::string(table) + " (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
     "  cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "SELECT level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, cost_n, time_us_hi, "
     "  time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, decode(sketch, 'hex') "
@@ -57,6 +65,7 @@ constexpr const char* kUpsertSql =
     "scored = excluded.scored, cost_n = excluded.cost_n, time_us_hi = excluded.time_us_hi, "
     "time_us_lo = excluded.time_us_lo, cost_nusd_hi = excluded.cost_nusd_hi, cost_nusd_lo = excluded.cost_nusd_lo, "
     "min_ts = excluded.min_ts, max_ts = excluded.max_ts, sketch = excluded.sketch";
+}
 
 // Cells per statement: bounds the array literals (a 20,000-record group touches up to
 // 480,000 cells).
@@ -95,7 +104,8 @@ void read_tally(const PGresult* r, int i, int first, analytics::CellTally& t) {
   store_codec::decode_tally(PgRow{r, i}, first, t);
 }
 
-Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelta>* const> cells) {
+Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelta>* const> cells,
+                    std::string_view table) {
   ArrayBuilder keys[5];
   for (auto& k : keys) k.clear();
   for (const auto* kv : cells) {
@@ -111,7 +121,8 @@ Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelt
   std::vector<CellDelta> merged(cells.size());
   for (size_t i = 0; i < cells.size(); ++i) merged[i] = cells[i]->second;
   {
-    Result r(PQexecParams(c, kExistingSql, 5, nullptr, key_params, nullptr, nullptr, 0));
+    const std::string sql = existing_cells_sql(table);
+    Result r(PQexecParams(c, sql.c_str(), 5, nullptr, key_params, nullptr, nullptr, 0));
     if (!result_ok(r.get())) return pg_status(c, r.get(), "read analytics cells");
     std::string bytes;
     for (int i = 0, n = PQntuples(r.get()); i < n; ++i) {
@@ -151,20 +162,21 @@ Status upsert_chunk(PGconn* c, std::span<const std::pair<const CellKey, CellDelt
   for (int i = 0; i < 5; ++i) params[i] = key_params[i];
   for (int i = 0; i < kVals; ++i) params[5 + i] = vals[i].finish();
   params[5 + kVals] = sketches.c_str();
-  Result r(PQexecParams(c, kUpsertSql, 5 + kVals + 1, nullptr, params, nullptr, nullptr, 0));
+  const std::string sql = upsert_cells_sql(table);
+  Result r(PQexecParams(c, sql.c_str(), 5 + kVals + 1, nullptr, params, nullptr, nullptr, 0));
   if (!result_ok(r.get())) return pg_status(c, r.get(), "write analytics cells");
   return Status::Ok();
 }
 
 }  // namespace
 
-Status upsert_cells(PGconn* c, const CellDeltas& deltas) {
+Status upsert_cells(PGconn* c, const CellDeltas& deltas, std::string_view table) {
   if (deltas.empty()) return Status::Ok();
   if (Status st = exec_script(c, kCellLockSql, "lock analytics cells"); !st.ok()) return st;
   auto sorted = deltas.sorted();
   for (size_t at = 0; at < sorted.size(); at += kChunk) {
     const size_t n = std::min(kChunk, sorted.size() - at);
-    if (Status st = upsert_chunk(c, std::span(sorted).subspan(at, n)); !st.ok()) return st;
+    if (Status st = upsert_chunk(c, std::span(sorted).subspan(at, n), table); !st.ok()) return st;
   }
   return Status::Ok();
 }
@@ -202,7 +214,7 @@ Status backfill_cells(PGconn* c) {
   source.scan = [&](int64_t from, int64_t to, const std::function<void(const EdgeRow&)>& fn) {
     return scan_edge_rows(c, from, to, fn);
   };
-  source.write = [&](const CellDeltas& deltas) { return upsert_cells(c, deltas); };
+  source.write = [&](const CellDeltas& deltas) { return upsert_cells(c, deltas, "analytics_cells"); };  // migration 6's name
   return agentlearn::backfill_cells(source);
 }
 
@@ -218,6 +230,14 @@ Status run_query(PGconn* c, const char* sql, std::initializer_list<const char*> 
   if (!result_ok(r.get())) return pg_status(c, r.get(), what);
   for (int i = 0, n = PQntuples(r.get()); i < n; ++i) row(r.get(), i);
   return Status::Ok();
+}
+
+// The counted columns of the execution whose id is `id`, joined laterally: one primary-key
+// probe per id whatever the table's size (LIMIT 1 keeps the planner from flattening it into
+// a join that scans the table: postgres_writer.cpp's lookup met that).
+std::string by_primary_key(const std::string& id) {
+  return std::string("CROSS JOIN LATERAL (SELECT ") + store_codec::kEdgeColumns + " FROM executions WHERE id = " +
+         id + " AND NOT out_of_range LIMIT 1) AS e";
 }
 
 // The reads of one answer on one leased connection inside one read-only transaction.
@@ -248,7 +268,7 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
         "c.time_us_hi, c.time_us_lo, c.cost_nusd_hi, c.cost_nusd_lo, c.min_ts, c.max_ts, "
         "CASE WHEN $6::bool THEN encode(c.sketch, 'hex') ELSE '' END "
         "FROM unnest($1::int[], $2::int8[]) AS b(level, bucket) "
-        "JOIN analytics_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
+        "JOIN rollup_cells c ON c.level = b.level AND c.bucket = b.bucket AND c.scope = $3::int "
         "WHERE ($4::text IS NULL OR c.agent = $4::text) AND ($5::text IS NULL OR c.ttype = $5::text)",
         {levels.finish(), ids.finish(), scope_text.c_str(), agent ? agent->c_str() : nullptr,
          ttype ? ttype->c_str() : nullptr, with_sketch ? "true" : "false"},
@@ -273,6 +293,17 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
   Status scan_edge(int64_t since_us, int64_t until_us,
                    const std::function<void(const EdgeRow&)>& fn) override {
     return scan_edge_rows(c_, since_us, until_us, fn);
+  }
+
+  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override {
+    static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
+                                   " FROM analytics_journal j CROSS JOIN LATERAL unnest(j.ids) AS u(id) " +
+                                   by_primary_key("u.id");
+    EdgeRow row;
+    return run_query(c_, sql.c_str(), {}, "scan journaled executions", [&](const PGresult* r, int i) {
+      store_codec::decode_edge_row(PgRow{r, i}, row);
+      fn(row);
+    });
   }
 
   Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
@@ -318,6 +349,65 @@ namespace {
 class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
  public:
   using OverPool::OverPool;
+
+  StatusOr<RollupRound> roll_up(const RollupOptions& options) override {
+    RollupRound round;
+    Status st = pool_.write_txn([&](Connection& conn) -> Status {
+      round = {};
+      PGconn* c = conn.get();
+      // Rounds take turns from here to the commit: a second round (another replica, or a
+      // leader whose lock connection dropped mid-round) then deletes only what this one left.
+      if (Status l = exec_script(c, kCellLockSql, "lock the analytics cells"); !l.ok()) return l;
+      // The oldest journal rows up to max_executions (at least one), deleted; their ids come
+      // back as one array literal of arrays' elements.
+      const std::string limit = std::to_string(std::max<size_t>(options.max_executions, 1));
+      std::string ids = "{";
+      Status taken = run_query(
+          c,
+          "DELETE FROM analytics_journal WHERE id IN (SELECT id FROM (SELECT id, sum(cardinality(ids)) "
+          "OVER (ORDER BY id) - cardinality(ids) AS before FROM analytics_journal ORDER BY id LIMIT $1::int8) w "
+          "WHERE before < $1::int8) RETURNING array_to_string(ids, ','), cardinality(ids)",
+          {limit.c_str()}, "consume the analytics journal", [&](const PGresult* r, int i) {
+            ++round.journal_rows;
+            round.executions += static_cast<uint64_t>(value_int(r, i, 1));
+            if (is_null(r, i, 0) || value_view(r, i, 0).empty()) return;
+            if (ids.size() > 1) ids += ',';
+            ids += value_view(r, i, 0);
+          });
+      if (!taken.ok()) return taken;
+      if (round.journal_rows == 0) return Status::Ok();
+      ids += '}';
+      CellDeltas deltas;
+      static const std::string scan = std::string("SELECT ") + store_codec::kEdgeColumns +
+                                      " FROM unnest($1::int8[]) AS u(id) " + by_primary_key("u.id");
+      EdgeRow row;
+      Status read = run_query(c, scan.c_str(), {ids.c_str()}, "read journaled executions",
+                              [&](const PGresult* r, int i) {
+                                store_codec::decode_edge_row(PgRow{r, i}, row);
+                                add_run(deltas, row);
+                              });
+      if (!read.ok()) return read;
+      round.cells = deltas.cells().size();
+      if (Status u = upsert_cells(c, deltas, kCellsTable); !u.ok()) return u;
+      return rollup_steps::finish_round([&](const char* sql) { return exec_script(c, sql, "finish a rollup round"); },
+                                        options);
+    });
+    if (!st.ok()) return st;
+    return round;
+  }
+
+  StatusOr<RollupBacklog> backlog() override {
+    RollupBacklog out;
+    static const std::string sql = rollup_steps::backlog_sql("cardinality(ids)");
+    Status st = pool_.query(
+        sql.c_str(), {}, "read the analytics journal's backlog", [&](const PGresult* r, int i) {
+          out.journal_rows = static_cast<uint64_t>(value_int(r, i, 0));
+          out.executions = static_cast<uint64_t>(value_int(r, i, 1));
+          if (!is_null(r, i, 2)) out.oldest_us = value_int(r, i, 2);
+        });
+    if (!st.ok()) return st;
+    return out;
+  }
 
   Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
     return pool_.with_read_retry([&](Connection& conn, bool& delivered) -> Status {

@@ -120,9 +120,9 @@ Status stream_rows(PGconn* c, const std::string& sql, int nparams, const char* c
                    size_t fetch_rows, bool& delivered,
                    const std::function<void(const PGresult*, int)>& on_row);
 
-// Analytics cells (postgres_analytics.cpp): the writer's update of a group's cells (under an
-// advisory transaction lock) and migration 4's backfill.
-Status upsert_cells(PGconn* c, const analytics::CellDeltas& deltas);
+// Analytics cells (postgres_analytics.cpp): adding deltas to the cells of table `table`
+// (under an advisory transaction lock) and migration 6's backfill.
+Status upsert_cells(PGconn* c, const analytics::CellDeltas& deltas, std::string_view table);
 // Fills the (empty) cells from the stored executions in range (migration 6).
 Status backfill_cells(PGconn* c);
 

@@ -102,6 +102,23 @@ CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomal
 )sql"},
     // Rows holding values no run can have, flagged and left out of the sums (sqlite_migrations.cpp).
     {6, nullptr, flag_out_of_range},
+    // Analytics off the ingest path (sqlite_migrations.cpp says why): a journal row per write
+    // group naming its ids (a sequence's ids commit out of order, so a row names them all,
+    // never a range), the rollup epoch, and the cells renamed so that a release from before
+    // the journal fails at its first cell write.
+    {7, R"sql(
+ALTER TABLE analytics_cells RENAME TO rollup_cells;
+CREATE TABLE analytics_journal (
+  id BIGSERIAL PRIMARY KEY,
+  ids BIGINT[] NOT NULL,
+  created_us BIGINT NOT NULL
+);
+CREATE TABLE analytics_rollup (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  epoch BIGINT NOT NULL
+);
+INSERT INTO analytics_rollup VALUES (1, 0);
+)sql"},
 };
 
 // The types of the tables both backends declare alike (store/shared_migrations.hpp).

@@ -31,6 +31,9 @@ constexpr const char* kFindSql =
     "CROSS JOIN LATERAL (SELECT id, content_hash FROM executions "
     "                    WHERE execution_id = q.execution_id LIMIT 1) AS e";
 
+constexpr const char* kJournalName = "agentlearn_journal";
+constexpr const char* kJournalSql = "INSERT INTO analytics_journal (ids, created_us) VALUES ($1::int8[], $2::int8)";
+
 // The codec's columns (store/row_codec.hpp), each row with the id drawn first.
 std::string copy_sql() { return "COPY executions (id, " + store_codec::insert_column_list() + ") FROM STDIN"; }
 
@@ -183,13 +186,19 @@ class PgWriter final : public StoreWriter {
     return st;
   }
 
-  Status add_to_cells(std::span<const Execution* const> rows) override {
-    if (rows.empty()) return Status::Ok();
+  Status journal(std::span<const int64_t> ids, int64_t now_us) override {
+    if (ids.empty()) return Status::Ok();
     if (Status st = usable(); !st.ok()) return st;
-    // Under the cells' advisory transaction lock (postgres_analytics.cpp).
-    cells_.clear();
-    for (const Execution* e : rows) cells_.add(*e);
-    return upsert_cells(conn_.get(), cells_);
+    // Every id, not a range: ids drawn from the sequence by concurrent writers interleave
+    // and commit in any order. A plain insert: no lock any other writer waits on.
+    if (Status st = conn_.prepare(kJournalName, kJournalSql); !st.ok()) return st;
+    journal_ids_.clear();
+    for (int64_t id : ids) journal_ids_.int64(id);
+    const std::string now = std::to_string(now_us);
+    const char* params[] = {journal_ids_.finish(), now.c_str()};
+    Result r(PQexecPrepared(conn_.get(), conn_.statement(kJournalName).c_str(), 2, params, nullptr, nullptr, 0));
+    if (!result_ok(r.get())) return pg_status(conn_.get(), r.get(), "write the analytics journal");
+    return Status::Ok();
   }
 
  private:
@@ -295,7 +304,7 @@ class PgWriter final : public StoreWriter {
   std::string buf_;
   ArrayBuilder array_;
   ArrayBuilder cols_[store_codec::kExecutionColumnCount];
-  analytics::CellDeltas cells_;
+  ArrayBuilder journal_ids_;
 };
 
 }  // namespace

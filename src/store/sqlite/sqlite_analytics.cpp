@@ -1,12 +1,15 @@
-// SQLite: the analytics cells. The writer adds each group's executions to them in its
-// transaction (upsert_cells, one upsert per distinct cell, sketches merged by a function this
-// file registers on every connection); reads look cells up by primary key, bucket by bucket,
-// every read of one answer in one read transaction.
+// SQLite: the analytics cells and their journal. The group writer journals each group's
+// rowid range (sqlite_writer.cpp); a rollup round, one IMMEDIATE transaction, adds the
+// journaled executions to the cells (upsert_cells: one upsert per distinct cell, sketches
+// merged by a function this file registers on every connection) and deletes their journal
+// rows. Reads look cells up by primary key, bucket by bucket, and read the journaled
+// executions, every read of one answer in one read transaction.
 #include <limits>
 #include <string>
 
 #include "store/cell_backfill.hpp"
 #include "store/over_pool.hpp"
+#include "store/rollup_steps.hpp"
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
@@ -22,6 +25,9 @@ using store_codec::kTallyColumns;
 namespace sqlite_impl {
 
 namespace {
+
+// The cells table (migration 7 renamed it: docs/analytics.md, "Upgrades").
+constexpr const char* kCellsTable = "rollup_cells";
 
 // agentlearn_sketch_merge(a, b): the encoded sum of two encoded sketches.
 void sketch_merge_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
@@ -39,6 +45,26 @@ void sketch_merge_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_blob(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
 }
 
+// Steps `s` (bound) to its end, each row as an edge row to `fn`.
+Status scan_rows(sqlite3* db, sqlite3_stmt* s, std::string_view what, const std::function<void(const EdgeRow&)>& fn) {
+  EdgeRow row;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    store_codec::decode_edge_row(SqliteRow{s}, row);
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return sqlite_status(db, rc, what);
+  return Status::Ok();
+}
+
+// The executions every journal row names (through the rowid ranges).
+const std::string& pending_scan_sql() {
+  static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
+                                 " FROM analytics_journal j JOIN executions e ON e.id BETWEEN j.first_id AND j.last_id"
+                                 " WHERE e.out_of_range = 0";
+  return sql;
+}
+
 }  // namespace
 
 Status register_analytics_functions(sqlite3* db) {
@@ -50,8 +76,9 @@ Status register_analytics_functions(sqlite3* db) {
 
 // The exact sums add with a carry from the low 62 bits (ExactSum): every SET expression reads
 // the row as it was, so the carry is computed from the old low part in both.
-const char* const kUpsertCellSql =
-    "INSERT INTO analytics_cells (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
+std::string upsert_cell_sql(std::string_view table) {
+  return "INSERT INTO " + std::string(table) +
+    " (level, bucket, scope, agent, ttype, executions, successes, anomalies, scored, "
     "cost_n, time_us_hi, time_us_lo, cost_nusd_hi, cost_nusd_lo, min_ts, max_ts, sketch) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT (level, bucket, scope, agent, ttype) DO UPDATE SET "
@@ -64,6 +91,7 @@ const char* const kUpsertCellSql =
     "cost_nusd_lo = (cost_nusd_lo + excluded.cost_nusd_lo) & 4611686018427387903, "
     "min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts), "
     "sketch = agentlearn_sketch_merge(sketch, excluded.sketch)";
+}
 
 Status upsert_cells(sqlite3* db, sqlite3_stmt* s, const CellDeltas& deltas) {
   std::string sketch;
@@ -107,14 +135,7 @@ Status scan_edge_rows(sqlite3* db, sqlite3_stmt* s, int64_t from, int64_t to,
   StmtScope scope(s);
   sqlite3_bind_int64(s, 1, from);
   sqlite3_bind_int64(s, 2, to);
-  EdgeRow row;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    store_codec::decode_edge_row(SqliteRow{s}, row);
-    fn(row);
-  }
-  if (rc != SQLITE_DONE) return sqlite_status(db, rc, "scan executions by time");
-  return Status::Ok();
+  return scan_rows(db, s, "scan executions by time", fn);
 }
 
 Status backfill_cells(sqlite3* db) {
@@ -123,7 +144,7 @@ Status backfill_cells(sqlite3* db) {
   if (!next.ok()) return next.status();
   auto scan = prepare(db, edge_scan_sql());
   if (!scan.ok()) return scan.status();
-  auto upsert = prepare(db, kUpsertCellSql);
+  auto upsert = prepare(db, upsert_cell_sql("analytics_cells"));  // migration 6's name
   if (!upsert.ok()) return upsert.status();
   BackfillSource source;
   source.first_at_or_after = [&](int64_t t) -> StatusOr<std::optional<int64_t>> {
@@ -158,7 +179,7 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     std::string sql = "SELECT agent, ttype, ";
     sql += kTallyColumns;
     sql += with_sketch ? ", sketch" : "";
-    sql += " FROM analytics_cells WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
+    sql += std::string(" FROM ") + kCellsTable + " WHERE level = ?1 AND bucket = ?2 AND scope = ?3";
     if (agent) sql += " AND agent = ?4";
     if (ttype) sql += " AND ttype = ?5";
     auto st = conn_.stmt(sql);
@@ -193,6 +214,12 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     auto st = conn_.stmt(edge_scan_sql());
     if (!st.ok()) return st.status();
     return scan_edge_rows(conn_.db.get(), *st, since_us, until_us, fn);
+  }
+
+  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override {
+    auto st = conn_.stmt(pending_scan_sql());
+    if (!st.ok()) return st.status();
+    return scan_rows(conn_.db.get(), *st, "scan journaled executions", fn);
   }
 
   Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
@@ -248,6 +275,76 @@ namespace {
 class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
  public:
   using OverPool::OverPool;
+
+  StatusOr<RollupRound> roll_up(const RollupOptions& options) override {
+    RollupRound round;
+    // IMMEDIATE (pool_.write): the write lock first, so the journal rows read are the ones
+    // deleted, and a group writer waits at most one bounded round.
+    Status st = pool_.write([&](Connection& conn) -> Status {
+      round = {};
+      sqlite3* db = conn.db.get();
+      auto take = conn.stmt("SELECT id, first_id, last_id FROM analytics_journal ORDER BY id");
+      if (!take.ok()) return take.status();
+      std::vector<std::pair<int64_t, int64_t>> ranges;
+      int64_t last_row = 0;
+      {
+        sqlite3_stmt* s = *take;
+        StmtScope scope(s);
+        int rc;
+        while (round.executions < options.max_executions && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+          last_row = sqlite3_column_int64(s, 0);
+          ranges.emplace_back(sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2));
+          round.executions += static_cast<uint64_t>(ranges.back().second - ranges.back().first + 1);
+          ++round.journal_rows;
+        }
+        if (round.executions < options.max_executions && rc != SQLITE_DONE) {
+          return sqlite_status(db, rc, "read the analytics journal");
+        }
+      }
+      if (ranges.empty()) return Status::Ok();
+      auto scan = conn.stmt(std::string("SELECT ") + store_codec::kEdgeColumns +
+                            " FROM executions WHERE id BETWEEN ?1 AND ?2 AND out_of_range = 0");
+      if (!scan.ok()) return scan.status();
+      CellDeltas deltas;
+      for (auto [first, last] : ranges) {
+        sqlite3_stmt* s = *scan;
+        StmtScope scope(s);
+        sqlite3_bind_int64(s, 1, first);
+        sqlite3_bind_int64(s, 2, last);
+        if (Status r = scan_rows(db, s, "read journaled executions", [&](const EdgeRow& r) { add_run(deltas, r); });
+            !r.ok()) {
+          return r;
+        }
+      }
+      round.cells = deltas.cells().size();
+      auto upsert = conn.stmt(upsert_cell_sql(kCellsTable));
+      if (!upsert.ok()) return upsert.status();
+      if (Status u = upsert_cells(db, *upsert, deltas); !u.ok()) return u;
+      if (Status d = conn.run("DELETE FROM analytics_journal WHERE id <= ?1", "consume the analytics journal",
+                              [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, last_row); });
+          !d.ok()) {
+        return d;
+      }
+      return rollup_steps::finish_round(
+          [&](const char* sql) { return conn.run(sql, "finish a rollup round", [](sqlite3_stmt*) {}); }, options);
+    });
+    if (!st.ok()) return st;
+    return round;
+  }
+
+  StatusOr<RollupBacklog> backlog() override {
+    RollupBacklog out;
+    static const std::string sql = rollup_steps::backlog_sql("last_id - first_id + 1");
+    Status st = pool_.query(
+        sql, "read the analytics journal's backlog", [](sqlite3_stmt*) {},
+        [&](sqlite3_stmt* s) {
+          out.journal_rows = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+          out.executions = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+          if (sqlite3_column_type(s, 2) != SQLITE_NULL) out.oldest_us = sqlite3_column_int64(s, 2);
+        });
+    if (!st.ok()) return st;
+    return out;
+  }
 
   Status read_analytics(const std::function<Status(AnalyticsSnapshot&)>& fn) override {
     auto lease = pool_.acquire_reader();

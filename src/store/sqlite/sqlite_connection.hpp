@@ -56,9 +56,10 @@ StatusOr<StmtPtr> prepare(sqlite3* db, std::string_view sql);
 StatusOr<DbPtr> open_connection(const std::string& name, bool uri, const SqliteOptions& options);
 
 // Analytics cells (sqlite_analytics.cpp): the SQL functions every connection gets
-// (agentlearn_sketch_merge), the writer's upsert, and migration 4's backfill.
+// (agentlearn_sketch_merge), the upsert into the cells table `table`, and migration 6's
+// backfill.
 Status register_analytics_functions(sqlite3* db);
-extern const char* const kUpsertCellSql;
+std::string upsert_cell_sql(std::string_view table);
 Status upsert_cells(sqlite3* db, sqlite3_stmt* upsert, const analytics::CellDeltas& deltas);
 // Fills the (empty) cells from the stored executions in range (migration 6).
 Status backfill_cells(sqlite3* db);

@@ -142,6 +142,28 @@ CREATE INDEX embeddings_task_idx ON embeddings (task_key, version);
 CREATE INDEX executions_flagged_ts_idx ON executions (timestamp_us) WHERE anomaly = 1;
 )sql"},
     {6, nullptr, exact_cells},
+    {7, R"sql(
+-- Analytics off the ingest path (docs/analytics.md). The group writer no longer touches the
+-- cells: each group writes one journal row naming its executions (a rowid range: this
+-- store's writers take turns, so a group's rowids are consecutive), and a rollup round adds
+-- them to the cells and deletes the row in one transaction. The cells table is renamed so
+-- that a release from before the journal, which would write cells itself, fails at its
+-- first write instead of running beside this one.
+ALTER TABLE analytics_cells RENAME TO rollup_cells;
+CREATE TABLE analytics_journal (
+  id INTEGER PRIMARY KEY,
+  first_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  created_us INTEGER NOT NULL
+);
+-- One row: bumped by every rollup round, in its transaction, so a reader knows which rounds
+-- its snapshot holds.
+CREATE TABLE analytics_rollup (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  epoch INTEGER NOT NULL
+);
+INSERT INTO analytics_rollup VALUES (1, 0);
+)sql"},
 };
 
 StatusOr<bool> migration_applied(sqlite3* db, int version) {

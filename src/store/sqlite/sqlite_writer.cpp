@@ -1,6 +1,6 @@
-// The group writer's connection: one transaction per group, the idempotency lookup and the
-// insert (and the embedder's vectors), on statements prepared once; WAL checkpoints on a
-// connection and a thread of their own.
+// The group writer's connection: one transaction per group, the idempotency lookup, the
+// insert and its analytics journal row (and the embedder's vectors), on statements prepared
+// once; WAL checkpoints on a connection and a thread of their own.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -159,7 +159,7 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
         {&w->rollback_, "ROLLBACK"},
         {&w->find_, "SELECT id, content_hash FROM executions WHERE execution_id = ?1"},
         {&w->insert_, insert.c_str()},
-        {&w->upsert_cell_, kUpsertCellSql},
+        {&w->journal_, "INSERT INTO analytics_journal (first_id, last_id, created_us) VALUES (?1, ?2, ?3)"},
         {&w->save_embedding_, kSaveEmbeddingSql},
     };
     for (auto& s : stmts) {
@@ -190,7 +190,7 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
     rollback_.reset();
     find_.reset();
     insert_.reset();
-    upsert_cell_.reset();
+    journal_.reset();
     save_embedding_.reset();
   }
 
@@ -247,11 +247,22 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
     return Status::Ok();
   }
 
-  Status add_to_cells(std::span<const Execution* const> rows) override {
-    // One upsert per distinct cell (sqlite_analytics.cpp).
-    cells_.clear();
-    for (const Execution* e : rows) cells_.add(*e);
-    return upsert_cells(db_.get(), upsert_cell_.get(), cells_);
+  Status journal(std::span<const int64_t> ids, int64_t now_us) override {
+    // One row per run of consecutive ids: one row per group, as this connection's inserts
+    // are the only ones while its transaction holds the write lock.
+    sqlite3_stmt* s = journal_.get();
+    for (size_t at = 0; at < ids.size();) {
+      size_t end = at + 1;
+      while (end < ids.size() && ids[end] == ids[end - 1] + 1) ++end;
+      StmtScope scope(s, /*clear=*/false);
+      sqlite3_bind_int64(s, 1, ids[at]);
+      sqlite3_bind_int64(s, 2, ids[end - 1]);
+      sqlite3_bind_int64(s, 3, now_us);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "write the analytics journal");
+      at = end;
+    }
+    return Status::Ok();
   }
 
   EmbeddingWriter* embeddings() override { return this; }
@@ -278,8 +289,7 @@ class SqliteWriter final : public StoreWriter, public EmbeddingWriter {
   }
 
   DbPtr db_;
-  StmtPtr begin_, commit_, rollback_, find_, insert_, upsert_cell_, save_embedding_;
-  analytics::CellDeltas cells_;
+  StmtPtr begin_, commit_, rollback_, find_, insert_, journal_, save_embedding_;
   std::unique_ptr<Checkpointer> checkpointer_;  // file databases only
 };
 

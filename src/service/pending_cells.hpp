@@ -1,0 +1,53 @@
+#pragma once
+// Real-time aggregation (docs/analytics.md): the executions the journal still names, those
+// stored but not yet added to the cells by a rollup round, folded in memory into cells of
+// their own and read beside the stored ones. Both come from one snapshot, so every execution
+// of it is counted exactly once: a round moves rows from the journal to the cells in one
+// transaction.
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "store/analytics_store.hpp"
+
+namespace agentlearn {
+
+// A snapshot whose cells include the pending executions' cells; every other read is the
+// underlying snapshot's (its edge rows already hold the pending rows in their range).
+class SnapshotWithPending final : public AnalyticsSnapshot {
+ public:
+  explicit SnapshotWithPending(AnalyticsSnapshot& base) : base_(base) {}
+
+  // Reads the pending executions with from_us <= timestamp_us < to_us (those outside cannot
+  // fall in a cell an answer over that span reads).
+  Status load_pending(int64_t from_us, int64_t to_us);
+  // The pending executions read by load_pending(), in the span or not.
+  uint64_t pending_rows_read() const { return rows_read_; }
+
+  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
+                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                    bool with_sketch, const std::function<void(const CellRow&)>& fn) override;
+  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
+    return base_.scan_edge(since_us, until_us, fn);
+  }
+  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override { return base_.scan_pending(fn); }
+  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
+    return base_.timestamp_bounds();
+  }
+  Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
+                      const std::optional<std::string>& task_type, size_t limit,
+                      const std::function<void(const StoredRow&)>& fn) override {
+    return base_.scan_flagged(since_us, until_us, agent, task_type, limit, fn);
+  }
+
+ private:
+  using Cell = std::pair<const analytics::CellKey, analytics::CellDelta>;
+  AnalyticsSnapshot& base_;
+  analytics::CellDeltas pending_;
+  // The pending cells by (level, bucket, scope), as read_cells() looks them up.
+  std::map<std::tuple<int, int64_t, int>, std::vector<const Cell*>> by_bucket_;
+  uint64_t rows_read_ = 0;
+};
+
+}  // namespace agentlearn
