@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/cmd_backup.hpp"
+#include "app/cmd_rollup.hpp"
 #include "app/cmd_evaluate.hpp"
 #include "app/cmd_evaluate_models.hpp"
 #include "app/cmd_import.hpp"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   agentlearn::register_evaluate_command(app);
   agentlearn::register_evaluate_models_command(app);
   agentlearn::register_backup_command(app);
+  agentlearn::register_rollup_command(app);
   // CLI11 reports a word that names no command as "A subcommand is required"; say which word
   // it was and what the commands are.
   if (argc > 1 && argv[1][0] != '-') {

@@ -37,7 +37,7 @@ std::string record_errors_json(const std::vector<RecordError>& errors) {
 // The analytics rollup's backlog, as /health shows it.
 void write_rollup(JsonWriter& w, const RollupStatus& r) {
   w.key("analytics_rollup").begin_object();
-  w.member("running", r.running).member("pending_journal_rows", r.pending_journal_rows);
+  w.member("running", r.running).member("leader", r.leader).member("pending_journal_rows", r.pending_journal_rows);
   w.member("pending_executions", r.pending_executions).member("oldest_pending_seconds", r.oldest_pending_seconds);
   w.member("rounds", r.rounds).member("executions_rolled_up", r.executions_rolled_up);
   w.key("last_error");

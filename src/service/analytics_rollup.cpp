@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/time.hpp"
 
 namespace agentlearn {
@@ -104,11 +106,28 @@ bool AnalyticsRollup::round() {
 }
 
 void AnalyticsRollup::run() {
+  using Clock = std::chrono::steady_clock;
+  // Leadership is checked (and, on PostgreSQL, kept: the check is its heartbeat) at least
+  // this often, whatever the interval between rounds.
+  constexpr std::chrono::milliseconds kLeadCheck{1000};
+  auto next_round = Clock::now();
   while (true) {
-    const bool idle = round();
+    auto lead = store_.lead_rollup();
+    const bool leading = lead.ok() && *lead;
+    {
+      std::lock_guard lock(mu_);
+      if (status_.leader != leading) spdlog::info("analytics rollup: {} the leader", leading ? "now" : "no longer");
+      status_.leader = leading;
+      if (!lead.ok()) status_.last_error = lead.status().message();
+    }
+    bool more = false;
+    if (leading && Clock::now() >= next_round) {
+      more = !round();
+      if (!more) next_round = Clock::now() + options_.interval;
+    }
     std::unique_lock lock(mu_);
     if (stopping_) return;
-    if (idle) cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    if (!more) cv_.wait_until(lock, std::min(next_round, Clock::now() + kLeadCheck), [&] { return stopping_; });
     if (stopping_) return;
   }
 }

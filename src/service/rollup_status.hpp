@@ -6,7 +6,8 @@
 namespace agentlearn {
 
 struct RollupStatus {
-  bool running = false;  // this process runs rounds
+  bool running = false;  // this process has a rollup thread
+  bool leader = false;   // ... and it is the store's rollup leader (runs the rounds)
   uint64_t pending_journal_rows = 0;
   uint64_t pending_executions = 0;
   double oldest_pending_seconds = 0;  // 0: nothing pending

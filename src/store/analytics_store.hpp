@@ -111,6 +111,14 @@ class AnalyticsStore {
   // delete removed, so two processes running rounds at once never count a row twice.
   virtual StatusOr<RollupRound> roll_up(const RollupOptions& options) = 0;
   virtual StatusOr<RollupBacklog> backlog() = 0;
+  // Whether this process is the store's rollup leader, the one that runs rounds: called
+  // before each round and at least every second (on PostgreSQL it is also the heartbeat that
+  // keeps the leadership). SQLite: always (its serving process is the only one). PostgreSQL:
+  // while this store holds a session advisory lock on a connection of its own, taken when
+  // free; a leader that dies, stops or is cut off loses it within ~10 s (docs/analytics.md).
+  // PGlite: always (one session serves every connection, so a lock elects nothing).
+  // Correctness never depends on it: rounds take turns in the store.
+  virtual StatusOr<bool> lead_rollup() = 0;
   // Runs `fn` on one snapshot and returns its status (or the store's, when the snapshot
   // could not be taken). SQLite: one read transaction on one pooled connection, which also
   // spares each statement its own WAL read-lock round; PostgreSQL: one REPEATABLE READ,

@@ -2,6 +2,7 @@
 // SQL text that both backends' migrations share, written once and typed per backend. A
 // migration that has shipped never changes what it does: these are literals, not derived
 // from today's limits or today's cells.
+#include <cstdint>
 #include <string>
 
 #include "core/status.hpp"
@@ -61,6 +62,30 @@ inline Status refuse_newer_schema(int stored, int known) {
   return Status::Conflict("the store's schema is version " + std::to_string(stored) +
                           ", newer than this agentlearn knows (up to " + std::to_string(known) +
                           "): a newer release upgraded it; run that release, or a backup taken before the upgrade");
+}
+
+// Undoes migration 7 (the journal must be empty): the schema a release before it writes to.
+inline constexpr const char* kUndoJournal =
+    "DROP TABLE analytics_journal;\n"
+    "DROP TABLE analytics_rollup;\n"
+    "ALTER TABLE rollup_cells RENAME TO analytics_cells;\n"
+    "DELETE FROM schema_migrations WHERE version = 7;\n";
+
+// What downgrade_schema() answers before it changes anything: OK to go on (with `stored`, the
+// newest migration recorded), or why not.
+inline Status check_downgrade(int stored, int to, int64_t pending_journal_rows) {
+  if (to != 6) {
+    return Status::Invalid("the schema can only go back to version 6 (the release before the analytics journal), not " +
+                               std::to_string(to),
+                           "version");
+  }
+  if (stored > 7) return refuse_newer_schema(stored, 7);
+  if (pending_journal_rows > 0) {
+    return Status::Conflict(std::to_string(pending_journal_rows) +
+                            " analytics journal rows are pending: roll them up first (agentlearn rollup), with no "
+                            "server writing to the store");
+  }
+  return Status::Ok();
 }
 
 }  // namespace agentlearn::shared_migrations

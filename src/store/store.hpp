@@ -40,6 +40,12 @@ class Store {
   virtual const char* backend() const = 0;
   // Creates or upgrades the schema through numbered migrations; running it twice is harmless.
   virtual Status migrate() = 0;
+  // Takes the schema back to `version` for an older release, undoing the migrations after
+  // it that can be undone: 7 (the analytics journal) only, so `version` must be 6 (kInvalid
+  // otherwise; nothing to do when the schema is at `version` already). The journal must be
+  // empty (drain it first: AnalyticsStore::roll_up), else kConflict and nothing changes. The
+  // cells are kept as they are: complete, as the older release writes them.
+  virtual Status downgrade_schema(int version) = 0;
   // A cheap round trip proving the store answers now; kUnavailable when it does not.
   virtual Status ping() = 0;
   // A small real write, proving the store can store now (the readiness probe): a one-row

@@ -20,7 +20,9 @@
 #include "cli_runner.hpp"
 #include "core/execution.hpp"
 #include "http/client.hpp"
+#include "service/analytics.hpp"
 #include "store/open_store.hpp"
+#include "store/store.hpp"
 
 namespace agentlearn {
 namespace {
@@ -61,6 +63,10 @@ TEST_F(CliImport, SwebenchIntoSqliteThenAllDuplicates) {
   auto n = (*store)->executions().count_executions();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 12000);
+  // The command rolled what it wrote up into the analytics cells before it exited.
+  auto backlog = (*store)->analytics().backlog();
+  ASSERT_TRUE(backlog.ok()) << backlog.status().message();
+  EXPECT_EQ(backlog->executions, 0u);
   auto row = (*store)->executions().find_execution("claude-opus-4-5-20251101/astropy__astropy-12907");
   ASSERT_TRUE(row.ok() && row->has_value());
   EXPECT_EQ((*row)->execution.agent_id, "claude-opus-4-5-20251101");
@@ -471,6 +477,62 @@ TEST_F(CliImportServer, RecordThroughTheServer) {
   CliRun json = run(args);
   ASSERT_EQ(json.code, 0) << describe(json);
   EXPECT_EQ(parse_json(json)["status"], "duplicate");
+}
+
+// `agentlearn rollup`: executions a writer journaled and nobody rolled up are folded into the
+// cells; with --downgrade the schema then goes back to version 6 (the release before the
+// journal), and any later command upgrades it again with every figure kept.
+TEST_F(CliImport, RollupDrainsTheJournalAndDowngrades) {
+  const std::string url = db("r.db");
+  {
+    auto store = open_store(url);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->migrate().ok());
+    auto w = (*store)->executions().open_writer();
+    ASSERT_TRUE(w.ok());
+    std::vector<Execution> rows(5);
+    std::vector<const Execution*> ptrs;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i].execution_id = "r-" + std::to_string(i);
+      rows[i].agent_id = "coder";
+      rows[i].task_id = "t";
+      rows[i].execution_time = 1.5;
+      rows[i].success = i % 2 == 0;
+      rows[i].timestamp_us = 1767571200LL * 1'000'000 + static_cast<int64_t>(i);
+      rows[i].context_json = rows[i].metrics_json = "{}";
+      rows[i].content_hash = "h" + std::to_string(i);
+      ptrs.push_back(&rows[i]);
+    }
+    std::vector<int64_t> ids;
+    ASSERT_TRUE((*w)->begin().ok());
+    ASSERT_TRUE((*w)->insert(ptrs, 1, ids).ok());
+    ASSERT_TRUE((*w)->journal(ids, 1).ok());
+    ASSERT_TRUE((*w)->commit().ok());
+  }
+  CliRun drained = run({"rollup", "--db", url, "--json"});
+  ASSERT_EQ(drained.code, 0) << describe(drained);
+  auto j = parse_json(drained);
+  EXPECT_EQ(j["executions"], 5);
+  EXPECT_EQ(j["journal_rows"], 1);
+  EXPECT_EQ(j["schema_version"], 7);
+
+  CliRun down = run({"rollup", "--db", url, "--downgrade"});
+  ASSERT_EQ(down.code, 0) << describe(down);
+  EXPECT_NE(down.out.find("rolled up 0 executions"), std::string::npos) << describe(down);
+  EXPECT_NE(down.out.find("the schema is at version 6"), std::string::npos) << describe(down);
+
+  CliRun bad = run({"rollup", "--db", "nosuch:store"});
+  EXPECT_EQ(bad.code, 2) << describe(bad);
+
+  // Any command of this release upgrades the store again; the figures are whole.
+  auto store = open_store(url);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->migrate().ok());
+  auto perf = Analytics((*store)->analytics()).performance({});
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  EXPECT_EQ(perf->total_executions, 5u);
+  ASSERT_EQ(perf->agents.size(), 1u);
+  EXPECT_EQ(perf->agents[0].successes, 3u);
 }
 
 }  // namespace

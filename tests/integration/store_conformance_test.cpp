@@ -622,6 +622,42 @@ TEST_P(StoreConformance, TheRowCodecCoversEveryColumnOfTheSchema) {
   EXPECT_EQ(store_codec::kStoredRowColumnCount, static_cast<int>(want.size()) - 1);  // all but out_of_range
 }
 
+// A downgrade to the release before the analytics journal: refused while executions are
+// pending (nothing changes), then, once they are rolled up, the schema is version 6 again
+// with the cells complete under their old name; migrating again brings the journal back and
+// every figure with it.
+TEST_P(StoreConformance, ADrainedStoreGoesBackToTheSchemaBeforeTheJournal) {
+  insert_group({make_execution(1), make_execution(2), make_execution(3)});
+  Status st = store_->downgrade_schema(6);
+  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.message();
+  EXPECT_NE(st.message().find("1 analytics journal rows are pending"), std::string::npos) << st.message();
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "7");
+  EXPECT_EQ(store_->downgrade_schema(5).code(), StatusCode::kInvalidArgument);
+  auto round = store_->analytics().roll_up({});
+  ASSERT_TRUE(round.ok()) << round.status().message();
+  EXPECT_EQ(round->executions, 3u);
+  writer_.reset();
+  st = store_->downgrade_schema(6);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "6");
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM analytics_cells WHERE scope = 3"),
+            std::to_string(3 * analytics::kLevels));
+  EXPECT_EQ(admin_sql("SELECT count(*) FROM analytics_journal").rfind("ERROR", 0), 0u) << "the journal is gone";
+  EXPECT_TRUE(store_->downgrade_schema(6).ok()) << "there already: nothing to do";
+  st = store_->migrate();
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(admin_sql("SELECT max(version) FROM schema_migrations"), "7");
+  EXPECT_EQ(admin_sql("SELECT sum(executions) FROM rollup_cells WHERE scope = 3"),
+            std::to_string(3 * analytics::kLevels));
+  auto w = store_->executions().open_writer();
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  writer_ = std::move(w).value();
+  insert_group({make_execution(4)});
+  auto perf = Analytics(store_->analytics()).performance({});
+  ASSERT_TRUE(perf.ok()) << perf.status().message();
+  EXPECT_EQ(perf->total_executions, 4u);
+}
+
 // A store upgraded by a newer release is refused before anything is written: an older binary
 // would write to tables the newer one changed. Its rows stay as they were.
 TEST_P(StoreConformance, AStoreUpgradedByANewerReleaseIsRefused) {

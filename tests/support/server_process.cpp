@@ -182,6 +182,14 @@ void ServerProcess::kill9() {
   pid_ = -1;
 }
 
+void ServerProcess::pause_process() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void ServerProcess::resume_process() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 int ServerProcess::terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

@@ -53,6 +53,10 @@ class ServerProcess {
   // Waits until GET /health answers (any status); false on timeout or early exit.
   bool wait_ready(std::chrono::seconds timeout = kEventLimit);
   void kill9();
+  // SIGSTOP and SIGCONT: a process that stops answering without dying (its kernel still
+  // answers TCP for it).
+  void pause_process();
+  void resume_process();
   // SIGTERM and wait (as long as kEventLimit); returns the exit status (or -1).
   int terminate();
   // Waits for the process to exit by itself; the exit code, or -1 on timeout.

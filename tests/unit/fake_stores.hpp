@@ -242,6 +242,7 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
     }
     return round;
   }
+  StatusOr<bool> lead_rollup() override { return true; }
   StatusOr<RollupBacklog> backlog() override {
     if (rows_.down) return store_down();
     RollupBacklog out;
@@ -336,6 +337,7 @@ class FakeStore : public Store {
   FakeStore() : Store(fakes()) {}
   const char* backend() const override { return "fake"; }
   Status migrate() override { return Status::Ok(); }
+  Status downgrade_schema(int) override { return Status::Internal("the fake store has no schema"); }
   Status ping() override { return fake_executions().down ? store_down() : Status::Ok(); }
   // A store that answers but cannot write (a full disk): ping() succeeds, probe_write() fails.
   bool full = false;

@@ -8,6 +8,8 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -345,7 +347,15 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
 
 namespace {
 
-// Analytics reads: one REPEATABLE READ, READ ONLY transaction per answer.
+// The rollup leader's session ("agentlea" + 3 is its lock): ended by the server 10 s after
+// its last heartbeat, or once TCP keepalives find its peer gone (5 s idle, then 3 probes 2 s
+// apart).
+constexpr int kLeadPingMs = 3000;
+constexpr const char* kLeadKeepalivesSql =
+    "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3";
+
+// Analytics reads: one REPEATABLE READ, READ ONLY transaction per answer; rollup rounds; the
+// rollup leader's lock.
 class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
  public:
   using OverPool::OverPool;
@@ -357,6 +367,14 @@ class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
       PGconn* c = conn.get();
       // Rounds take turns from here to the commit: a second round (another replica, or a
       // leader whose lock connection dropped mid-round) then deletes only what this one left.
+      // A round of a process that stops mid-way (SIGSTOP) would hold the lock for ever: the
+      // server ends a transaction left idle for 10 s, and the round rolls back whole.
+      if (!conn.pglite()) {
+        if (Status t = exec_script(c, "SET LOCAL idle_in_transaction_session_timeout = '10s'", "round timeout");
+            !t.ok()) {
+          return t;
+        }
+      }
       if (Status l = exec_script(c, kCellLockSql, "lock the analytics cells"); !l.ok()) return l;
       // The oldest journal rows up to max_executions (at least one), deleted; their ids come
       // back as one array literal of arrays' elements.
@@ -396,6 +414,43 @@ class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
     return round;
   }
 
+  StatusOr<bool> lead_rollup() override {
+    std::lock_guard lock(lead_mu_);
+    if (!lead_) lead_ = pool_.new_connection();
+    if (leading_) {
+      bool timed_out = false;
+      if (lead_->ping(kLeadPingMs, timed_out).ok()) return true;
+      leading_ = false;  // the session, and the lock with it, is gone (or unknown)
+      lead_->drop();
+    }
+    if (Status st = lead_->ensure(); !st.ok()) return st;
+    if (lead_->pglite()) return leading_ = true;
+    PGconn* c = lead_->get();
+    // This session's settings make the server end it, and free the lock, when the process
+    // holding it stops: idle_session_timeout when it stops sending its heartbeat (SIGSTOP, a
+    // hung process: its kernel still answers TCP), keepalives when its host or network goes.
+    if (Status st = exec_script(c, kLeadKeepalivesSql, "rollup leader: keepalives"); !st.ok()) {
+      lead_->drop();
+      return st;
+    }
+    // PostgreSQL 14 and later; before, a stopped leader keeps the lock until it resumes or
+    // dies (docs/analytics.md says so).
+    if (PQserverVersion(c) >= 140000) {
+      if (Status st = exec_script(c, "SET idle_session_timeout = '10s'", "rollup leader: idle timeout"); !st.ok()) {
+        lead_->drop();
+        return st;
+      }
+    }
+    Result r(PQexec(c, "SELECT pg_try_advisory_lock(7018141399158171235)"));
+    if (!result_ok(r.get())) {
+      Status st = pg_status(c, r.get(), "rollup leader: lock");
+      lead_->drop();
+      return st;
+    }
+    leading_ = value_view(r.get(), 0, 0) == "t";
+    return leading_;
+  }
+
   StatusOr<RollupBacklog> backlog() override {
     RollupBacklog out;
     static const std::string sql = rollup_steps::backlog_sql("cardinality(ids)");
@@ -424,6 +479,11 @@ class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
       return fn(snapshot);
     });
   }
+
+ private:
+  std::mutex lead_mu_;
+  std::unique_ptr<Connection> lead_;  // holds the leader's lock while leading_
+  bool leading_ = false;
 };
 
 }  // namespace

@@ -232,4 +232,29 @@ Status PostgresStore::migrate() {
   });
 }
 
+Status PostgresStore::downgrade_schema(int version) {
+  return pool_->write_txn([&](Connection& conn) -> Status {
+    PGconn* c = conn.get();
+    // Migrators take turns with this; the journal's lock keeps every writer out until the
+    // commit (a writer still running then fails: its journal is gone, which is loud).
+    if (Status st = exec_script(c, kMigrationLockSql, "downgrade: lock"); !st.ok()) return st;
+    Result newest(PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations"));
+    if (!result_ok(newest.get())) return pg_status(c, newest.get(), "downgrade: read versions");
+    const int stored = static_cast<int>(value_int(newest.get(), 0, 0));
+    if (stored <= version && version == 6) return Status::Ok();  // there already
+    int64_t pending = 0;
+    if (stored == 7) {
+      if (Status st = exec_script(c, "LOCK TABLE analytics_journal IN ACCESS EXCLUSIVE MODE", "downgrade: lock journal");
+          !st.ok()) {
+        return st;
+      }
+      Result n(PQexec(c, "SELECT count(*) FROM analytics_journal"));
+      if (!result_ok(n.get())) return pg_status(c, n.get(), "downgrade: read the journal");
+      pending = value_int(n.get(), 0, 0);
+    }
+    if (Status st = shared_migrations::check_downgrade(stored, version, pending); !st.ok()) return st;
+    return exec_script(c, shared_migrations::kUndoJournal, "downgrade: undo migration 7");
+  });
+}
+
 }  // namespace agentlearn

@@ -30,6 +30,7 @@ class PostgresStore final : public Store {
 
   const char* backend() const override { return "postgresql"; }
   Status migrate() override;
+  Status downgrade_schema(int version) override;
   Status ping() override;
   Status probe_write() override;
 

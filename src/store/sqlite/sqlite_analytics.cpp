@@ -332,6 +332,8 @@ class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
     return round;
   }
 
+  StatusOr<bool> lead_rollup() override { return true; }
+
   StatusOr<RollupBacklog> backlog() override {
     RollupBacklog out;
     static const std::string sql = rollup_steps::backlog_sql("last_id - first_id + 1");

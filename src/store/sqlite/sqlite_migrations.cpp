@@ -225,10 +225,43 @@ Status migrate_schema(sqlite3* db) {
   return Status::Ok();
 }
 
+// The count of rows of `sql` (one number), for downgrade_schema's checks.
+StatusOr<int64_t> count_of(sqlite3* db, const char* sql) {
+  auto stmt = prepare(db, sql);
+  if (!stmt.ok()) return stmt.status();
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW) return sqlite_status(db, rc, "downgrade: read");
+  return sqlite3_column_int64(stmt->get(), 0);
+}
+
+Status downgrade(sqlite3* db, int version) {
+  // IMMEDIATE: no group writer can journal between the check and the change.
+  if (Status st = exec(db, "BEGIN IMMEDIATE", "downgrade: begin"); !st.ok()) return st;
+  TxnGuard guard(db);
+  auto newest = newest_applied(db);
+  if (!newest.ok()) return newest.status();
+  if (*newest <= version && version == 6) return Status::Ok();  // there already
+  int64_t pending = 0;
+  if (*newest == 7) {
+    auto n = count_of(db, "SELECT count(*) FROM analytics_journal");
+    if (!n.ok()) return n.status();
+    pending = *n;
+  }
+  if (Status st = shared_migrations::check_downgrade(*newest, version, pending); !st.ok()) return st;
+  if (Status st = exec(db, shared_migrations::kUndoJournal, "downgrade: undo migration 7"); !st.ok()) return st;
+  if (Status st = exec(db, "COMMIT", "downgrade: commit"); !st.ok()) return st;
+  guard.release();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status SqliteStore::migrate() {
   return pool_->with_control([](sqlite3* db) { return migrate_schema(db); });
+}
+
+Status SqliteStore::downgrade_schema(int version) {
+  return pool_->with_control([version](sqlite3* db) { return downgrade(db, version); });
 }
 
 }  // namespace agentlearn

@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
 
   const char* backend() const override { return "sqlite"; }
   Status migrate() override;
+  Status downgrade_schema(int version) override;
   Status ping() override;
   Status probe_write() override;
 
