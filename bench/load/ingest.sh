@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Single-record ingest against the nginx ceiling, in one sitting:
-#   bench/load/ingest.sh [--runs N] [--duration S] [--binary PATH] [--before PATH]
+#   bench/load/ingest.sh [--runs N] [--duration S] [--binary PATH] [--before PATH] [--no-similar]
 # A server on the embedded SQLite store holds the 12,000 swebench-verified runs and a model set
 # trained on them (anomaly scoring at ingest, the background embedder writing each new
 # execution's task vector). Then, runs alternating so the machine's other work falls on both:
@@ -14,16 +14,21 @@
 # seccomp filter, so only those calls stop), and the load average before each run.
 # --binary serves another build; --before PATH starts a second server from PATH (a previous
 # build), its runs alternating with the first's, for a before/after in one sitting.
+# --no-similar turns the similar-task embedder off in both servers (similar_tasks: false):
+# today's embedder keeps up with ingest (every new execution embedded and indexed during the
+# run), while older builds' fell behind under load (commit 328b098 embedded 148 of ~124,000
+# records during a 10 s run), deferring that work; with it off, both measure ingest alone.
 # Load goes to 127.0.0.1 only; every process started here is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=3 duration=10 binary=build/agentlearn before=
+runs=3 duration=10 binary=build/agentlearn before= similar=true
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --before) before=$2; shift 2 ;;
+    --no-similar) similar=false; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -37,8 +42,8 @@ source bench/load/lib.sh
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t2 -c32 -d${duration}s, median of $runs runs; server $binary"
-printf 'log_level: warn\ncheck_interval: 86400\n' > "$work/learning.yaml"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t2 -c32 -d${duration}s, median of $runs runs; server $binary; similar_tasks: $similar"
+printf 'log_level: warn\ncheck_interval: 86400\nsimilar_tasks: %s\n' "$similar" > "$work/learning.yaml"
 
 # start_traced NAME BINARY: serves $work/NAME.db under strace, where only fsync and fdatasync
 # stop it (seccomp-bpf), each a line of $work/NAME.fsync; fills it with the 12,000 runs and

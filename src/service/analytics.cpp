@@ -322,24 +322,30 @@ StatusOr<std::pair<int64_t, int64_t>> clamp_to_stored(AnalyticsSnapshot& snap, i
 }  // namespace
 
 StatusOr<PerformanceFigures> Analytics::performance(const ExecutionFilter& filter) {
-  PerformanceFigures out;
+  StatusOr<PerformanceFigures> out = PerformanceFigures{};
   Status st = store_.read_analytics([&](AnalyticsSnapshot& snap) -> Status {
-    auto range = clamp_to_stored(snap, filter.since_us.value_or(INT64_MIN), filter.until_us.value_or(INT64_MAX));
-    if (!range.ok()) return range.status();
-    if (range->first >= range->second) return Status::Ok();
-    SnapshotWithPending view(snap);
-    if (Status st = load_pending_for(view, range->first, range->second); !st.ok()) return st;
-    auto plan = make_plan(view, range->first, range->second, options_.exact_limit);
-    if (!plan.ok()) return plan.status();
-    AgentSink agents;
-    std::vector<Sink> sinks;
-    sinks.push_back(agents.make(*plan, filter));
-    if (Status run = run_plan(view, *plan, sinks); !run.ok()) return run;
-    out.exact_percentiles = plan->all_rows;
-    out.agents = agents.finish(plan->all_rows);
-    return Status::Ok();
+    out = performance_in(snap, filter);
+    return out.status();
   });
   if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<PerformanceFigures> Analytics::performance_in(AnalyticsSnapshot& snap, const ExecutionFilter& filter) {
+  PerformanceFigures out;
+  auto range = clamp_to_stored(snap, filter.since_us.value_or(INT64_MIN), filter.until_us.value_or(INT64_MAX));
+  if (!range.ok()) return range.status();
+  if (range->first >= range->second) return out;
+  SnapshotWithPending view(snap);
+  if (Status st = load_pending_for(view, range->first, range->second); !st.ok()) return st;
+  auto plan = make_plan(view, range->first, range->second, options_.exact_limit);
+  if (!plan.ok()) return plan.status();
+  AgentSink agents;
+  std::vector<Sink> sinks;
+  sinks.push_back(agents.make(*plan, filter));
+  if (Status run = run_plan(view, *plan, sinks); !run.ok()) return run;
+  out.exact_percentiles = plan->all_rows;
+  out.agents = agents.finish(plan->all_rows);
   for (const auto& a : out.agents) out.total_executions += a.executions;
   return out;
 }
@@ -350,6 +356,13 @@ StatusOr<DashboardFigures> Analytics::dashboard(const DashboardQuery& q) {
   DashboardFigures out;
   Status read = store_.read_analytics([&](AnalyticsSnapshot& snap) { return dashboard_from(snap, q, out); });
   if (!read.ok()) return read;
+  return out;
+}
+
+StatusOr<DashboardFigures> Analytics::dashboard_in(AnalyticsSnapshot& snap, const DashboardQuery& q) {
+  if (!q.filter.since_us || !q.filter.until_us) return Status::Invalid("the dashboard needs since and until", "since");
+  DashboardFigures out;
+  if (Status st = dashboard_from(snap, q, out); !st.ok()) return st;
   return out;
 }
 

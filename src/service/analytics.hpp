@@ -75,6 +75,10 @@ class Analytics {
   StatusOr<PerformanceFigures> performance(const ExecutionFilter& filter);
   // since and until must be set.
   StatusOr<DashboardFigures> dashboard(const DashboardQuery& query);
+  // The same answers from a snapshot the caller holds (a test comparing them with a scan of
+  // that very snapshot).
+  StatusOr<PerformanceFigures> performance_in(AnalyticsSnapshot& snap, const ExecutionFilter& filter);
+  StatusOr<DashboardFigures> dashboard_in(AnalyticsSnapshot& snap, const DashboardQuery& query);
 
  private:
   Status dashboard_from(AnalyticsSnapshot& snap, const DashboardQuery& query, DashboardFigures& out);

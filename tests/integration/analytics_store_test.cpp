@@ -313,6 +313,19 @@ TEST_P(AnalyticsStoreTest, PendingExecutionsAreCountedUntilRolledUp) {
   check_random_filters(44, 12);
 }
 
+// The rollup paused with 100,000 executions pending (no round runs): answers stay exact,
+// read from the cells of what came before plus every pending row.
+TEST_P(AnalyticsStoreTest, AHundredThousandPendingExecutionsStayExact) {
+  write_groups(*store_, testing::analytics_workload(2000, 57, kT0, kSpan));
+  drain();
+  write_in_groups(*store_, testing::analytics_workload(100000, 58, kT0, kSpan), {1000});
+  auto backlog = store_->analytics().backlog();
+  ASSERT_TRUE(backlog.ok()) << backlog.status().message();
+  EXPECT_EQ(backlog->executions, 100000u);
+  EXPECT_EQ(backlog->journal_rows, 100u);
+  check_random_filters(59, 6);
+}
+
 // A round that fails after writing the cells (the process killed mid-round) leaves nothing
 // behind: the journal still names its rows, the cells and the epoch are as they were, and
 // the next round folds the rows once.
@@ -333,6 +346,41 @@ TEST_P(AnalyticsStoreTest, ARoundKilledMidwayLeavesNothingBehind) {
             std::to_string(800 * analytics::kLevels));
   EXPECT_NE(sql("SELECT epoch FROM analytics_rollup"), "0");
   check_random_filters(47, 8);
+}
+
+// Under load: one thread writes groups, another runs bounded rollup rounds, and meanwhile
+// random unaligned filters are answered, each compared with a scan of the executions taken in
+// the answer's own snapshot: exact at every moment, whatever is pending or being folded.
+TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupRun) {
+  write_groups(*store_, testing::analytics_workload(1500, 53, kT0, kSpan));
+  drain();
+  const auto more = testing::analytics_workload(3000, 54, kT0, kSpan);
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    write_in_groups(*store_, more, {1, 5, 20, 3});
+    writing = false;
+  });
+  std::thread leader([&] {
+    RollupOptions small;
+    small.max_executions = 150;
+    while (true) {
+      const bool done_writing = !writing.load();
+      auto r = store_->analytics().roll_up(small);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      if (done_writing && r->journal_rows == 0) return;
+    }
+  });
+  std::mt19937_64 rng(55);
+  int checked = 0;
+  for (; writing.load() || checked < 20; ++checked) {
+    testing::check_filter_in_one_snapshot(store_->analytics(), testing::random_filter(rng, kT0, kSpan),
+                                          checked % 4 == 0 ? 1'000'000 : 100);
+    if (HasFatalFailure()) break;
+  }
+  writer.join();
+  leader.join();
+  EXPECT_GE(checked, 20);
+  check_random_filters(56, 10);
 }
 
 // Ids from a PostgreSQL sequence commit out of order: A draws lower ids and commits after B.

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -177,12 +179,58 @@ inline std::string describe(const ExecutionFilter& f) {
          " agent=" + f.agent_id.value_or("-");
 }
 
+// The dashboard query the checks below ask for `f`.
+inline DashboardQuery dashboard_query(const ExecutionFilter& f) {
+  DashboardQuery q;
+  q.filter = f;
+  q.series_agent = "agent-1";
+  q.buckets = 24;
+  return q;
+}
+
+// Answers for `f` (the dashboard's only when `f` has since and until) against the scan of
+// `rows`.
+inline void check_figures(const StatusOr<PerformanceFigures>& perf, const std::optional<StatusOr<DashboardFigures>>& dash,
+                          const std::vector<Execution>& rows, const ExecutionFilter& f);
+
 // Analytics' /agents/performance and dashboard figures for `f` against the scan of `rows`.
 inline void check_filter(AnalyticsStore& store, const std::vector<Execution>& rows, const ExecutionFilter& f,
                          uint64_t exact_limit) {
   Analytics analytics(store, AnalyticsOptions{exact_limit});
+  std::optional<StatusOr<DashboardFigures>> dash;
+  if (f.since_us && f.until_us) dash = analytics.dashboard(dashboard_query(f));
+  check_figures(analytics.performance(f), dash, rows, f);
+}
+
+// The same, both answers and the scan taken in one snapshot of the store: exact while other
+// threads write and roll up.
+inline void check_filter_in_one_snapshot(AnalyticsStore& store, const ExecutionFilter& f, uint64_t exact_limit) {
+  Analytics analytics(store, AnalyticsOptions{exact_limit});
+  std::optional<StatusOr<PerformanceFigures>> perf;
+  std::optional<StatusOr<DashboardFigures>> dash;
+  std::vector<Execution> rows;
+  Status st = store.read_analytics([&](AnalyticsSnapshot& snap) {
+    perf = analytics.performance_in(snap, f);
+    if (f.since_us && f.until_us) dash = analytics.dashboard_in(snap, dashboard_query(f));
+    return snap.scan_edge(INT64_MIN, INT64_MAX, [&](const EdgeRow& r) {
+      Execution e;
+      e.agent_id = r.agent_id;
+      if (r.task_type) e.task_type = std::string(*r.task_type);
+      e.execution_time = r.execution_time;
+      e.success = r.success;
+      e.timestamp_us = r.timestamp_us;
+      e.cost_usd = r.cost_usd;
+      e.anomaly = r.anomaly;
+      rows.push_back(std::move(e));
+    });
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  check_figures(*perf, dash, rows, f);
+}
+
+inline void check_figures(const StatusOr<PerformanceFigures>& perf, const std::optional<StatusOr<DashboardFigures>>& dash_or,
+                          const std::vector<Execution>& rows, const ExecutionFilter& f) {
   const std::string what = describe(f);
-  auto perf = analytics.performance(f);
   ASSERT_TRUE(perf.ok()) << perf.status().message();
   const auto want = scan_figures(rows, f);
   expect_agents_equal(perf->agents, want, perf->exact_percentiles, what);
@@ -190,12 +238,8 @@ inline void check_filter(AnalyticsStore& store, const std::vector<Execution>& ro
   for (const auto& a : want) total += a.executions;
   EXPECT_EQ(perf->total_executions, total) << what;
 
-  if (!f.since_us || !f.until_us) return;  // the dashboard always has both
-  DashboardQuery q;
-  q.filter = f;
-  q.series_agent = "agent-1";
-  q.buckets = 24;
-  auto dash = analytics.dashboard(q);
+  if (!dash_or) return;  // the dashboard needs since and until
+  const StatusOr<DashboardFigures>& dash = *dash_or;
   ASSERT_TRUE(dash.ok()) << dash.status().message();
   EXPECT_EQ(dash->exact_percentiles, perf->exact_percentiles) << what;
   EXPECT_EQ(dash->executions, total) << what;

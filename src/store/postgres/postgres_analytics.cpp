@@ -331,7 +331,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
 
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     std::optional<std::pair<int64_t, int64_t>> out;
-    Status st = run_query(c_, "SELECT min(timestamp_us), max(timestamp_us) FROM executions", {},
+    // One end of the index each (as SQLite needs it; PostgreSQL's planner does it either way).
+    Status st = run_query(c_, "SELECT (SELECT min(timestamp_us) FROM executions), (SELECT max(timestamp_us) FROM executions)", {},
                           "timestamp bounds", [&](const PGresult* r, int i) {
                             if (!is_null(r, i, 0)) out.emplace(value_int(r, i, 0), value_int(r, i, 1));
                           });

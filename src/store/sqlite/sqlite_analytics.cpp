@@ -57,11 +57,14 @@ Status scan_rows(sqlite3* db, sqlite3_stmt* s, std::string_view what, const std:
   return Status::Ok();
 }
 
-// The executions every journal row names (through the rowid ranges).
+// The executions every journal row names, through their rowid ranges. CROSS JOIN keeps the
+// journal the outer loop, and `+` keeps out_of_range from being indexed: left to itself the
+// planner built an automatic index on out_of_range and probed it once per journal row (52 s
+// for 1,000,000 pending executions, against 0.2 s by rowid range).
 const std::string& pending_scan_sql() {
   static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
-                                 " FROM analytics_journal j JOIN executions e ON e.id BETWEEN j.first_id AND j.last_id"
-                                 " WHERE e.out_of_range = 0";
+                                 " FROM analytics_journal j CROSS JOIN executions e"
+                                 " WHERE e.id BETWEEN j.first_id AND j.last_id AND +e.out_of_range = 0";
   return sql;
 }
 
@@ -251,7 +254,9 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
   }
 
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
-    auto st = conn_.stmt("SELECT min(timestamp_us), max(timestamp_us) FROM executions");
+    // Two subqueries: SQLite reads one end of the index for a lone min() or max(), but scans
+    // the whole index for both in one SELECT (measured: 100 ms at 1,000,000 executions).
+    auto st = conn_.stmt("SELECT (SELECT min(timestamp_us) FROM executions), (SELECT max(timestamp_us) FROM executions)");
     if (!st.ok()) return st.status();
     sqlite3_stmt* s = *st;
     StmtScope reset(s);
@@ -277,57 +282,51 @@ class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
   using OverPool::OverPool;
 
   StatusOr<RollupRound> roll_up(const RollupOptions& options) override {
+    // Another process's round can take the same rows between this one's fold and its write
+    // (two leaders at once): then this one folds again from what is left.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      bool lost = false;
+      auto round = try_round(options, lost);
+      if (!lost) return round;
+    }
+    return Status::Unavailable("rollup rounds of another process keep taking the journal rows this one folded");
+  }
+
+  StatusOr<RollupRound> try_round(const RollupOptions& options, bool& lost) {
+    // 1. Fold without the write lock: the oldest journal rows and their executions, read in
+    //    one snapshot, added up in memory (the round's CPU time, tens of milliseconds for a
+    //    second of busy ingest). Journal rows never change once committed.
     RollupRound round;
-    // IMMEDIATE (pool_.write): the write lock first, so the journal rows read are the ones
-    // deleted, and a group writer waits at most one bounded round.
+    std::vector<JournalRow> taken;
+    CellDeltas deltas;
+    if (Status st = fold_oldest(options.max_executions, round, taken, deltas); !st.ok()) return st;
+    if (taken.empty()) return RollupRound{};
+    // 2. Write under the lock (IMMEDIATE), only what is left: each journal row taken is
+    //    deleted (found by its execution range, which is never reused) - if one is gone,
+    //    another round folded it and this one gives up, changing nothing - then the cells
+    //    upserted and the epoch bumped. The group writer waits for this part only.
     Status st = pool_.write([&](Connection& conn) -> Status {
-      round = {};
       sqlite3* db = conn.db.get();
-      auto take = conn.stmt("SELECT id, first_id, last_id FROM analytics_journal ORDER BY id");
-      if (!take.ok()) return take.status();
-      std::vector<std::pair<int64_t, int64_t>> ranges;
-      int64_t last_row = 0;
-      {
-        sqlite3_stmt* s = *take;
-        StmtScope scope(s);
-        int rc;
-        while (round.executions < options.max_executions && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-          last_row = sqlite3_column_int64(s, 0);
-          ranges.emplace_back(sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2));
-          round.executions += static_cast<uint64_t>(ranges.back().second - ranges.back().first + 1);
-          ++round.journal_rows;
-        }
-        if (round.executions < options.max_executions && rc != SQLITE_DONE) {
-          return sqlite_status(db, rc, "read the analytics journal");
+      for (const JournalRow& r : taken) {
+        Status d = conn.run("DELETE FROM analytics_journal WHERE id = ?1 AND first_id = ?2 AND last_id = ?3",
+                            "consume the analytics journal", [&](sqlite3_stmt* s) {
+                              sqlite3_bind_int64(s, 1, r.id);
+                              sqlite3_bind_int64(s, 2, r.first);
+                              sqlite3_bind_int64(s, 3, r.last);
+                            });
+        if (!d.ok()) return d;
+        if (sqlite3_changes(db) != 1) {
+          lost = true;
+          return Status::Conflict("another rollup round took these journal rows");
         }
       }
-      if (ranges.empty()) return Status::Ok();
-      auto scan = conn.stmt(std::string("SELECT ") + store_codec::kEdgeColumns +
-                            " FROM executions WHERE id BETWEEN ?1 AND ?2 AND out_of_range = 0");
-      if (!scan.ok()) return scan.status();
-      CellDeltas deltas;
-      for (auto [first, last] : ranges) {
-        sqlite3_stmt* s = *scan;
-        StmtScope scope(s);
-        sqlite3_bind_int64(s, 1, first);
-        sqlite3_bind_int64(s, 2, last);
-        if (Status r = scan_rows(db, s, "read journaled executions", [&](const EdgeRow& r) { add_run(deltas, r); });
-            !r.ok()) {
-          return r;
-        }
-      }
-      round.cells = deltas.cells().size();
       auto upsert = conn.stmt(upsert_cell_sql(kCellsTable));
       if (!upsert.ok()) return upsert.status();
       if (Status u = upsert_cells(db, *upsert, deltas); !u.ok()) return u;
-      if (Status d = conn.run("DELETE FROM analytics_journal WHERE id <= ?1", "consume the analytics journal",
-                              [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, last_row); });
-          !d.ok()) {
-        return d;
-      }
       return rollup_steps::finish_round(
           [&](const char* sql) { return conn.run(sql, "finish a rollup round", [](sqlite3_stmt*) {}); }, options);
     });
+    if (lost) return RollupRound{};  // rolled back: nothing of this round counted
     if (!st.ok()) return st;
     return round;
   }
@@ -358,6 +357,51 @@ class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
     TxnGuard guard(db);  // rolls the read transaction back on every path
     SqliteAnalyticsSnapshot snapshot(**lease);
     return fn(snapshot);
+  }
+
+ private:
+  struct JournalRow {
+    int64_t id, first, last;
+  };
+
+  // The oldest journal rows up to `max_executions` executions (at least one row), and their
+  // executions added to `deltas`, in one read transaction on a pooled reader.
+  Status fold_oldest(size_t max_executions, RollupRound& round, std::vector<JournalRow>& taken,
+                     CellDeltas& deltas) {
+    auto lease = pool_.acquire_reader();
+    if (!lease.ok()) return lease.status();
+    Connection& conn = **lease;
+    sqlite3* db = conn.db.get();
+    if (Status st = exec(db, "BEGIN", "begin a rollup fold"); !st.ok()) return st;
+    TxnGuard guard(db);  // a read transaction: rolled back at the end
+    auto take = conn.stmt("SELECT id, first_id, last_id FROM analytics_journal ORDER BY id");
+    if (!take.ok()) return take.status();
+    {
+      sqlite3_stmt* s = *take;
+      StmtScope scope(s);
+      int rc = SQLITE_DONE;
+      while (round.executions < max_executions && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        taken.push_back({sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
+        round.executions += static_cast<uint64_t>(taken.back().last - taken.back().first + 1);
+        ++round.journal_rows;
+      }
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_status(db, rc, "read the analytics journal");
+    }
+    auto scan = conn.stmt(std::string("SELECT ") + store_codec::kEdgeColumns +
+                          " FROM executions WHERE id BETWEEN ?1 AND ?2 AND out_of_range = 0");
+    if (!scan.ok()) return scan.status();
+    for (const JournalRow& r : taken) {
+      sqlite3_stmt* s = *scan;
+      StmtScope scope(s);
+      sqlite3_bind_int64(s, 1, r.first);
+      sqlite3_bind_int64(s, 2, r.last);
+      if (Status st = scan_rows(db, s, "read journaled executions", [&](const EdgeRow& e) { add_run(deltas, e); });
+          !st.ok()) {
+        return st;
+      }
+    }
+    round.cells = deltas.cells().size();
+    return Status::Ok();
   }
 };
 
