@@ -4,7 +4,7 @@
 #                           [--ingest-rate R] [--baseline-commit REV] [--no-ingest-compare]
 # 1. A store of N (1,000,000) generated executions (gen_analytics_data.py: 20 agents, 12 task
 #    types, timestamps over the 90 days ending now) imported with `agentlearn import --db`
-#    (through the group writer, so the cells are built as in production), per backend.
+#    (through the group writer and its journal, drained into the cells when it exits), per backend.
 # 2. GET /agents/performance and GET /analytics/dashboard with varied filters (analytics.lua:
 #    random unaligned since/until, widths from an hour to 90 days, a task type or an agent now
 #    and then), no response cache, at -t1 -c1 and -t2 -c32, while a paced single-record ingest
@@ -94,7 +94,7 @@ for backend in $backends; do
   esac
   t0=$(date +%s.%N)
   build/agentlearn import --db "$db" --no-progress "$work/data.jsonl" >/dev/null
-  notes+=("$backend: imported $nexec executions (cells built by the writer) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}') s")
+  notes+=("$backend: imported $nexec executions (the journal drained at its end) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}') s")
   serve "$db" "$backend"
   ingest_start
   for path in /agents/performance /analytics/dashboard; do
