@@ -8,12 +8,14 @@
 // percentiles are exact when the range holds at most `exact_limit` executions (then the
 // rows are read), else from the merged latency sketches (relative error <= 1%).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "service/agent_stats.hpp"
+#include "service/pending_rows.hpp"
 #include "store/analytics_store.hpp"
 #include "store/execution_store.hpp"
 
@@ -21,6 +23,8 @@ namespace agentlearn {
 
 struct AnalyticsOptions {
   uint64_t exact_limit = 4096;
+  // Pending executions kept in memory between answers, at most (about 100 bytes each).
+  size_t max_pending_rows_kept = 1'000'000;
 };
 
 struct PerformanceFigures {
@@ -69,12 +73,16 @@ int64_t series_first_us(int64_t since_us, int64_t width_seconds);
 
 class Analytics {
  public:
-  explicit Analytics(AnalyticsStore& store, AnalyticsOptions options = {}) : store_(store), options_(options) {}
+  explicit Analytics(AnalyticsStore& store, AnalyticsOptions options = {})
+      : store_(store), options_(options), pending_(std::make_unique<PendingRows>(options.max_pending_rows_kept)) {}
 
   // Absent since/until mean the first/last stored execution.
   StatusOr<PerformanceFigures> performance(const ExecutionFilter& filter);
   // since and until must be set.
   StatusOr<DashboardFigures> dashboard(const DashboardQuery& query);
+  // Pending executions read from the store since this object was made: answers fetch only
+  // the journal rows that came since the last answer (service/pending_rows.hpp).
+  uint64_t pending_rows_fetched() const { return pending_->rows_fetched(); }
   // The same answers from a snapshot the caller holds (a test comparing them with a scan of
   // that very snapshot).
   StatusOr<PerformanceFigures> performance_in(AnalyticsSnapshot& snap, const ExecutionFilter& filter);
@@ -85,6 +93,7 @@ class Analytics {
 
   AnalyticsStore& store_;
   AnalyticsOptions options_;
+  std::unique_ptr<PendingRows> pending_;  // shared by the answers, across their snapshots
 };
 
 }  // namespace agentlearn

@@ -7,9 +7,7 @@ namespace agentlearn {
 Status SnapshotWithPending::load_pending(int64_t from_us, int64_t to_us) {
   pending_.clear();
   by_bucket_.clear();
-  rows_read_ = 0;
-  Status st = base_.scan_pending([&](const EdgeRow& r) {
-    ++rows_read_;
+  Status st = rows_.read(base_, [&](const EdgeRow& r) {
     if (r.timestamp_us >= from_us && r.timestamp_us < to_us) add_run(pending_, r);
   });
   if (!st.ok()) return st;

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "service/pending_rows.hpp"
 #include "store/analytics_store.hpp"
 
 namespace agentlearn {
@@ -17,13 +18,12 @@ namespace agentlearn {
 // underlying snapshot's (its edge rows already hold the pending rows in their range).
 class SnapshotWithPending final : public AnalyticsSnapshot {
  public:
-  explicit SnapshotWithPending(AnalyticsSnapshot& base) : base_(base) {}
+  // `pending`: where the pending rows are kept between answers.
+  SnapshotWithPending(AnalyticsSnapshot& base, PendingRows& pending) : base_(base), rows_(pending) {}
 
-  // Reads the pending executions with from_us <= timestamp_us < to_us (those outside cannot
+  // Takes the pending executions with from_us <= timestamp_us < to_us (those outside cannot
   // fall in a cell an answer over that span reads).
   Status load_pending(int64_t from_us, int64_t to_us);
-  // The pending executions read by load_pending(), in the span or not.
-  uint64_t pending_rows_read() const { return rows_read_; }
 
   Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
                     const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
@@ -31,7 +31,11 @@ class SnapshotWithPending final : public AnalyticsSnapshot {
   Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
     return base_.scan_edge(since_us, until_us, fn);
   }
-  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override { return base_.scan_pending(fn); }
+  Status scan_journal(const std::function<void(const JournalKey&)>& fn) override { return base_.scan_journal(fn); }
+  Status scan_journaled(std::span<const JournalKey> rows,
+                        const std::function<void(const JournalKey&, const EdgeRow&)>& fn) override {
+    return base_.scan_journaled(rows, fn);
+  }
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     return base_.timestamp_bounds();
   }
@@ -44,10 +48,10 @@ class SnapshotWithPending final : public AnalyticsSnapshot {
  private:
   using Cell = std::pair<const analytics::CellKey, analytics::CellDelta>;
   AnalyticsSnapshot& base_;
+  PendingRows& rows_;
   analytics::CellDeltas pending_;
   // The pending cells by (level, bucket, scope), as read_cells() looks them up.
   std::map<std::tuple<int, int64_t, int>, std::vector<const Cell*>> by_bucket_;
-  uint64_t rows_read_ = 0;
 };
 
 }  // namespace agentlearn

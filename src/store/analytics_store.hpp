@@ -45,6 +45,16 @@ struct EdgeRow {
   std::optional<bool> anomaly;  // empty: not scored
 };
 
+// A journal row as a reader names it. The same key always names the same executions
+// (SQLite can hand a deleted row's id out again, so there the key holds the row's rowid range
+// too; PostgreSQL's ids are never reused and `first`, `last` are 0).
+struct JournalKey {
+  int64_t id = 0;
+  int64_t first = 0;
+  int64_t last = 0;
+  auto operator<=>(const JournalKey&) const = default;
+};
+
 // Adds one counted run to the cells it falls in.
 inline void add_run(analytics::CellDeltas& cells, const EdgeRow& r) {
   cells.add(r.agent_id, r.task_type, r.execution_time, r.success, r.cost_usd, r.timestamp_us, r.anomaly);
@@ -64,9 +74,12 @@ class AnalyticsSnapshot {
   // The executions with since_us <= timestamp_us < until_us (the partial buckets at a
   // range's ends), through the timestamp index.
   virtual Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) = 0;
-  // The executions named by the journal rows this snapshot sees (stored, not yet in the
-  // cells), those the cells count (not out of range), in no particular order.
-  virtual Status scan_pending(const std::function<void(const EdgeRow&)>& fn) = 0;
+  // The journal rows this snapshot sees: the executions stored and not yet in the cells.
+  virtual Status scan_journal(const std::function<void(const JournalKey&)>& fn) = 0;
+  // The executions the journal rows `rows` name (each one this snapshot sees), those the cells
+  // count (not out of range), each with its row's key, in no particular order.
+  virtual Status scan_journaled(std::span<const JournalKey> rows,
+                                const std::function<void(const JournalKey&, const EdgeRow&)>& fn) = 0;
   // The smallest and largest stored timestamp_us, or nullopt when there are no executions.
   virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
   // Flagged executions (anomaly = true) with since_us <= timestamp_us < until_us, of `agent`

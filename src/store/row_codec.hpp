@@ -95,6 +95,7 @@ inline constexpr int kStoredRowColumnCount = 1 + kExecutionColumnCount + 1;
 // What an analytics range's edge reads of an execution, as decode_edge_row() reads it.
 inline constexpr const char* kEdgeColumns =
     "agent_id, task_type, execution_time, success, timestamp_us, cost_usd, anomaly";
+inline constexpr int kEdgeColumnCount = 7;
 
 // The additive part of an analytics cell, as decode_tally() reads it.
 inline constexpr const char* kTallyColumns =

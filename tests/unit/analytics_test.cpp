@@ -181,6 +181,37 @@ TEST_F(AnalyticsScanTest, AlignedRangesReadNoRows) {
   testing::check_filter(cells_, all_, f, 10);
 }
 
+// Pending rows (journaled, not yet in the cells) count in every figure, and one Analytics
+// fetches each once: later answers read only what was journaled since, and forget what
+// rounds took.
+TEST_F(AnalyticsScanTest, PendingRowsCountAndAreFetchedOnce) {
+  cells_.rolled_up = 1000;  // rows 1000.. are pending
+  std::mt19937_64 rng(8);
+  for (int i = 0; i < 20; ++i) {
+    testing::check_filter(cells_, all_, testing::random_filter(rng, kT0, 20 * 24 * kHourUs), i % 2 ? 10 : 1'000'000);
+    if (HasFatalFailure()) return;
+  }
+  Analytics a(cells_, AnalyticsOptions{10});
+  const int before = cells_.journaled_rows_read;
+  auto p = a.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->total_executions, 3000u);
+  EXPECT_EQ(cells_.journaled_rows_read - before, 2000);
+  EXPECT_EQ(a.pending_rows_fetched(), 2000u);
+  ASSERT_TRUE(a.performance({}).ok());
+  EXPECT_EQ(a.pending_rows_fetched(), 2000u) << "kept: nothing fetched again";
+  for (auto& e : testing::analytics_workload(50, 12, kT0, 20 * 24 * kHourUs)) rows_.add(e);
+  p = a.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->total_executions, 3050u);
+  EXPECT_EQ(a.pending_rows_fetched(), 2050u) << "only the new rows";
+  ASSERT_TRUE(cells_.roll_up({}).ok());
+  p = a.performance({});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->total_executions, 3050u);
+  EXPECT_EQ(a.pending_rows_fetched(), 2050u);
+}
+
 TEST_F(AnalyticsScanTest, EachAnswerReadsOneSnapshot) {
   // Cells and edge rows of one answer come from one store snapshot, so they agree even
   // while a writer commits between the reads.

@@ -183,7 +183,7 @@ class FakeStoreWriter : public StoreWriter {
 // Analytics cells computed on each read from a FakeExecutionStore's rows (what a backend's
 // rollup keeps up to date), so the service's range planning can be tested without a database.
 // By default every row is in the cells; a test that sets `rolled_up` keeps the rows after the
-// first `rolled_up` pending (scan_pending), until roll_up() takes them all.
+// first `rolled_up` pending (scan_journal), until roll_up() takes them all.
 class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
  public:
   explicit FakeAnalyticsStore(FakeExecutionStore& rows) : rows_(rows) {}
@@ -224,11 +224,21 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
     }
     return Status::Ok();
   }
-  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override {
+  // Each pending row is a journal row of its own, keyed by its position.
+  Status scan_journal(const std::function<void(const JournalKey&)>& fn) override {
     if (rows_.down) return store_down();
-    ++pending_scans;
     for (size_t i = std::min(rolled_up.value_or(SIZE_MAX), rows_.rows.size()); i < rows_.rows.size(); ++i) {
-      fn(edge_row(rows_.rows[i].execution));
+      const auto at = static_cast<int64_t>(i);
+      fn(JournalKey{at, at, at});
+    }
+    return Status::Ok();
+  }
+  Status scan_journaled(std::span<const JournalKey> keys,
+                        const std::function<void(const JournalKey&, const EdgeRow&)>& fn) override {
+    if (rows_.down) return store_down();
+    for (const JournalKey& k : keys) {
+      ++journaled_rows_read;
+      fn(k, edge_row(rows_.rows.at(static_cast<size_t>(k.id)).execution));
     }
     return Status::Ok();
   }
@@ -290,7 +300,7 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
   int snapshots = 0;
   int cell_reads = 0;
   int edge_scans = 0;
-  int pending_scans = 0;
+  int journaled_rows_read = 0;
   std::optional<size_t> rolled_up;  // rows in the cells; unset: all
 
  private:

@@ -297,14 +297,24 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
     return scan_edge_rows(c_, since_us, until_us, fn);
   }
 
-  Status scan_pending(const std::function<void(const EdgeRow&)>& fn) override {
+  Status scan_journal(const std::function<void(const JournalKey&)>& fn) override {
+    return run_query(c_, "SELECT id FROM analytics_journal", {}, "read the analytics journal",
+                     [&](const PGresult* r, int i) { fn(JournalKey{value_int(r, i, 0), 0, 0}); });
+  }
+
+  Status scan_journaled(std::span<const JournalKey> rows,
+                        const std::function<void(const JournalKey&, const EdgeRow&)>& fn) override {
+    if (rows.empty()) return Status::Ok();
     static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
-                                   " FROM analytics_journal j CROSS JOIN LATERAL unnest(j.ids) AS u(id) " +
-                                   by_primary_key("u.id");
+                                   ", j.id FROM analytics_journal j CROSS JOIN LATERAL unnest(j.ids) AS u(id) " +
+                                   by_primary_key("u.id") + " WHERE j.id = ANY($1::int8[])";
+    ArrayBuilder ids;
+    ids.clear();
+    for (const JournalKey& k : rows) ids.int64(k.id);
     EdgeRow row;
-    return run_query(c_, sql.c_str(), {}, "scan journaled executions", [&](const PGresult* r, int i) {
+    return run_query(c_, sql.c_str(), {ids.finish()}, "scan journaled executions", [&](const PGresult* r, int i) {
       store_codec::decode_edge_row(PgRow{r, i}, row);
-      fn(row);
+      fn(JournalKey{value_int(r, i, store_codec::kEdgeColumnCount), 0, 0}, row);
     });
   }
 
