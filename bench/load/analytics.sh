@@ -2,13 +2,16 @@
 # Load benchmark of the analytics reads and of what the cells cost ingest, in one sitting:
 #   bench/load/analytics.sh [--executions N] [--runs N] [--duration S] [--backends "sqlite postgresql"]
 #                           [--ingest-rate R] [--baseline-commit REV] [--no-ingest-compare]
+#                           [--cache-mb "256 0"]
 # 1. A store of N (1,000,000) generated executions (gen_analytics_data.py: 20 agents, 12 task
 #    types, timestamps over the 90 days ending now) imported with `agentlearn import --db`
 #    (through the group writer and its journal, drained into the cells when it exits), per backend.
 # 2. GET /agents/performance and GET /analytics/dashboard with varied filters (analytics.lua:
 #    random unaligned since/until, widths from an hour to 90 days, a task type or an agent now
 #    and then), no response cache, at -t1 -c1 and -t2 -c32, while a paced single-record ingest
-#    (record_paced.lua, about --ingest-rate records/s) runs against the same server.
+#    (record_paced.lua, about --ingest-rate records/s) runs against the same server; once per
+#    size of the in-process cells copy in --cache-mb (analytics_cache_mb; default "256 0": on,
+#    then off, on the same store), with the copy's size and hits at the end of each.
 # 3. Single-record ingest (POST /agent/performance, record.lua) at -t2 -c32 and -c8 on this build
 #    and on a build without the cells (REV, default the merge base with main; built in the temp
 #    dir), each on an empty SQLite store, runs alternating.
@@ -17,7 +20,7 @@
 # Load goes to 127.0.0.1 only; every server started here is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-nexec=1000000 runs=3 duration=10 backends="sqlite postgresql" ingest_rate=200 base_rev="" compare=1
+nexec=1000000 runs=3 duration=10 backends="sqlite postgresql" ingest_rate=200 base_rev="" compare=1 cache_mbs="256 0"
 while (($#)); do
   case "$1" in
     --executions) nexec=$2; shift 2 ;;
@@ -27,6 +30,7 @@ while (($#)); do
     --ingest-rate) ingest_rate=$2; shift 2 ;;
     --baseline-commit) base_rev=$2; shift 2 ;;
     --no-ingest-compare) compare=0; shift ;;
+    --cache-mb) cache_mbs=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -54,11 +58,11 @@ echo "generated $nexec executions in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEG
 # train: false: a training run over a million rows would share the cores with the reads.
 printf 'log_level: warn\ncheck_interval: 86400\ntrain: false\n' > "$work/serve.yaml"
 
-# serve URL NAME: starts this build on URL; sets pid, url.
+# serve URL NAME [BIN [CONFIG]]: starts this build on URL; sets pid, url.
 serve() {
-  local bin=${3:-build/agentlearn}
+  local bin=${3:-build/agentlearn} config=${4:-$work/serve.yaml}
   port=$(free_port)
-  "$bin" serve --db "$1" --port "$port" --config "$work/serve.yaml" >"$work/$2.log" 2>&1 &
+  "$bin" serve --db "$1" --port "$port" --config "$config" >"$work/$2.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   url="http://127.0.0.1:$port"
@@ -95,17 +99,22 @@ for backend in $backends; do
   t0=$(date +%s.%N)
   build/agentlearn import --db "$db" --no-progress "$work/data.jsonl" >/dev/null
   notes+=("$backend: imported $nexec executions (the journal drained at its end) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}') s")
-  serve "$db" "$backend"
-  ingest_start
-  for path in /agents/performance /analytics/dashboard; do
-    measure "$backend GET $path, -t1 -c1 (load $(load))" -t1 -c1 -d"${duration}s" --latency \
-      -s bench/load/analytics.lua "$url/" -- "$path" "$end" 90
-    measure "$backend GET $path, -t2 -c32 (load $(load))" -t2 -c32 -d"${duration}s" --latency \
-      -s bench/load/analytics.lua "$url/" -- "$path" "$end" 90
+  for mb in $cache_mbs; do
+    { cat "$work/serve.yaml"; echo "analytics_cache_mb: $mb"; } >"$work/serve-$mb.yaml"
+    serve "$db" "$backend-$mb" build/agentlearn "$work/serve-$mb.yaml"
+    ingest_start
+    for path in /agents/performance /analytics/dashboard; do
+      measure "$backend GET $path, copy ${mb} MiB, -t1 -c1 (load $(load))" -t1 -c1 -d"${duration}s" --latency \
+        -s bench/load/analytics.lua "$url/" -- "$path" "$end" 90
+      measure "$backend GET $path, copy ${mb} MiB, -t2 -c32 (load $(load))" -t2 -c32 -d"${duration}s" --latency \
+        -s bench/load/analytics.lua "$url/" -- "$path" "$end" 90
+    done
+    ingest_stop
+    notes+=("$backend, copy $mb MiB: $ingest_note")
+    notes+=("$backend, copy $mb MiB, at the end: $(curl -sf "$url/metrics" |
+      awk '$1 ~ /^analytics_cell_cache_/ {sub("analytics_cell_cache_", "", $1); printf "%s=%s ", $1, $2}')server peak RSS $(hwm "$pid")")
+    stop_server
   done
-  ingest_stop
-  notes+=("$backend: $ingest_note")
-  stop_server
 done
 
 if ((compare)); then

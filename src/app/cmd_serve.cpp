@@ -127,6 +127,7 @@ int run_serve(const ServeFlags& flags) {
   service_options.metrics_max_agents = c.metrics_max_agents;
   service_options.rollup.interval = std::chrono::milliseconds(c.rollup_interval_ms);
   service_options.rollup.max_lag_seconds = c.rollup_max_lag_seconds;
+  service_options.analytics.max_cell_cache_bytes = static_cast<size_t>(c.analytics_cache_mb) << 20;
   if (!service_options.learning.similarity.index_file_set) {
     service_options.learning.similarity.index_file = default_similarity_index_file(c.database);
   }

@@ -227,7 +227,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
       "min_training_executions", "holdout_fraction", "exploration_rate", "model_poll_interval", "train",
       "similarity_threshold", "similarity_ef_search", "similar_tasks_in_recommendations", "similarity_index_file", "similar_tasks",
       "background_nice", "background_idle_class", "training_threads",
-      "metrics_max_agents", "rollup_interval_ms", "rollup_max_lag_seconds"};
+      "metrics_max_agents", "rollup_interval_ms", "rollup_max_lag_seconds", "analytics_cache_mb"};
   try {
     for (const auto& kv : root) {
       const std::string key = kv.first.as<std::string>();
@@ -291,6 +291,7 @@ Status apply_yaml(const std::string& path, Config& c, std::optional<std::string>
     if (st = whole_number(path, root, "rollup_max_lag_seconds", 1, 604800, c.rollup_max_lag_seconds); !st.ok()) {
       return st;
     }
+    if (st = whole_number(path, root, "analytics_cache_mb", 0, 65536, c.analytics_cache_mb); !st.ok()) return st;
   } catch (const YAML::Exception& e) {
     return Status::Invalid(fmt::format("config file '{}': {}", path, e.what()), "config");
   }

@@ -36,6 +36,8 @@ struct Config {
   // journal, and the age of the oldest journal row past which /health/ready says not ready.
   int rollup_interval_ms = 1000;
   int rollup_max_lag_seconds = 300;
+  // Memory for the in-process copy of the analytics cells (service/cell_cache.hpp); 0: none.
+  int analytics_cache_mb = 256;
   // The models' parameters: `models.<name>.parameters.<key>`, and `vector_dimensions` (the
   // embedding width, 256), as the design's ml_config.yaml names them.
   ml::ModelParams models;

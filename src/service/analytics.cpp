@@ -336,7 +336,10 @@ StatusOr<PerformanceFigures> Analytics::performance_in(AnalyticsSnapshot& snap, 
   auto range = clamp_to_stored(snap, filter.since_us.value_or(INT64_MIN), filter.until_us.value_or(INT64_MAX));
   if (!range.ok()) return range.status();
   if (range->first >= range->second) return out;
-  SnapshotWithPending view(snap, *pending_);
+  auto epoch = snap.rollup_epoch();
+  if (!epoch.ok()) return epoch.status();
+  SnapshotWithCachedCells cached(snap, *cells_, *epoch);
+  SnapshotWithPending view(cached, *pending_);
   if (Status st = load_pending_for(view, range->first, range->second); !st.ok()) return st;
   auto plan = make_plan(view, range->first, range->second, options_.exact_limit);
   if (!plan.ok()) return plan.status();
@@ -371,7 +374,10 @@ Status Analytics::dashboard_from(AnalyticsSnapshot& store_snap, const DashboardQ
   auto range = clamp_to_stored(store_snap, *f.since_us, *f.until_us);
   if (!range.ok()) return range.status();
   const auto [since, until] = *range;
-  SnapshotWithPending snap(store_snap, *pending_);
+  auto epoch = store_snap.rollup_epoch();
+  if (!epoch.ok()) return epoch.status();
+  SnapshotWithCachedCells cached(store_snap, *cells_, *epoch);
+  SnapshotWithPending snap(cached, *pending_);
   if (since < until) {
     if (Status st = load_pending_for(snap, since, until); !st.ok()) return st;
   }

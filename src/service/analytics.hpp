@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "service/agent_stats.hpp"
+#include "service/cell_cache.hpp"
 #include "service/pending_rows.hpp"
 #include "store/analytics_store.hpp"
 #include "store/execution_store.hpp"
@@ -25,6 +26,8 @@ struct AnalyticsOptions {
   uint64_t exact_limit = 4096;
   // Pending executions kept in memory between answers, at most (about 100 bytes each).
   size_t max_pending_rows_kept = 1'000'000;
+  // The in-process copy of the stored cells (service/cell_cache.hpp), at most; 0: none.
+  size_t max_cell_cache_bytes = 256u << 20;
 };
 
 struct PerformanceFigures {
@@ -74,7 +77,10 @@ int64_t series_first_us(int64_t since_us, int64_t width_seconds);
 class Analytics {
  public:
   explicit Analytics(AnalyticsStore& store, AnalyticsOptions options = {})
-      : store_(store), options_(options), pending_(std::make_unique<PendingRows>(options.max_pending_rows_kept)) {}
+      : store_(store),
+        options_(options),
+        pending_(std::make_unique<PendingRows>(options.max_pending_rows_kept)),
+        cells_(std::make_shared<CellCache>(options.max_cell_cache_bytes)) {}
 
   // Absent since/until mean the first/last stored execution.
   StatusOr<PerformanceFigures> performance(const ExecutionFilter& filter);
@@ -83,6 +89,11 @@ class Analytics {
   // Pending executions read from the store since this object was made: answers fetch only
   // the journal rows that came since the last answer (service/pending_rows.hpp).
   uint64_t pending_rows_fetched() const { return pending_->rows_fetched(); }
+  // The copy of the stored cells: what it holds, hits and misses (shared: a metrics callback
+  // may outlive this object).
+  std::shared_ptr<const CellCache> cell_cache() const { return cells_; }
+  // A rollup round this process committed: the copy keeps the buckets it did not change.
+  void round_committed(const RollupRound& round) { cells_->round_committed(round); }
   // The same answers from a snapshot the caller holds (a test comparing them with a scan of
   // that very snapshot).
   StatusOr<PerformanceFigures> performance_in(AnalyticsSnapshot& snap, const ExecutionFilter& filter);
@@ -94,6 +105,7 @@ class Analytics {
   AnalyticsStore& store_;
   AnalyticsOptions options_;
   std::unique_ptr<PendingRows> pending_;  // shared by the answers, across their snapshots
+  std::shared_ptr<CellCache> cells_;      // likewise
 };
 
 }  // namespace agentlearn

@@ -92,6 +92,7 @@ bool AnalyticsRollup::round() {
     return true;  // wait an interval before trying again
   }
   if (r->journal_rows > 0) {
+    if (options_.on_round) options_.on_round(*r);
     if (rounds_total_) {
       rounds_total_->inc();
       executions_total_->inc(static_cast<double>(r->executions));
@@ -140,6 +141,7 @@ StatusOr<RollupRound> AnalyticsRollup::drain() {
     auto r = store_.roll_up(opts);
     if (!r.ok()) return r.status();
     if (r->journal_rows == 0) break;
+    if (options_.on_round) options_.on_round(*r);
     total.journal_rows += r->journal_rows;
     total.executions += r->executions;
     total.cells += r->cells;

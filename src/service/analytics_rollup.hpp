@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct AnalyticsRollupOptions {
   size_t max_executions_per_round = 20000;
   // /health/ready reports not ready while the oldest journal row is older than this.
   double max_lag_seconds = 300;
+  // Told of every round this process committed (the in-process copy of the cells learns
+  // what changed), on the thread that ran it.
+  std::function<void(const RollupRound&)> on_round;
 };
 
 class AnalyticsRollup {

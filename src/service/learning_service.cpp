@@ -9,6 +9,31 @@
 
 namespace agentlearn {
 
+namespace {
+
+// The rollup's options, telling `analytics` of every round this process commits.
+AnalyticsRollupOptions with_round_hook(AnalyticsRollupOptions options, Analytics& analytics) {
+  options.on_round = [&analytics](const RollupRound& round) { analytics.round_committed(round); };
+  return options;
+}
+
+void register_cell_cache_metrics(metrics::Registry& registry, const Analytics& analytics) {
+  std::shared_ptr<const CellCache> cache = analytics.cell_cache();
+  registry.gauge_callback("analytics_cell_cache_bytes", "Memory the in-process copy of the analytics cells holds (about)",
+                          [cache] { return static_cast<double>(cache->stats().bytes); });
+  registry.gauge_callback("analytics_cell_cache_buckets", "Buckets of analytics cells the in-process copy holds",
+                          [cache] { return static_cast<double>(cache->stats().buckets); });
+  registry.counter_callback("analytics_cell_cache_hits_total", "Buckets of analytics cells answered from the copy",
+                            [cache] { return static_cast<double>(cache->stats().hits); });
+  registry.counter_callback("analytics_cell_cache_misses_total", "Buckets of analytics cells read from the store",
+                            [cache] { return static_cast<double>(cache->stats().misses); });
+  registry.counter_callback("analytics_cell_cache_evictions_total",
+                            "Buckets of analytics cells dropped from the copy for its memory cap",
+                            [cache] { return static_cast<double>(cache->stats().evictions); });
+}
+
+}  // namespace
+
 LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Registry& registry,
                                  ServiceOptions options)
     : store_(store),
@@ -31,8 +56,9 @@ LearningService::LearningService(Store& store, GroupWriter& writer, metrics::Reg
       similar_(store.embeddings(), models_, options.learning.similarity, registry),
       anomalies_(registry.counter("anomalies_detected_total", "Recorded executions the anomaly detector flagged")
                      .labels()),
-      analytics_(store.analytics()),
-      rollup_(store.analytics(), &registry, options.rollup) {
+      analytics_(store.analytics(), options.analytics),
+      rollup_(store.analytics(), &registry, with_round_hook(options.rollup, analytics_)) {
+  register_cell_cache_metrics(registry, analytics_);
   auto connected = store_connected_;
   registry.gauge_callback("store_up", "1 when the store answers, 0 when it does not",
                           [connected] { return connected->load() ? 1.0 : 0.0; });

@@ -42,6 +42,7 @@ struct ServiceOptions {
   // drains the journal when it closes the store instead: DirectWriter).
   bool start_rollup = true;
   AnalyticsRollupOptions rollup;
+  AnalyticsOptions analytics;
   // Log answered recommendations (a CLI command answering one need not).
   bool log_recommendations = true;
   // Distinct agents the metrics name before counting the rest as "other" (metrics_max_agents).

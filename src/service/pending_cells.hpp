@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "service/forwarding_snapshot.hpp"
 #include "service/pending_rows.hpp"
 #include "store/analytics_store.hpp"
 
@@ -16,10 +17,10 @@ namespace agentlearn {
 
 // A snapshot whose cells include the pending executions' cells; every other read is the
 // underlying snapshot's (its edge rows already hold the pending rows in their range).
-class SnapshotWithPending final : public AnalyticsSnapshot {
+class SnapshotWithPending final : public ForwardingSnapshot {
  public:
   // `pending`: where the pending rows are kept between answers.
-  SnapshotWithPending(AnalyticsSnapshot& base, PendingRows& pending) : base_(base), rows_(pending) {}
+  SnapshotWithPending(AnalyticsSnapshot& base, PendingRows& pending) : ForwardingSnapshot(base), rows_(pending) {}
 
   // Takes the pending executions with from_us <= timestamp_us < to_us (those outside cannot
   // fall in a cell an answer over that span reads).
@@ -28,26 +29,9 @@ class SnapshotWithPending final : public AnalyticsSnapshot {
   Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
                     const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
                     bool with_sketch, const std::function<void(const CellRow&)>& fn) override;
-  Status scan_edge(int64_t since_us, int64_t until_us, const std::function<void(const EdgeRow&)>& fn) override {
-    return base_.scan_edge(since_us, until_us, fn);
-  }
-  Status scan_journal(const std::function<void(const JournalKey&)>& fn) override { return base_.scan_journal(fn); }
-  Status scan_journaled(std::span<const JournalKey> rows,
-                        const std::function<void(const JournalKey&, const EdgeRow&)>& fn) override {
-    return base_.scan_journaled(rows, fn);
-  }
-  StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
-    return base_.timestamp_bounds();
-  }
-  Status scan_flagged(int64_t since_us, int64_t until_us, const std::optional<std::string>& agent,
-                      const std::optional<std::string>& task_type, size_t limit,
-                      const std::function<void(const StoredRow&)>& fn) override {
-    return base_.scan_flagged(since_us, until_us, agent, task_type, limit, fn);
-  }
 
  private:
   using Cell = std::pair<const analytics::CellKey, analytics::CellDelta>;
-  AnalyticsSnapshot& base_;
   PendingRows& rows_;
   analytics::CellDeltas pending_;
   // The pending cells by (level, bucket, scope), as read_cells() looks them up.

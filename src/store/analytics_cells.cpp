@@ -125,4 +125,13 @@ std::vector<const std::pair<const CellKey, CellDelta>*> CellDeltas::sorted() con
   return out;
 }
 
+std::vector<BucketRef> CellDeltas::buckets() const {
+  std::vector<BucketRef> out;
+  for (const auto& kv : cells_) out.push_back({kv.first.level, kv.first.bucket});
+  std::sort(out.begin(), out.end(),
+            [](const BucketRef& a, const BucketRef& b) { return std::tie(a.level, a.bucket) < std::tie(b.level, b.bucket); });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace agentlearn::analytics

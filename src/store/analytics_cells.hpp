@@ -137,6 +137,8 @@ class CellDeltas {
   // The cells in key order (level, bucket, scope, agent, ttype): the store's clustering
   // order, so consecutive upserts land on the same pages.
   std::vector<const std::pair<const CellKey, CellDelta>*> sorted() const;
+  // The distinct buckets (of every level) these cells fall in, in no particular order.
+  std::vector<BucketRef> buckets() const;
 
  private:
   std::unordered_map<CellKey, CellDelta, CellKeyHash> cells_;

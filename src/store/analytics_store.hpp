@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/status.hpp"
 #include "store/analytics_cells.hpp"
@@ -80,6 +81,9 @@ class AnalyticsSnapshot {
   // count (not out of range), each with its row's key, in no particular order.
   virtual Status scan_journaled(std::span<const JournalKey> rows,
                                 const std::function<void(const JournalKey&, const EdgeRow&)>& fn) = 0;
+  // The rollup epoch this snapshot sees: the number of rounds committed before it. Two
+  // snapshots at the same epoch see the same cells.
+  virtual StatusOr<int64_t> rollup_epoch() = 0;
   // The smallest and largest stored timestamp_us, or nullopt when there are no executions.
   virtual StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() = 0;
   // Flagged executions (anomaly = true) with since_us <= timestamp_us < until_us, of `agent`
@@ -96,6 +100,10 @@ struct RollupRound {
   uint64_t journal_rows = 0;  // consumed (deleted)
   uint64_t executions = 0;    // added to the cells
   uint64_t cells = 0;         // distinct cells written
+  int64_t epoch = 0;          // the rollup epoch its commit set; 0 when it folded nothing
+  // The buckets (of every level) whose cells it changed: an in-process copy of the cells at
+  // epoch - 1 holds the cells of epoch `epoch` once these are dropped from it.
+  std::vector<analytics::BucketRef> changed;
 };
 
 // What is waiting for a round.

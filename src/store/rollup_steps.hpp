@@ -13,12 +13,21 @@ inline std::string backlog_sql(std::string_view count_expr) {
   return "SELECT count(*), coalesce(sum(" + std::string(count_expr) + "), 0), min(created_us) FROM analytics_journal";
 }
 
+// The rollup epoch, as a snapshot or a round reads it.
+inline constexpr const char* kEpochSql = "SELECT epoch FROM analytics_rollup";
+
 // A round's last steps in its transaction, after the cells are written and the journal rows
-// deleted: the epoch bumped (readers learn which rounds their snapshot holds), then the
-// test's fault hook. `exec` runs one statement without parameters.
-template <class Exec>
-Status finish_round(Exec&& exec, const RollupOptions& options) {
+// deleted: the epoch bumped (readers learn which rounds their snapshot holds) and read back
+// into `round`, with the buckets its cells changed, then the test's fault hook. `exec` runs
+// one statement without parameters; `read_int` one that returns one integer.
+template <class Exec, class ReadInt>
+Status finish_round(Exec&& exec, ReadInt&& read_int, const analytics::CellDeltas& deltas,
+                    const RollupOptions& options, RollupRound& round) {
   if (Status st = exec("UPDATE analytics_rollup SET epoch = epoch + 1"); !st.ok()) return st;
+  StatusOr<int64_t> epoch = read_int(kEpochSql);
+  if (!epoch.ok()) return epoch.status();
+  round.epoch = *epoch;
+  round.changed = deltas.buckets();
   return options.before_commit ? options.before_commit() : Status::Ok();
 }
 

@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -376,6 +378,7 @@ TEST_P(AnalyticsStoreTest, ARoundKilledMidwayLeavesNothingBehind) {
 // random unaligned filters are answered, each compared with a scan of the executions taken in
 // the answer's own snapshot: exact at every moment, whatever is pending or being folded.
 TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupRun) {
+  constexpr size_t kCap = 64 << 10;
   write_groups(*store_, testing::analytics_workload(1500, 53, kT0, kSpan));
   drain();
   const auto more = testing::analytics_workload(3000, 54, kT0, kSpan);
@@ -384,6 +387,13 @@ TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupR
     write_in_groups(*store_, more, {1, 5, 20, 3});
     writing = false;
   });
+  // Answers that keep their copy of the cells across snapshots and rounds: one told of the
+  // rounds (it keeps the buckets a round did not change), one not told (it starts its copy
+  // over at every round), one with its copy capped far below the cell set (it evicts all
+  // along).
+  Analytics told(store_->analytics(), AnalyticsOptions{100});
+  Analytics untold(store_->analytics(), AnalyticsOptions{100});
+  Analytics capped(store_->analytics(), AnalyticsOptions{.exact_limit = 100, .max_cell_cache_bytes = kCap});
   std::thread leader([&] {
     RollupOptions small;
     small.max_executions = 150;
@@ -391,20 +401,77 @@ TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupR
       const bool done_writing = !writing.load();
       auto r = store_->analytics().roll_up(small);
       ASSERT_TRUE(r.ok()) << r.status().message();
+      if (r->journal_rows > 0) told.round_committed(*r);
       if (done_writing && r->journal_rows == 0) return;
     }
   });
   std::mt19937_64 rng(55);
   int checked = 0;
-  for (; writing.load() || checked < 20; ++checked) {
-    testing::check_filter_in_one_snapshot(store_->analytics(), testing::random_filter(rng, kT0, kSpan),
-                                          checked % 4 == 0 ? 1'000'000 : 100);
+  for (; writing.load() || checked < 40; ++checked) {
+    const ExecutionFilter f = testing::random_filter(rng, kT0, kSpan);
+    Analytics* with[] = {nullptr, &told, &untold, &capped};
+    testing::check_filter_in_one_snapshot(store_->analytics(), f, checked % 4 == 0 ? 1'000'000 : 100,
+                                          with[checked % 4]);
     if (HasFatalFailure()) break;
   }
   writer.join();
   leader.join();
-  EXPECT_GE(checked, 20);
+  EXPECT_GE(checked, 40);
   check_random_filters(56, 10);
+  for (int i = 0; i < 6; ++i) {  // after the last round: answers from the copies at rest
+    const ExecutionFilter f = testing::random_filter(rng, kT0, kSpan);
+    for (Analytics* a : {&told, &untold, &capped}) testing::check_filter_in_one_snapshot(store_->analytics(), f, 100, a);
+  }
+  const CellCacheStats t = told.cell_cache()->stats(), u = untold.cell_cache()->stats(),
+                       c = capped.cell_cache()->stats();
+  EXPECT_GT(t.hits, 0u);
+  EXPECT_GT(u.hits, 0u);
+  EXPECT_GT(c.evictions, 0u);
+  EXPECT_LE(c.bytes, kCap);
+  std::printf("cells copy: told %lu hits / %lu misses, untold %lu / %lu, capped %lu / %lu (%lu evictions)\n",
+              static_cast<unsigned long>(t.hits), static_cast<unsigned long>(t.misses),
+              static_cast<unsigned long>(u.hits), static_cast<unsigned long>(u.misses),
+              static_cast<unsigned long>(c.hits), static_cast<unsigned long>(c.misses),
+              static_cast<unsigned long>(c.evictions));
+}
+
+// A round reports the epoch its commit set (one past the one before, as a snapshot then reads
+// it) and every bucket whose cells it changed.
+TEST_P(AnalyticsStoreTest, ARoundReportsItsEpochAndTheBucketsItChanged) {
+  auto epoch_now = [&] {
+    int64_t e = -1;
+    Status st = store_->analytics().read_analytics([&](AnalyticsSnapshot& snap) {
+      auto r = snap.rollup_epoch();
+      if (!r.ok()) return r.status();
+      e = *r;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return e;
+  };
+  const int64_t before = epoch_now();
+  ASSERT_GE(before, 0);
+  const auto rows = testing::analytics_workload(400, 57, kT0, kSpan);
+  write_groups(*store_, rows);
+  EXPECT_EQ(epoch_now(), before);  // ingest changes no cell
+  RollupOptions all;
+  all.max_executions = 1'000'000;
+  auto r = store_->analytics().roll_up(all);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->epoch, before + 1);
+  EXPECT_EQ(epoch_now(), before + 1);
+  std::set<std::pair<int, int64_t>> want, got;
+  for (const Execution& e : rows) {
+    for (int level = 0; level < analytics::kLevels; ++level) {
+      want.emplace(level, analytics::floor_div(e.timestamp_us, analytics::level_width_us(level)));
+    }
+  }
+  for (const auto& b : r->changed) got.emplace(b.level, b.bucket);
+  EXPECT_EQ(got, want);
+  auto none = store_->analytics().roll_up(all);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->epoch, 0);  // nothing pending: no round, no epoch
+  EXPECT_EQ(epoch_now(), before + 1);
 }
 
 // Ids from a PostgreSQL sequence commit out of order: A draws lower ids and commits after B.

@@ -203,9 +203,13 @@ inline void check_filter(AnalyticsStore& store, const std::vector<Execution>& ro
 }
 
 // The same, both answers and the scan taken in one snapshot of the store: exact while other
-// threads write and roll up.
-inline void check_filter_in_one_snapshot(AnalyticsStore& store, const ExecutionFilter& f, uint64_t exact_limit) {
-  Analytics analytics(store, AnalyticsOptions{exact_limit});
+// threads write and roll up. `shared`: answer with that Analytics (its copy of the cells and
+// its pending rows kept across calls) instead of a new one with `exact_limit`.
+inline void check_filter_in_one_snapshot(AnalyticsStore& store, const ExecutionFilter& f, uint64_t exact_limit,
+                                         Analytics* shared = nullptr) {
+  std::optional<Analytics> own;
+  if (shared == nullptr) own.emplace(store, AnalyticsOptions{exact_limit});
+  Analytics& analytics = shared ? *shared : *own;
   std::optional<StatusOr<PerformanceFigures>> perf;
   std::optional<StatusOr<DashboardFigures>> dash;
   std::vector<Execution> rows;

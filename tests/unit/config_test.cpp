@@ -529,6 +529,11 @@ TEST_F(ConfigTest, AnalyticsRollup) {
   load_error(write("rollup_interval_ms: soon\n"), {}, {}, "rollup_interval_ms");
   load_error(write("rollup_max_lag_seconds: 0\n"), {}, {}, "rollup_max_lag_seconds");
   load_error(write("rollup_max_lag_seconds: 604801\n"), {}, {}, "rollup_max_lag_seconds");
+  EXPECT_EQ(d.analytics_cache_mb, 256);
+  EXPECT_EQ(load_ok(write("analytics_cache_mb: 0\n")).analytics_cache_mb, 0);
+  load_error(write("analytics_cache_mb: -1\n"), {}, {}, "analytics_cache_mb");
+  load_error(write("analytics_cache_mb: 65537\n"), {}, {}, "analytics_cache_mb");
+  load_error(write("analytics_cache_mb: lots\n"), {}, {}, "analytics_cache_mb");
 }
 
 }  // namespace

@@ -248,9 +248,19 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
     if (rolled_up && *rolled_up < rows_.rows.size()) {
       round.journal_rows = 1;
       round.executions = rows_.rows.size() - *rolled_up;
+      analytics::CellDeltas taken;
+      for (size_t i = *rolled_up; i < rows_.rows.size(); ++i) taken.add(rows_.rows[i].execution);
       rolled_up = rows_.rows.size();
+      round.epoch = epoch_now();
+      round.changed = taken.buckets();
     }
     return round;
+  }
+  // One more whenever the cells' rows changed (a round, or a row added while every row is
+  // in the cells), as a store's rounds bump theirs.
+  StatusOr<int64_t> rollup_epoch() override {
+    if (rows_.down) return store_down();
+    return epoch_now();
   }
   StatusOr<bool> lead_rollup() override { return true; }
   StatusOr<RollupBacklog> backlog() override {
@@ -304,6 +314,17 @@ class FakeAnalyticsStore : public AnalyticsStore, public AnalyticsSnapshot {
   std::optional<size_t> rolled_up;  // rows in the cells; unset: all
 
  private:
+  int64_t epoch_now() {
+    const size_t in_cells = std::min(rolled_up.value_or(SIZE_MAX), rows_.rows.size());
+    if (in_cells != epoch_rows_) {
+      ++epoch_;
+      epoch_rows_ = in_cells;
+    }
+    return epoch_;
+  }
+  int64_t epoch_ = 0;
+  size_t epoch_rows_ = 0;
+
   static EdgeRow edge_row(const Execution& e) {
     EdgeRow row;
     row.agent_id = e.agent_id;

@@ -242,6 +242,15 @@ std::string by_primary_key(const std::string& id) {
          id + " AND NOT out_of_range LIMIT 1) AS e";
 }
 
+// The one integer `sql` returns.
+StatusOr<int64_t> read_int(PGconn* c, const char* sql, std::string_view what) {
+  std::optional<int64_t> out;
+  Status st = run_query(c, sql, {}, what, [&](const PGresult* r, int i) { out = value_int(r, i, 0); });
+  if (!st.ok()) return st;
+  if (!out) return Status::Internal(std::string(what) + ": no row");
+  return *out;
+}
+
 // The reads of one answer on one leased connection inside one read-only transaction.
 class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
  public:
@@ -296,6 +305,8 @@ class PostgresAnalyticsSnapshot final : public AnalyticsSnapshot {
                    const std::function<void(const EdgeRow&)>& fn) override {
     return scan_edge_rows(c_, since_us, until_us, fn);
   }
+
+  StatusOr<int64_t> rollup_epoch() override { return read_int(c_, rollup_steps::kEpochSql, "read the rollup epoch"); }
 
   Status scan_journal(const std::function<void(const JournalKey&)>& fn) override {
     return run_query(c_, "SELECT id FROM analytics_journal", {}, "read the analytics journal",
@@ -419,7 +430,8 @@ class PostgresAnalytics final : public AnalyticsStore, OverPool<PostgresPool> {
       round.cells = deltas.cells().size();
       if (Status u = upsert_cells(c, deltas, kCellsTable); !u.ok()) return u;
       return rollup_steps::finish_round([&](const char* sql) { return exec_script(c, sql, "finish a rollup round"); },
-                                        options);
+                                        [&](const char* sql) { return read_int(c, sql, "read the rollup epoch"); },
+                                        deltas, options, round);
     });
     if (!st.ok()) return st;
     return round;

@@ -57,6 +57,17 @@ Status scan_rows(sqlite3* db, sqlite3_stmt* s, std::string_view what, const std:
   return Status::Ok();
 }
 
+// The one integer `sql` returns.
+StatusOr<int64_t> read_int(Connection& conn, const char* sql, std::string_view what) {
+  auto st = conn.stmt(sql);
+  if (!st.ok()) return st.status();
+  sqlite3_stmt* s = *st;
+  StmtScope reset(s);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) return sqlite_status(conn.db.get(), rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, what);
+  return static_cast<int64_t>(sqlite3_column_int64(s, 0));
+}
+
 // The executions one journal row names (?1, ?2: its rowid range), those the cells count.
 const std::string& journaled_scan_sql() {
   static const std::string sql = std::string("SELECT ") + store_codec::kEdgeColumns +
@@ -271,6 +282,8 @@ class SqliteAnalyticsSnapshot final : public AnalyticsSnapshot {
     return Status::Ok();
   }
 
+  StatusOr<int64_t> rollup_epoch() override { return read_int(conn_, rollup_steps::kEpochSql, "read the rollup epoch"); }
+
   StatusOr<std::optional<std::pair<int64_t, int64_t>>> timestamp_bounds() override {
     // Two subqueries: SQLite reads one end of the index for a lone min() or max(), but scans
     // the whole index for both in one SELECT (measured: 100 ms at 1,000,000 executions).
@@ -342,7 +355,8 @@ class SqliteAnalytics final : public AnalyticsStore, OverPool<SqlitePool> {
       if (!upsert.ok()) return upsert.status();
       if (Status u = upsert_cells(db, *upsert, deltas); !u.ok()) return u;
       return rollup_steps::finish_round(
-          [&](const char* sql) { return conn.run(sql, "finish a rollup round", [](sqlite3_stmt*) {}); }, options);
+          [&](const char* sql) { return conn.run(sql, "finish a rollup round", [](sqlite3_stmt*) {}); },
+          [&](const char* sql) { return read_int(conn, sql, "read the rollup epoch"); }, deltas, options, round);
     });
     if (lost) return RollupRound{};  // rolled back: nothing of this round counted
     if (!st.ok()) return st;

@@ -1,0 +1,116 @@
+#pragma once
+// An in-process copy of the stored analytics cells, coherent with the store by the rollup
+// epoch (docs/analytics.md, "The cells copy"): a page cache of the cells table, not a cache of
+// answers - every request still computes its own answer for its own filters.
+//
+// The stored cells change only in rollup rounds, and every round bumps the epoch in its own
+// transaction, so two snapshots at one epoch see the same cells. The copy holds one version,
+// at one epoch: a bucket's cells (one scope, level and bucket, every agent and type), read
+// from a snapshot at that epoch and never changed after. A reader whose snapshot is at the
+// copy's epoch uses it and adds the buckets it missed; a reader at an older epoch reads through
+// to the store and keeps nothing (a reader at epoch 5 must never use a copy of epoch 6: it
+// would count round 6 twice); a reader at a newer epoch moves the copy to its epoch first.
+// Moving keeps the buckets that the rounds in between did not change when this process ran
+// those rounds itself (round_committed) and knows what they changed, and drops the whole copy
+// otherwise (a round of another replica or of `agentlearn rollup`). Past `max_bytes` the least
+// recently used buckets are evicted. Thread-safe.
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "service/forwarding_snapshot.hpp"
+#include "store/analytics_cells.hpp"
+#include "store/analytics_store.hpp"
+
+namespace agentlearn {
+
+struct CellCacheStats {
+  uint64_t hits = 0;       // buckets answered from the copy
+  uint64_t misses = 0;     // buckets read from the store
+  uint64_t evictions = 0;  // buckets dropped for the memory cap
+  uint64_t bytes = 0;      // held now (about)
+  uint64_t buckets = 0;    // held now
+  int64_t epoch = -1;      // of the version held; -1 before the first
+};
+
+class CellCache {
+ public:
+  // `max_bytes` 0 turns the copy off: every read goes to the store.
+  explicit CellCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // The cells of `scope` in `buckets` that `snap`, a snapshot at rollup epoch `epoch`, holds,
+  // as AnalyticsSnapshot::read_cells gives them.
+  Status read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope scope,
+              std::span<const analytics::BucketRef> buckets, const std::optional<std::string>& agent,
+              const std::optional<std::string>& ttype, bool with_sketch,
+              const std::function<void(const CellRow&)>& fn);
+
+  // A round this process committed (its epoch and the buckets it changed).
+  void round_committed(const RollupRound& round);
+
+  CellCacheStats stats() const;
+
+ private:
+  struct Cell {
+    std::string agent, ttype;
+    analytics::CellTally tally;
+    std::string sketch;
+  };
+  using Bucket = std::vector<Cell>;
+  struct Key {
+    int scope = 0;
+    int level = 0;
+    int64_t bucket = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const noexcept;
+  };
+  struct Slot {
+    std::shared_ptr<const Bucket> cells;
+    size_t bytes = 0;
+    std::list<Key>::iterator lru;
+  };
+
+  // Moves the version to `epoch` (> epoch_).
+  void advance(int64_t epoch);
+  void erase(const Key& k);
+  void clear();
+  void insert(const Key& k, std::shared_ptr<const Bucket> cells, size_t bytes);
+
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  int64_t epoch_ = -1;
+  std::unordered_map<Key, Slot, KeyHash> slots_;
+  std::list<Key> lru_;  // most recently used first
+  size_t bytes_ = 0;
+  // What rounds this process committed past the version changed, by the epoch they set.
+  std::map<int64_t, std::vector<analytics::BucketRef>> rounds_;
+  CellCacheStats counts_;
+};
+
+// A snapshot whose stored cells come through a CellCache.
+class SnapshotWithCachedCells final : public ForwardingSnapshot {
+ public:
+  SnapshotWithCachedCells(AnalyticsSnapshot& base, CellCache& cache, int64_t epoch)
+      : ForwardingSnapshot(base), cache_(cache), epoch_(epoch) {}
+
+  Status read_cells(analytics::Scope scope, std::span<const analytics::BucketRef> buckets,
+                    const std::optional<std::string>& agent, const std::optional<std::string>& ttype,
+                    bool with_sketch, const std::function<void(const CellRow&)>& fn) override {
+    return cache_.read(base_, epoch_, scope, buckets, agent, ttype, with_sketch, fn);
+  }
+
+ private:
+  CellCache& cache_;
+  int64_t epoch_;
+};
+
+}  // namespace agentlearn
