@@ -19,9 +19,18 @@ constexpr size_t kRoundsKept = 1024;
 
 }  // namespace
 
+size_t CellCache::BucketHash::operator()(const BucketId& b) const noexcept {
+  return std::hash<int64_t>()(b.bucket) * 8 + static_cast<size_t>(b.level);
+}
+
 size_t CellCache::KeyHash::operator()(const Key& k) const noexcept {
-  size_t h = std::hash<int64_t>()(k.bucket);
-  h ^= std::hash<int>()(k.level * 8 + k.scope) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  size_t h = BucketHash()(k.at) * 4 + static_cast<size_t>(k.scope);
+  auto mix = [&h](const std::optional<std::string>& s) {
+    const size_t v = s ? std::hash<std::string>()(*s) : 0x51ed27;
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  };
+  mix(k.agent);
+  mix(k.ttype);
   return h;
 }
 
@@ -31,6 +40,7 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
                        const std::function<void(const CellRow&)>& fn) {
   if (buckets.empty()) return Status::Ok();
   const int sc = static_cast<int>(scope);
+  auto key_of = [&](const BucketRef& b) { return Key{sc, BucketId{b.level, b.bucket}, agent, ttype}; };
   std::vector<std::shared_ptr<const Bucket>> have(buckets.size());
   std::vector<size_t> missing;  // indexes into `buckets`
   bool use_copy = false;
@@ -42,7 +52,7 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
       counts_.misses += buckets.size();
     } else {
       for (size_t i = 0; i < buckets.size(); ++i) {
-        auto it = slots_.find(Key{sc, buckets[i].level, buckets[i].bucket});
+        auto it = slots_.find(key_of(buckets[i]));
         if (it == slots_.end()) {
           missing.push_back(i);
           continue;
@@ -58,8 +68,9 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
   if (!use_copy) return snap.read_cells(scope, buckets, agent, ttype, with_sketch, fn);
 
   if (!missing.empty()) {
-    // The missed buckets whole (every agent and type, with sketches), once each, so that
-    // they serve any later filter at this epoch.
+    // The missed buckets, once each, with their sketches (so that they serve reads with and
+    // without), under this read's filters (a filtered read is kept apart from the bucket's
+    // other cells: reading those too would cost a miss many times what it saves).
     std::vector<BucketRef> unique;
     std::map<std::pair<int, int64_t>, size_t> slot_of;
     for (size_t i : missing) {
@@ -67,13 +78,11 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
       if (added) unique.push_back(buckets[i]);
     }
     std::vector<Bucket> fresh(unique.size());
-    Status st = snap.read_cells(scope, unique, std::nullopt, std::nullopt, /*with_sketch=*/true,
-                                [&](const CellRow& c) {
-                                  auto it = slot_of.find({c.level, c.bucket});
-                                  if (it == slot_of.end()) return;
-                                  fresh[it->second].push_back(
-                                      Cell{std::string(c.agent), std::string(c.ttype), c.tally, std::string(c.sketch)});
-                                });
+    Status st = snap.read_cells(scope, unique, agent, ttype, /*with_sketch=*/true, [&](const CellRow& c) {
+      auto it = slot_of.find({c.level, c.bucket});
+      if (it == slot_of.end()) return;
+      fresh[it->second].push_back(Cell{std::string(c.agent), std::string(c.ttype), c.tally, std::string(c.sketch)});
+    });
     if (!st.ok()) return st;
     std::vector<std::shared_ptr<const Bucket>> made(unique.size());
     std::vector<size_t> sizes(unique.size());
@@ -86,13 +95,12 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
     for (size_t i : missing) have[i] = made[slot_of.at({buckets[i].level, buckets[i].bucket})];
     std::lock_guard lock(mu_);
     if (epoch == epoch_) {  // still this version: keep them
-      for (size_t k = 0; k < unique.size(); ++k) insert(Key{sc, unique[k].level, unique[k].bucket}, made[k], sizes[k]);
+      for (size_t k = 0; k < unique.size(); ++k) insert(key_of(unique[k]), made[k], sizes[k]);
     }
   }
 
   for (size_t i = 0; i < buckets.size(); ++i) {
     for (const Cell& c : *have[i]) {
-      if ((agent && c.agent != *agent) || (ttype && c.ttype != *ttype)) continue;
       fn(CellRow{buckets[i].level, buckets[i].bucket, c.agent, c.ttype, c.tally,
                  with_sketch ? std::string_view(c.sketch) : std::string_view()});
     }
@@ -115,7 +123,10 @@ void CellCache::advance(int64_t epoch) {
   if (carry) {
     for (int64_t e = epoch_ + 1; e <= epoch; ++e) {
       for (const BucketRef& b : rounds_[e]) {
-        for (int sc = 0; sc < 4; ++sc) erase(Key{sc, b.level, b.bucket});
+        auto it = by_bucket_.find(BucketId{b.level, b.bucket});
+        if (it == by_bucket_.end()) continue;
+        const std::vector<Key> keys = it->second;
+        for (const Key& k : keys) erase(k);
       }
     }
   } else {
@@ -131,11 +142,23 @@ void CellCache::erase(const Key& k) {
   bytes_ -= it->second.bytes;
   lru_.erase(it->second.lru);
   slots_.erase(it);
+  auto b = by_bucket_.find(k.at);
+  if (b == by_bucket_.end()) return;
+  auto& keys = b->second;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] == k) {
+      keys[i] = std::move(keys.back());
+      keys.pop_back();
+      break;
+    }
+  }
+  if (keys.empty()) by_bucket_.erase(b);
 }
 
 void CellCache::clear() {
   slots_.clear();
   lru_.clear();
+  by_bucket_.clear();
   bytes_ = 0;
 }
 
@@ -143,6 +166,7 @@ void CellCache::insert(const Key& k, std::shared_ptr<const Bucket> cells, size_t
   if (slots_.count(k) > 0) return;  // another reader of this version read it meanwhile
   lru_.push_front(k);
   slots_.emplace(k, Slot{std::move(cells), bytes, lru_.begin()});
+  by_bucket_[k.at].push_back(k);
   bytes_ += bytes;
   while (bytes_ > max_bytes_ && !lru_.empty()) {
     const Key victim = lru_.back();

@@ -5,8 +5,8 @@
 //
 // The stored cells change only in rollup rounds, and every round bumps the epoch in its own
 // transaction, so two snapshots at one epoch see the same cells. The copy holds one version,
-// at one epoch: a bucket's cells (one scope, level and bucket, every agent and type), read
-// from a snapshot at that epoch and never changed after. A reader whose snapshot is at the
+// at one epoch: the cells one read of a bucket returned (one scope, level and bucket, and the
+// read's agent and type filters), read from a snapshot at that epoch and never changed after. A reader whose snapshot is at the
 // copy's epoch uses it and adds the buckets it missed; a reader at an older epoch reads through
 // to the store and keeps nothing (a reader at epoch 5 must never use a copy of epoch 6: it
 // would count round 6 twice); a reader at a newer epoch moves the copy to its epoch first.
@@ -64,10 +64,20 @@ class CellCache {
     std::string sketch;
   };
   using Bucket = std::vector<Cell>;
-  struct Key {
-    int scope = 0;
+  // A bucket of cells: what a round changes.
+  struct BucketId {
     int level = 0;
     int64_t bucket = 0;
+    bool operator==(const BucketId&) const = default;
+  };
+  struct BucketHash {
+    size_t operator()(const BucketId& b) const noexcept;
+  };
+  // One read of a bucket: what the copy keeps.
+  struct Key {
+    int scope = 0;
+    BucketId at;
+    std::optional<std::string> agent, ttype;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
@@ -90,6 +100,8 @@ class CellCache {
   int64_t epoch_ = -1;
   std::unordered_map<Key, Slot, KeyHash> slots_;
   std::list<Key> lru_;  // most recently used first
+  // The keys held of each bucket, for dropping what a round changed.
+  std::unordered_map<BucketId, std::vector<Key>, BucketHash> by_bucket_;
   size_t bytes_ = 0;
   // What rounds this process committed past the version changed, by the epoch they set.
   std::map<int64_t, std::vector<analytics::BucketRef>> rounds_;

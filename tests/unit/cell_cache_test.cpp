@@ -97,14 +97,22 @@ TEST(CellCache, ASecondReadAtTheSameEpochReadsNothingFromTheStore) {
   EXPECT_EQ(first.buckets_read, 3);
   EXPECT_EQ(read(second, &cache, 5, kAll), want);
   EXPECT_EQ(second.buckets_read, 0);
-  // Filters and sketch-less reads come from the same copy, as the store would give them.
-  EXPECT_EQ(read(second, &cache, 5, kAll, "a"), read(first, nullptr, 5, kAll, "a"));
-  EXPECT_EQ(read(second, &cache, 5, kAll, "b", "=x", false), read(first, nullptr, 5, kAll, "b", "=x", false));
+  // Sketch-less reads and a bucket named twice come from the same copy, as the store would
+  // give them.
+  EXPECT_EQ(read(second, &cache, 5, kAll, std::nullopt, std::nullopt, false),
+            read(first, nullptr, 5, kAll, std::nullopt, std::nullopt, false));
   EXPECT_EQ(read(second, &cache, 5, {{0, 2}, {0, 2}}), read(first, nullptr, 5, {{0, 2}, {0, 2}}));
   EXPECT_EQ(second.buckets_read, 0);
+  // A filtered read is kept apart (the bucket's other cells are not read for it): read once.
+  EXPECT_EQ(read(second, &cache, 5, kAll, "a"), read(first, nullptr, 5, kAll, "a"));
+  EXPECT_EQ(read(second, &cache, 5, kAll, "b", "=x", false), read(first, nullptr, 5, kAll, "b", "=x", false));
+  EXPECT_EQ(second.buckets_read, 6);
+  EXPECT_EQ(read(second, &cache, 5, kAll, "a"), read(first, nullptr, 5, kAll, "a"));
+  EXPECT_EQ(read(second, &cache, 5, kAll, "b", "=x", false), read(first, nullptr, 5, kAll, "b", "=x", false));
+  EXPECT_EQ(second.buckets_read, 6);
   const CellCacheStats s = cache.stats();
-  EXPECT_EQ(s.misses, 3u);
-  EXPECT_EQ(s.buckets, 3u);
+  EXPECT_EQ(s.misses, 9u);
+  EXPECT_EQ(s.buckets, 9u);
   EXPECT_EQ(s.epoch, 5);
   EXPECT_GT(s.bytes, 0u);
 }
@@ -129,6 +137,7 @@ TEST(CellCache, ARoundOfThisProcessDropsOnlyTheBucketsItChanged) {
   CellCache cache(1 << 20);
   EpochSnapshot at5(5, cells_at(1));
   read(at5, &cache, 5, kAll);
+  read(at5, &cache, 5, kAll, "a");
   // Round 6 changed bucket (0, 2) and the level-1 bucket over it.
   std::vector<TestCell> after = cells_at(1);
   after[2].executions = 99;
@@ -141,6 +150,10 @@ TEST(CellCache, ARoundOfThisProcessDropsOnlyTheBucketsItChanged) {
   EpochSnapshot at6(6, after);
   EXPECT_EQ(read(at6, &cache, 6, kAll), read(at6, nullptr, 6, kAll));
   EXPECT_EQ(at6.buckets_read, 2 + 3);  // the two changed ones, then the oracle's three
+  at6.buckets_read = 0;
+  EXPECT_EQ(read(at6, &cache, 6, kAll, "a"), read(at6, nullptr, 6, kAll, "a"));
+  EXPECT_EQ(at6.buckets_read, 2 + 3);  // the filtered reads of the changed buckets went too
+  EXPECT_EQ(cache.stats().buckets, 6u);
 }
 
 TEST(CellCache, AnEpochSkippedByAnotherProcessDropsTheWholeCopy) {
@@ -192,9 +205,9 @@ TEST(CellCache, UnderItsCapItEvictsAndStaysExact) {
   EXPECT_GT(s.evictions, 0u);
   EXPECT_GT(s.buckets, 0u);
   EXPECT_LT(s.buckets, 200u);
-  // The most recently used bucket stays.
+  // The most recently used read stays.
   snap.buckets_read = 0;
-  read(snap, &cache, 1, {{0, 7}});
+  read(snap, &cache, 1, {{0, 7}}, "agent-3");
   EXPECT_EQ(snap.buckets_read, 0);
 }
 
