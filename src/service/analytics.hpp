@@ -7,6 +7,7 @@
 // read as a cell instead. Counts, sums, last-seen and anomaly counts equal a full scan;
 // percentiles are exact when the range holds at most `exact_limit` executions (then the
 // rows are read), else from the merged latency sketches (relative error <= 1%).
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,9 @@ struct AnalyticsOptions {
   size_t max_pending_rows_kept = 1'000'000;
   // The in-process copy of the stored cells (service/cell_cache.hpp), at most; 0: none.
   size_t max_cell_cache_bytes = 256u << 20;
+  // How long the copy waits for the note of a round it has not heard of before it starts
+  // over (service/cell_cache.hpp).
+  std::chrono::milliseconds cell_cache_grace{250};
 };
 
 struct PerformanceFigures {
@@ -80,7 +84,7 @@ class Analytics {
       : store_(store),
         options_(options),
         pending_(std::make_unique<PendingRows>(options.max_pending_rows_kept)),
-        cells_(std::make_shared<CellCache>(options.max_cell_cache_bytes)) {}
+        cells_(std::make_shared<CellCache>(options.max_cell_cache_bytes, options.cell_cache_grace)) {}
 
   // Absent since/until mean the first/last stored execution.
   StatusOr<PerformanceFigures> performance(const ExecutionFilter& filter);

@@ -43,10 +43,11 @@ Status CellCache::read(AnalyticsSnapshot& snap, int64_t epoch, analytics::Scope 
   auto key_of = [&](const BucketRef& b) { return Key{sc, BucketId{b.level, b.bucket}, agent, ttype}; };
   std::vector<std::shared_ptr<const Bucket>> have(buckets.size());
   std::vector<size_t> missing;  // indexes into `buckets`
+  Dropped dropped;  // destroyed after the lock
   bool use_copy = false;
   {
     std::lock_guard lock(mu_);
-    if (max_bytes_ > 0 && epoch > epoch_) advance(epoch);
+    if (max_bytes_ > 0 && epoch > epoch_) advance(epoch, dropped);
     use_copy = max_bytes_ > 0 && epoch == epoch_;
     if (!use_copy) {
       counts_.misses += buckets.size();
@@ -116,7 +117,7 @@ void CellCache::round_committed(const RollupRound& round) {
   while (rounds_.size() > kRoundsKept) rounds_.erase(rounds_.begin());
 }
 
-void CellCache::advance(int64_t epoch) {
+bool CellCache::advance(int64_t epoch, Dropped& dropped) {
   // Carried across only when every round in between is known: each one bumps the epoch by one.
   bool carry = epoch_ >= 0 && static_cast<uint64_t>(epoch - epoch_) <= rounds_.size();
   for (int64_t e = epoch_ + 1; carry && e <= epoch; ++e) carry = rounds_.count(e) > 0;
@@ -130,10 +131,19 @@ void CellCache::advance(int64_t epoch) {
       }
     }
   } else {
-    clear();
+    const auto now = std::chrono::steady_clock::now();
+    if (!unknown_since_) unknown_since_ = now;
+    if (epoch_ >= 0 && now - *unknown_since_ < grace_) return false;
+    dropped.slots.swap(slots_);
+    dropped.lru.swap(lru_);
+    dropped.by_bucket.swap(by_bucket_);
+    bytes_ = 0;
+    if (epoch_ >= 0) ++counts_.resets;
   }
+  unknown_since_.reset();
   epoch_ = epoch;
   rounds_.erase(rounds_.begin(), rounds_.upper_bound(epoch));
+  return true;
 }
 
 void CellCache::erase(const Key& k) {
@@ -153,13 +163,6 @@ void CellCache::erase(const Key& k) {
     }
   }
   if (keys.empty()) by_bucket_.erase(b);
-}
-
-void CellCache::clear() {
-  slots_.clear();
-  lru_.clear();
-  by_bucket_.clear();
-  bytes_ = 0;
 }
 
 void CellCache::insert(const Key& k, std::shared_ptr<const Bucket> cells, size_t bytes) {

@@ -11,9 +11,13 @@
 // to the store and keeps nothing (a reader at epoch 5 must never use a copy of epoch 6: it
 // would count round 6 twice); a reader at a newer epoch moves the copy to its epoch first.
 // Moving keeps the buckets that the rounds in between did not change when this process ran
-// those rounds itself (round_committed) and knows what they changed, and drops the whole copy
-// otherwise (a round of another replica or of `agentlearn rollup`). Past `max_bytes` the least
-// recently used buckets are evicted. Thread-safe.
+// those rounds itself (round_committed) and knows what they changed. A reader that sees an
+// epoch not known yet reads through and leaves the copy as it is, for up to `grace` after the
+// first such reader (the note of this process's round may still be on its way: the round's
+// thread tells it after its commit); past that, the round ran elsewhere (another replica,
+// `agentlearn rollup`) and the copy starts over at the reader's epoch. Past `max_bytes` the
+// least recently used reads are evicted. Thread-safe.
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -35,6 +39,7 @@ struct CellCacheStats {
   uint64_t hits = 0;       // buckets answered from the copy
   uint64_t misses = 0;     // buckets read from the store
   uint64_t evictions = 0;  // buckets dropped for the memory cap
+  uint64_t resets = 0;     // times the copy started over (a round it did not know of)
   uint64_t bytes = 0;      // held now (about)
   uint64_t buckets = 0;    // held now
   int64_t epoch = -1;      // of the version held; -1 before the first
@@ -43,7 +48,8 @@ struct CellCacheStats {
 class CellCache {
  public:
   // `max_bytes` 0 turns the copy off: every read goes to the store.
-  explicit CellCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit CellCache(size_t max_bytes, std::chrono::milliseconds grace = std::chrono::milliseconds(250))
+      : max_bytes_(max_bytes), grace_(grace) {}
 
   // The cells of `scope` in `buckets` that `snap`, a snapshot at rollup epoch `epoch`, holds,
   // as AnalyticsSnapshot::read_cells gives them.
@@ -89,15 +95,25 @@ class CellCache {
     std::list<Key>::iterator lru;
   };
 
-  // Moves the version to `epoch` (> epoch_).
-  void advance(int64_t epoch);
+  // What a reset took out, freed after the lock (a full copy is a lot to free).
+  struct Dropped {
+    std::unordered_map<Key, Slot, KeyHash> slots;
+    std::list<Key> lru;
+    std::unordered_map<BucketId, std::vector<Key>, BucketHash> by_bucket;
+  };
+  // Moves the version to `epoch` (> epoch_) when the rounds in between are known, or when
+  // the grace has passed (then it starts over, its contents moved to `dropped`). False: the
+  // reader reads through.
+  bool advance(int64_t epoch, Dropped& dropped);
   void erase(const Key& k);
-  void clear();
   void insert(const Key& k, std::shared_ptr<const Bucket> cells, size_t bytes);
 
   const size_t max_bytes_;
+  const std::chrono::milliseconds grace_;
   mutable std::mutex mu_;
   int64_t epoch_ = -1;
+  // When a reader first saw an epoch past the version whose rounds are not all known.
+  std::optional<std::chrono::steady_clock::time_point> unknown_since_;
   std::unordered_map<Key, Slot, KeyHash> slots_;
   std::list<Key> lru_;  // most recently used first
   // The keys held of each bucket, for dropping what a round changed.

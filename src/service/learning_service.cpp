@@ -27,6 +27,9 @@ void register_cell_cache_metrics(metrics::Registry& registry, const Analytics& a
                             [cache] { return static_cast<double>(cache->stats().hits); });
   registry.counter_callback("analytics_cell_cache_misses_total", "Buckets of analytics cells read from the store",
                             [cache] { return static_cast<double>(cache->stats().misses); });
+  registry.counter_callback("analytics_cell_cache_resets_total",
+                            "Times the copy of the analytics cells started over after a round it did not know of",
+                            [cache] { return static_cast<double>(cache->stats().resets); });
   registry.counter_callback("analytics_cell_cache_evictions_total",
                             "Buckets of analytics cells dropped from the copy for its memory cap",
                             [cache] { return static_cast<double>(cache->stats().evictions); });

@@ -389,10 +389,10 @@ TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupR
   });
   // Answers that keep their copy of the cells across snapshots and rounds: one told of the
   // rounds (it keeps the buckets a round did not change), one not told (it starts its copy
-  // over at every round), one with its copy capped far below the cell set (it evicts all
-  // along).
+  // over at every round, as a replica that does not lead), one told and with its copy capped
+  // far below the cell set (it evicts all along).
   Analytics told(store_->analytics(), AnalyticsOptions{100});
-  Analytics untold(store_->analytics(), AnalyticsOptions{100});
+  Analytics untold(store_->analytics(), AnalyticsOptions{.exact_limit = 100, .cell_cache_grace = {}});
   Analytics capped(store_->analytics(), AnalyticsOptions{.exact_limit = 100, .max_cell_cache_bytes = kCap});
   std::thread leader([&] {
     RollupOptions small;
@@ -401,7 +401,10 @@ TEST_P(AnalyticsStoreTest, AnswersEqualAScanOfTheirSnapshotWhileIngestAndRollupR
       const bool done_writing = !writing.load();
       auto r = store_->analytics().roll_up(small);
       ASSERT_TRUE(r.ok()) << r.status().message();
-      if (r->journal_rows > 0) told.round_committed(*r);
+      if (r->journal_rows > 0) {
+        told.round_committed(*r);
+        capped.round_committed(*r);
+      }
       if (done_writing && r->journal_rows == 0) return;
     }
   });

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <tuple>
@@ -118,7 +119,7 @@ TEST(CellCache, ASecondReadAtTheSameEpochReadsNothingFromTheStore) {
 }
 
 TEST(CellCache, AnOlderSnapshotNeverUsesANewerCopy) {
-  CellCache cache(1 << 20);
+  CellCache cache(1 << 20, std::chrono::milliseconds(0));
   EpochSnapshot at5(5, cells_at(1)), at6(6, cells_at(10));
   read(at5, &cache, 5, kAll);
   EXPECT_EQ(read(at6, &cache, 6, kAll), read(at6, nullptr, 6, kAll));  // moved to 6: re-read
@@ -157,7 +158,7 @@ TEST(CellCache, ARoundOfThisProcessDropsOnlyTheBucketsItChanged) {
 }
 
 TEST(CellCache, AnEpochSkippedByAnotherProcessDropsTheWholeCopy) {
-  CellCache cache(1 << 20);
+  CellCache cache(1 << 20, std::chrono::milliseconds(0));  // no grace: the round ran elsewhere
   EpochSnapshot at5(5, cells_at(1));
   read(at5, &cache, 5, kAll);
   RollupRound mine;
@@ -168,6 +169,34 @@ TEST(CellCache, AnEpochSkippedByAnotherProcessDropsTheWholeCopy) {
   EpochSnapshot at7(7, cells_at(7));
   EXPECT_EQ(read(at7, &cache, 7, kAll), read(at7, nullptr, 7, kAll));
   EXPECT_EQ(at7.buckets_read, 3 + 3);
+  EXPECT_EQ(cache.stats().resets, 1u);
+  EXPECT_EQ(cache.stats().epoch, 7);
+}
+
+TEST(CellCache, WithinItsGraceAnEpochNotKnownYetIsReadThroughAndTheCopyKept) {
+  CellCache cache(1 << 20, std::chrono::hours(1));
+  EpochSnapshot at5(5, cells_at(1));
+  read(at5, &cache, 5, kAll);
+  // A reader sees round 6 before this process's rollup thread has told the copy of it.
+  std::vector<TestCell> after = cells_at(1);
+  after[0].executions = 77;
+  EpochSnapshot at6(6, after);
+  EXPECT_EQ(read(at6, &cache, 6, kAll), read(at6, nullptr, 6, kAll));
+  EXPECT_EQ(at6.buckets_read, 3 + 3);  // read through
+  EXPECT_EQ(cache.stats().epoch, 5);
+  EXPECT_EQ(cache.stats().buckets, 3u);
+  at5.buckets_read = 0;
+  read(at5, &cache, 5, kAll);  // still serves epoch 5
+  EXPECT_EQ(at5.buckets_read, 0);
+  RollupRound round;
+  round.journal_rows = 1;
+  round.epoch = 6;
+  round.changed = {{0, 1}};
+  cache.round_committed(round);
+  at6.buckets_read = 0;
+  EXPECT_EQ(read(at6, &cache, 6, kAll), read(at6, nullptr, 6, kAll));
+  EXPECT_EQ(at6.buckets_read, 1 + 3);  // the changed bucket only, then the oracle's
+  EXPECT_EQ(cache.stats().resets, 0u);
 }
 
 TEST(CellCache, ARoundAlreadySeenIsIgnored) {
