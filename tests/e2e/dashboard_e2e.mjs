@@ -40,8 +40,24 @@ function successRateInFile(agent) {
   return s / n;
 }
 
+// What the server answered that was not a success, for a failure's message.
+const failedResponses = [];
+let serverLog = () => '';
+
 async function waitReady(page) {
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 120000 });
+  try {
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120000 });
+  } catch (e) {
+    // Say why the page never got ready: its banner and status line, the requests that failed,
+    // and the end of the server's log.
+    const shown = await page
+      .evaluate(() => ({ banner: document.querySelector('#banner')?.textContent, updated: document.querySelector('#updated')?.textContent }))
+      .catch((err) => ({ error: String(err) }));
+    console.log('the page never got ready: ' + JSON.stringify(shown));
+    console.log('failed responses: ' + JSON.stringify(failedResponses.slice(-20)));
+    console.log('server log (end):\n' + serverLog().slice(-4000));
+    throw e;
+  }
 }
 
 async function leaderboardRow(page, agent) {
@@ -71,6 +87,7 @@ async function main() {
   let browser;
   try {
     console.log('server at ' + server.url);
+    serverLog = server.log;
     await importFile(opts.binary, server.url, ADMIN, EXECUTIONS);
     // The XSS agent's usual runs, before training: the set then has history for it, so its
     // outlier below is scored (a run of an agent the set never saw stays unscored).
@@ -121,6 +138,10 @@ async function main() {
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) problems.push('console: ' + m.text());
     });
+    page.on('response', (r) => {
+      if (r.status() >= 400) failedResponses.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+    });
+    page.on('requestfailed', (r) => failedResponses.push(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
     const offsite = [];
     page.on('request', (r) => {
       if (!r.url().startsWith(server.url)) offsite.push(r.url());
