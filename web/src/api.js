@@ -84,7 +84,9 @@ export async function call(path, { method = 'GET', body, signal, quiet401 = fals
   }
   if (!res.ok) {
     const e = new ApiError(res.status, parsed, path);
-    if (res.status === 401 && !quiet401) onUnauthorized(e);
+    // Only a refusal of the token still in use asks for another: an answer to a request made
+    // with a token the user has since replaced (it was in flight while they typed) is stale.
+    if (res.status === 401 && !quiet401 && token() === t) onUnauthorized(e);
     throw e;
   }
   return parsed;

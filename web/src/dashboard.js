@@ -253,8 +253,11 @@ function schedule() {
 function askToken(reason) {
   const d = $('token-dialog');
   $('token-error').textContent = reason || '';
-  $('token-input').value = '';
-  if (!d.open) d.showModal();
+  // Asked again while open (several requests refused at once): keep what is being typed.
+  if (!d.open) {
+    $('token-input').value = '';
+    d.showModal();
+  }
 }
 
 function setupToken() {
