@@ -57,6 +57,10 @@ StatusOr<nlohmann::json> off_policy_section(RecommendationLogStore& store) {
                         {"rules", as_json(r)}};
 }
 
+// Rejected records listed: in the JSON report, and on the terminal.
+constexpr size_t kListedRejections = 1000;
+constexpr size_t kPrintedRejections = 20;
+
 int run_evaluate(const EvaluateFlags& flags) {
   auto unusable = [](const std::string& why) {
     std::cerr << "evaluate: " << why << "\n";
@@ -91,11 +95,16 @@ int run_evaluate(const EvaluateFlags& flags) {
     off_policy = std::move(*section);
   }
   StatusOr<std::vector<Execution>> rows = std::vector<Execution>{};
+  importing::Tally read;  // of the file: records read and rejected
   if (store && !flags.data_given) {
     Status st = store->executions().scan_executions(0, 0, [&](const StoredRow& r) { rows->push_back(r.execution); });
     if (!st.ok()) return unusable(st.message());
   } else {
-    rows = load_executions_jsonl(flags.data);
+    // Read as `import` reads it: a bad record is listed with its line, and the file goes on.
+    auto file = read_executions_file(flags.data);
+    if (!file.ok()) return unusable(file.status().message());
+    rows = std::move(file->rows);
+    read = std::move(file->tally);
   }
   if (!rows.ok()) return unusable(rows.status().message());
 
@@ -115,6 +124,13 @@ int run_evaluate(const EvaluateFlags& flags) {
   out["data"] = store && !flags.data_given ? flags.db : flags.data;
   out["off_policy"] = off_policy;
   out["split"] = fmt::format("{}-fold by task_id, seed {}", ev->folds, ev->seed);
+  out["rejected"] = read.rejected;
+  out["errors"] = nlohmann::json::array();
+  for (size_t i = 0; i < read.errors.size() && i < kListedRejections; ++i) {
+    const importing::Rejection& r = read.errors[i];
+    out["errors"].push_back({{"line", r.line}, {"field", r.field.empty() ? nlohmann::json() : nlohmann::json(r.field)},
+                             {"message", r.message}});
+  }
   out["tasks"] = ev->tasks;
   out["executions"] = ev->executions;
   out["agents"] = ev->agents;
@@ -156,6 +172,16 @@ int run_evaluate(const EvaluateFlags& flags) {
   if (flags.json) {
     std::cout << json_text(out, 2) << "\n";
   } else {
+    if (read.rejected > 0) {
+      std::cout << fmt::format("{} record{} of the file {} rejected and left out{}:\n", read.rejected,
+                               read.rejected == 1 ? "" : "s", read.rejected == 1 ? "was" : "were",
+                               read.rejected > kPrintedRejections ? fmt::format(" (the first {})", kPrintedRejections) : "");
+      for (size_t i = 0; i < read.errors.size() && i < kPrintedRejections; ++i) {
+        const importing::Rejection& r = read.errors[i];
+        std::cout << fmt::format("  line {}: {}{}\n", r.line, r.field.empty() ? "" : r.field + ": ", r.message);
+      }
+      std::cout << '\n';
+    }
     std::cout << fmt::format("{} tasks, {} executions, {} agents; {}\n\n", ev->tasks, ev->executions, ev->agents,
                              out["split"].get<std::string>());
     std::cout << fmt::format("{:<44} {:>8} {:>10}\n", "policy", "success", "cost $");
@@ -202,7 +228,9 @@ void register_evaluate_command(CLI::App& app) {
       "greedy policy and of the rules (off_policy in --json).\n"
       "Exit status: 0 routed success (no cost weight) >= the best single agent's, 1 below it or\n"
       "training failed, 2 data, objective or config unusable.");
-  cmd->add_option("--data", flags->data, "JSONL file of executions (the API's record shape)")
+  cmd->add_option("--data", flags->data,
+                  "JSON Lines (or .csv) file of executions, read as `import` reads it: a bad record is listed "
+                  "with its line and left out")
       ->capture_default_str()
       ->each([flags](const std::string&) { flags->data_given = true; });
   cmd->add_option("--db", flags->db,

@@ -2,10 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "app/csv_reader.hpp"
+#include "app/import_sources.hpp"
 #include "core/execution_json.hpp"
+#include "core/time.hpp"
 
 namespace agentlearn {
 
@@ -28,6 +34,46 @@ StatusOr<std::vector<Execution>> load_executions_jsonl(const std::string& path) 
   }
   if (rows.empty()) return Status::Invalid(path + " holds no executions");
   return rows;
+}
+
+StatusOr<ExecutionsFile> read_executions_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::unique_ptr<importing::RecordSource> source;
+  if (ext == ".csv") {
+    auto csv = importing::csv_source(in);
+    if (!csv.ok()) return Status::Invalid(fmt::format("{}: {}", path, csv.status().message()));
+    source = std::move(*csv);
+  } else {
+    source = importing::jsonl_source(in);
+  }
+  ExecutionsFile out;
+  importing::SourceItem item;
+  const int64_t now = now_us();
+  while (source->next(item)) {
+    ++out.tally.records;
+    if (!item.error.ok()) {
+      out.tally.reject(item.line, item.error);
+      continue;
+    }
+    auto e = parse_execution(item.json, now);
+    if (!e.ok()) {
+      out.tally.reject(item.line, e.status());
+      continue;
+    }
+    out.rows.push_back(std::move(*e));
+  }
+  if (out.rows.empty()) {
+    std::string why = path + " holds no valid executions";
+    if (!out.tally.errors.empty()) {
+      const importing::Rejection& r = out.tally.errors.front();
+      why += fmt::format(" ({} rejected; line {}: {})", out.tally.rejected, r.line, r.message);
+    }
+    return Status::Invalid(why);
+  }
+  return out;
 }
 
 StatusOr<LabelledTexts> load_debian_packages(const std::string& data_dir) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/import_progress.hpp"
 #include "core/execution.hpp"
 #include "core/status.hpp"
 
@@ -12,6 +13,16 @@ namespace agentlearn {
 
 // A JSONL file of executions, each line validated as the API validates it.
 StatusOr<std::vector<Execution>> load_executions_jsonl(const std::string& path);
+
+// A file of executions read as `agentlearn import` reads it (JSON Lines, or CSV by its
+// extension): each record validated as the API validates it, a bad one rejected with its
+// line (the file goes on), up to Tally::kMaxKeptErrors of them listed. NotFound when the
+// file cannot be read; InvalidArgument when a CSV header is bad or no record is valid.
+struct ExecutionsFile {
+  std::vector<Execution> rows;
+  importing::Tally tally;  // records read, rejected, and why
+};
+StatusOr<ExecutionsFile> read_executions_file(const std::string& path);
 
 // swebench-verified/executions.jsonl under the shared data folder.
 StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir);

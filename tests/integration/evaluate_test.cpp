@@ -4,7 +4,10 @@
 // objective (exit 2), and estimate policies from a store's logged online-mode decisions.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "cli_runner.hpp"
 #include "store/open_store.hpp"
@@ -69,6 +72,63 @@ TEST_F(Evaluate, UnusableInputExitsTwoSayingWhy) {
   auto invalid = run({"evaluate", "--data", (dir_ / "bad.jsonl").string()});
   EXPECT_EQ(invalid.code, 2) << describe(invalid);
   EXPECT_NE(invalid.err.find("line 1"), std::string::npos) << describe(invalid);
+  EXPECT_NE(invalid.err.find("no valid executions"), std::string::npos) << describe(invalid);
+  // A .csv file is read as CSV, as `import` reads it: its header is line 1, its bad row line 2.
+  testing::write_file(dir_ / "bad.csv", "agent_id,task_id,execution_time,success\na,t,fast,true\n");
+  auto csv = run({"evaluate", "--data", (dir_ / "bad.csv").string()});
+  EXPECT_EQ(csv.code, 2) << describe(csv);
+  EXPECT_NE(csv.err.find("1 rejected; line 2"), std::string::npos) << describe(csv);
+}
+
+// A file with bad records among good ones is read as `import` reads it: each bad one is
+// listed with its line and left out, and the figures equal those of the file without them.
+TEST_F(Evaluate, BadRecordsAreListedWithTheirLinesAndLeftOut) {
+  std::ifstream in(swebench_executions());
+  std::string all, line;
+  size_t n = 0;
+  std::vector<size_t> bad_lines;
+  while (std::getline(in, line)) {
+    all += line + "\n";
+    if (++n % 1000 == 0) {  // after every 1,000th record: three kinds of bad record
+      all += "{not json\n";
+      all += R"({"agent_id":"x","task_id":"t","execution_time":"fast","success":true})" "\n";
+      all += R"({"agent_id":"x","task_id":"t","execution_time":1})" "\n";
+      const size_t first = n + bad_lines.size() + 1;  // the file's lines so far, bad ones included
+      bad_lines.insert(bad_lines.end(), {first, first + 1, first + 2});
+    }
+  }
+  ASSERT_GE(bad_lines.size(), 30u);
+  testing::write_file(dir_ / "mixed.jsonl", all);
+  const std::vector<std::string> common = {"--json", "--folds", "2"};
+  auto with_args = [&](const std::string& file) {
+    std::vector<std::string> a = {"evaluate", "--data", file};
+    a.insert(a.end(), common.begin(), common.end());
+    return a;
+  };
+  auto mixed = run(with_args((dir_ / "mixed.jsonl").string()), {}, std::chrono::seconds(300));
+  ASSERT_TRUE(mixed.code == 0 || mixed.code == 1) << describe(mixed);
+  auto clean = run(with_args(swebench_executions().string()), {}, std::chrono::seconds(300));
+  ASSERT_TRUE(clean.code == 0 || clean.code == 1) << describe(clean);
+  auto m = parse_json(mixed), c = parse_json(clean);
+  EXPECT_EQ(m["rejected"], bad_lines.size());
+  ASSERT_EQ(m["errors"].size(), bad_lines.size());
+  for (size_t i = 0; i < bad_lines.size(); ++i) {
+    EXPECT_EQ(m["errors"][i]["line"], bad_lines[i]) << i;
+    EXPECT_FALSE(m["errors"][i]["message"].get<std::string>().empty()) << i;
+  }
+  EXPECT_EQ(m["errors"][1]["field"], "execution_time");
+  EXPECT_EQ(m["errors"][2]["field"], "success");
+  EXPECT_EQ(c["rejected"], 0);
+  for (const char* key : {"executions", "tasks", "agents", "routed_success", "best_single_success", "rules_success",
+                          "oracle_success", "selector_auc"}) {
+    EXPECT_EQ(m[key], c[key]) << key;
+  }
+  // On the terminal: the count and the lines.
+  auto text = run({"evaluate", "--data", (dir_ / "mixed.jsonl").string(), "--folds", "2"}, {}, std::chrono::seconds(300));
+  EXPECT_NE(text.out.find(std::to_string(bad_lines.size()) + " records of the file were rejected and left out"),
+            std::string::npos)
+      << describe(text);
+  EXPECT_NE(text.out.find("line " + std::to_string(bad_lines[0]) + ":"), std::string::npos) << describe(text);
 }
 
 // Logged online-mode decisions joined with the runs that followed give inverse-propensity
