@@ -5,18 +5,6 @@
 
 namespace agentlearn {
 
-EdgeRow PendingRows::Row::view() const {
-  EdgeRow r;
-  r.agent_id = agent;
-  if (type) r.task_type = *type;
-  r.execution_time = time;
-  r.success = success;
-  r.timestamp_us = ts;
-  r.cost_usd = cost;
-  r.anomaly = anomaly;
-  return r;
-}
-
 size_t PendingRows::rows_kept() const {
   std::lock_guard lock(mu_);
   return kept_rows_;
@@ -51,7 +39,7 @@ Status PendingRows::read(AnalyticsSnapshot& snap, const std::function<void(const
     }
   }
   for (const auto& rows : have) {
-    for (const Row& r : *rows) fn(r.view());
+    for (const OwnedEdgeRow& r : *rows) fn(r.view());
   }
   if (missing.empty()) return Status::Ok();
   std::map<JournalKey, Rows> fresh;
@@ -60,15 +48,7 @@ Status PendingRows::read(AnalyticsSnapshot& snap, const std::function<void(const
   Status st = snap.scan_journaled(missing, [&](const JournalKey& k, const EdgeRow& e) {
     ++fetched;
     fn(e);
-    Row r;
-    r.agent = e.agent_id;
-    if (e.task_type) r.type = std::string(*e.task_type);
-    r.time = e.execution_time;
-    r.success = e.success;
-    r.ts = e.timestamp_us;
-    r.cost = e.cost_usd;
-    r.anomaly = e.anomaly;
-    fresh[k].push_back(std::move(r));
+    fresh[k].push_back(OwnedEdgeRow::of(e));
   });
   fetched_.fetch_add(fetched, std::memory_order_relaxed);
   if (!st.ok()) return st;

@@ -32,18 +32,7 @@ class PendingRows {
   size_t rows_kept() const;
 
  private:
-  // One execution as the cells count it, owning its strings.
-  struct Row {
-    std::string agent;
-    std::optional<std::string> type;
-    double time = 0;
-    bool success = false;
-    int64_t ts = 0;
-    std::optional<double> cost;
-    std::optional<bool> anomaly;
-    EdgeRow view() const;
-  };
-  using Rows = std::vector<Row>;
+  using Rows = std::vector<OwnedEdgeRow>;
 
   size_t max_rows_;
   std::atomic<uint64_t> fetched_{0};

@@ -46,6 +46,26 @@ struct EdgeRow {
   std::optional<bool> anomaly;  // empty: not scored
 };
 
+// An EdgeRow that owns its strings, to keep beyond the callback.
+struct OwnedEdgeRow {
+  std::string agent_id;
+  std::optional<std::string> task_type;
+  double execution_time = 0;
+  bool success = false;
+  int64_t timestamp_us = 0;
+  std::optional<double> cost_usd;
+  std::optional<bool> anomaly;
+
+  static OwnedEdgeRow of(const EdgeRow& r) {
+    return {std::string(r.agent_id), r.task_type ? std::optional<std::string>(*r.task_type) : std::nullopt,
+            r.execution_time, r.success, r.timestamp_us, r.cost_usd, r.anomaly};
+  }
+  EdgeRow view() const {
+    return {agent_id, task_type ? std::optional<std::string_view>(*task_type) : std::nullopt,
+            execution_time, success, timestamp_us, cost_usd, anomaly};
+  }
+};
+
 // A journal row as a reader names it. The same key always names the same executions
 // (SQLite can hand a deleted row's id out again, so there the key holds the row's rowid range
 // too; PostgreSQL's ids are never reused and `first`, `last` are 0).
