@@ -1,6 +1,7 @@
 #include "app/cmd_evaluate.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <iostream>
@@ -20,6 +21,10 @@
 namespace agentlearn {
 
 namespace {
+
+// How far below a rule routed may fall and still hold: the paired noise of the split, and
+// never less than 0.004 (two tasks in 500).
+double gate_margin(double difference_se) { return std::max(0.004, 2 * difference_se); }
 
 struct EvaluateFlags {
   std::string data = "../shared/data/swebench-verified/executions.jsonl";
@@ -116,14 +121,23 @@ int run_evaluate(const EvaluateFlags& flags) {
   auto anomaly = ml::evaluate_anomaly_detector(*rows, params.anomaly_detector, 0.02, flags.seed);
   double anomaly_auc = anomaly.ok() ? anomaly->auc : NAN;
 
-  // The gate: routing by P(success) alone must not lose to always asking the best agent.
   const ml::RoutingPoint& plain = ev->cost_curve.front();
-  const bool beats = plain.cost_weight == 0 && plain.success >= ev->best_single_success;
+  // The gate, under a success-only objective: routed must not fall below the best single
+  // agent or any one-field rule by more than the split's noise, max(0.004, 2 paired standard
+  // errors of the difference). The rules that fall short are named.
+  std::vector<std::string> below;
+  if (options.objective.success_only()) {
+    for (const auto& f : ev->policies) {
+      if (f.policy == "model") continue;
+      if (ev->routed_success < f.success - gate_margin(f.difference_se)) below.push_back(f.policy);
+    }
+  }
+  const bool holds = below.empty();
 
   nlohmann::json out;
   out["data"] = store && !flags.data_given ? flags.db : flags.data;
   out["off_policy"] = off_policy;
-  out["split"] = fmt::format("{}-fold by task_id, seed {}", ev->folds, ev->seed);
+  out["split"] = fmt::format("{}-fold by task (one text, one fold), seed {}", ev->folds, ev->seed);
   out["rejected"] = read.rejected;
   out["errors"] = nlohmann::json::array();
   for (size_t i = 0; i < read.errors.size() && i < kListedRejections; ++i) {
@@ -147,6 +161,17 @@ int run_evaluate(const EvaluateFlags& flags) {
   out["best_single_success"] = number(ev->best_single_success);
   out["best_single_cost"] = number(ev->best_single_cost);
   out["best_single_agents"] = ev->best_single_agents;
+  out["served_policies"] = ev->served_policies;
+  out["policies"] = nlohmann::json::array();
+  for (const auto& f : ev->policies) {
+    out["policies"].push_back({{"policy", f.policy},
+                               {"description", f.description},
+                               {"success", number(f.success)},
+                               {"cost", number(f.cost)},
+                               {"routed_minus", number(ev->routed_success - f.success)},
+                               {"difference_se", number(f.difference_se)},
+                               {"served_folds", f.served_folds}});
+  }
   out["oracle_success"] = number(ev->oracle_success);
   out["oracle_cost"] = number(ev->oracle_cost);
   out["random_success"] = number(ev->random_success);
@@ -167,7 +192,8 @@ int run_evaluate(const EvaluateFlags& flags) {
                                 {"tolerance", options.tolerance}};
   }
   out["training_seconds"] = ev->training_seconds;
-  out["beats_best_single"] = beats;
+  out["holds_against_every_rule"] = holds;
+  out["below"] = below;
 
   if (flags.json) {
     std::cout << json_text(out, 2) << "\n";
@@ -190,11 +216,18 @@ int run_evaluate(const EvaluateFlags& flags) {
     };
     line("routed (the objective given)", ev->routed_success, ev->routed_cost);
     line("routed, success only", plain.success, plain.cost);
-    line("rules (smoothed rate per agent and type)", ev->rules_success, ev->rules_cost);
-    line("best single agent (chosen on training folds)", ev->best_single_success, ev->best_single_cost);
     line("random agent", ev->random_success, ev->random_cost);
     line("oracle (cheapest agent that succeeded)", ev->oracle_success, ev->oracle_cost);
     if (ev->tuned) line("routed, cost weight tuned in training folds", ev->tuned->success, ev->tuned->cost);
+    // Every policy on the same tasks: routed minus it, and that difference's paired standard
+    // error (beyond 2 of them, the difference is not the split's noise).
+    std::cout << fmt::format("\nevery policy (routed = the one each fold's set chose on its training tasks)\n"
+                             "{:<20} {:>8} {:>10} {:>13} {:>9} {:>7}\n",
+                             "policy", "success", "cost $", "routed minus", "paired SE", "served");
+    for (const auto& f : ev->policies) {
+      std::cout << fmt::format("{:<20} {:>8.4f} {:>10.4f} {:>+13.4f} {:>9.4f} {:>4}/{}\n", f.policy, f.success, f.cost,
+                               ev->routed_success - f.success, f.difference_se, f.served_folds, ev->folds);
+    }
     std::cout << "\ncost/success curve\n" << fmt::format("{:>12} {:>8} {:>10}\n", "cost_weight", "success", "cost $");
     for (const auto& p : ev->cost_curve) std::cout << fmt::format("{:>12.3f} {:>8.4f} {:>10.4f}\n", p.cost_weight, p.success, p.cost);
     std::cout << fmt::format("\nselector ROC AUC {:.4f}, log loss {:.4f}; R^2 log time {:.4f}, log cost {:.4f}; "
@@ -210,9 +243,17 @@ int run_evaluate(const EvaluateFlags& flags) {
           json_text(off_policy["models_greedy"]["snips"]), json_text(off_policy["models_greedy"]["matched"]),
           json_text(off_policy["rules"]["ips"]), json_text(off_policy["rules"]["snips"]), json_text(off_policy["rules"]["matched"]));
     }
-    std::cout << (beats ? "routed success >= best single agent\n" : "routed success is BELOW the best single agent\n");
+    if (!options.objective.success_only()) {
+      std::cout << "(the gate compares success with no cost or time weight: run without --objective)\n";
+    } else if (holds) {
+      std::cout << "routed holds against the best single agent and every one-field rule "
+                   "(none above it by more than max(0.004, 2 paired SE))\n";
+    } else {
+      std::cout << "routed is BELOW, by more than max(0.004, 2 paired SE): " << fmt::format("{}", fmt::join(below, ", "))
+                << "\n";
+    }
   }
-  return beats ? 0 : 1;
+  return holds ? 0 : 1;
 }
 
 }  // namespace
@@ -226,8 +267,9 @@ void register_evaluate_command(CLI::App& app) {
       "With --db, recommendations the service logged in online mode, joined with the executions\n"
       "recorded under their recommendation_id, give inverse-propensity estimates of the models'\n"
       "greedy policy and of the rules (off_policy in --json).\n"
-      "Exit status: 0 routed success (no cost weight) >= the best single agent's, 1 below it or\n"
-      "training failed, 2 data, objective or config unusable.");
+      "Exit status: 0 routed success holds against the best single agent and every one-field rule\n"
+      "(none above it by more than max(0.004, 2 paired standard errors); success-only objective),\n"
+      "1 below one of them or training failed, 2 data, objective or config unusable.");
   cmd->add_option("--data", flags->data,
                   "JSON Lines (or .csv) file of executions, read as `import` reads it: a bad record is listed "
                   "with its line and left out")

@@ -8,14 +8,16 @@
 #include "core/hash.hpp"
 #include "ml/byte_io.hpp"
 #include "ml/evaluation.hpp"
+#include "ml/out_of_fold.hpp"
 #include "ml/outcome_scale.hpp"
+#include "ml/policies/registry.hpp"
 #include "ml/tokenizer.hpp"
 
 namespace agentlearn::ml {
 
 namespace {
 constexpr std::string_view kMagic = "AL-MODELSET";
-constexpr uint32_t kFormat = 2;  // 2: models may be absent; report says why
+constexpr uint32_t kFormat = 3;  // 2: models may be absent; report says why. 3: the policy selection
 constexpr const char* kModelNames[6] = {"embedding_generator", "task_classifier",       "features",
                                         "agent_selector",      "performance_predictor", "anomaly_detector"};
 
@@ -158,6 +160,19 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   set->selector_.emplace(std::move(*selector));
   set->report_.push_back({"agent_selector", seconds_since(t0) + features_seconds, rows.size(), false, {}});
 
+  // The served policy: every policy's picks on the training tasks, out-of-fold. A set whose
+  // selection cannot run (a fold with one outcome class) serves the model, and says why.
+  t0 = std::chrono::steady_clock::now();
+  auto oof = out_of_fold_tasks(set->features_, typed, x, sp);
+  if (oof.ok()) {
+    auto policies = make_all_policies(set->features_);
+    auto outcomes = score_policies(policies, *oof, Objective{});
+    set->selection_ = select_policy(outcomes, set->features_.training_folds());
+  } else {
+    set->selection_.missing = oof.status().message();
+  }
+  set->selection_.seconds = seconds_since(t0);
+
   t0 = std::chrono::steady_clock::now();
   PerformancePredictorParams pp = params.performance_predictor;
   pp.threads = params.training_threads;
@@ -196,6 +211,7 @@ StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const
   if (auto st = predictor_->predict(x, lt, lc); !st.ok()) return st;
   out.candidates.reserve(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) out.candidates.push_back({candidates[i], p[i], lt[i], lc[i]});
+  out.features = std::move(x);
   return out;
 }
 
@@ -216,11 +232,12 @@ std::string ModelSet::serialize() const {
     w.put<uint8_t>(r.reused ? 1 : 0);
     w.put_string(r.missing);
   }
+  selection_.write(w);
   return std::move(w).take();
 }
 
 StatusOr<std::shared_ptr<const ModelSet>> ModelSet::deserialize(std::string_view blob) {
-  ByteReader r(blob, kMagic, kFormat, kFormat);
+  ByteReader r(blob, kMagic, 2, kFormat);
   std::string parts[6];
   for (auto& p : parts) p = r.get_string();
   auto n = r.get<uint64_t>();
@@ -235,6 +252,7 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::deserialize(std::string_view
     rep.missing = r.get_string();
     set->report_.push_back(std::move(rep));
   }
+  if (r.version() >= 3) set->selection_ = PolicySelection::read(r);
   if (auto st = r.finish(); !st.ok()) return st;
   if (!parts[0].empty()) {
     if (auto st = load_into(set->embedding_, parts[0]); !st.ok()) return st;

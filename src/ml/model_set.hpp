@@ -18,7 +18,9 @@
 #include "ml/doc2vec.hpp"
 #include "ml/model_params.hpp"
 #include "ml/performance_predictor.hpp"
+#include "ml/policy_selection.hpp"
 #include "ml/task_classifier.hpp"
+#include "ml/task_estimate.hpp"
 #include "ml/task_features.hpp"
 
 namespace agentlearn::ml {
@@ -31,23 +33,10 @@ struct ModelTrainingReport {
   std::string missing;   // why the model is absent from the set (empty: it is there)
 };
 
-struct CandidateEstimate {
-  std::string agent_id;
-  float success_probability = 0;
-  float log_time = 0;
-  float log_cost = kMissing;  // NaN when the set has no cost model
-};
-
-struct TaskEstimate {
-  std::vector<float> embedding;  // empty unless the features use it (text_dimensions > 0)
-  std::string category;  // the classifier's task_type for the text
-  double category_probability = 0;
-  std::vector<CandidateEstimate> candidates;  // in the order asked
-};
-
 class ModelSet {
  public:
-  // Trains the five on `rows`: Doc2Vec and the classifier on the distinct task texts (a
+  // Trains the five on `rows`, then chooses the routing policy the set serves
+  // (policy_selection()): Doc2Vec and the classifier on the distinct task texts (a
   // task run by many agents counts once), the feature statistics, selector, predictor and
   // anomaly detector on every row.
   //
@@ -80,6 +69,10 @@ class ModelSet {
   const PerformancePredictor& performance_predictor() const { return *predictor_; }
   const AnomalyDetector& anomaly_detector() const { return *anomaly_; }
   const std::vector<ModelTrainingReport>& training_report() const { return report_; }
+  // Which routing policy (ml/policies/) the set serves, chosen when it was trained by every
+  // policy's out-of-fold success on the training tasks, with those figures.
+  const PolicySelection& policy_selection() const { return selection_; }
+  const std::string& served_policy() const { return selection_.served; }
 
   // Each model's version: its name and a hash of its serialized bytes ("agent_selector-
   // 3f9a0c1d2e4b"), the same after a save and load, different for any change in what it
@@ -107,6 +100,7 @@ class ModelSet {
   std::optional<PerformancePredictor> predictor_;
   std::optional<AnomalyDetector> anomaly_;
   std::vector<ModelTrainingReport> report_;
+  PolicySelection selection_;
   std::vector<ModelVersion> versions_;
   std::string content_version_;
   // Fills versions_ and content_version_ from the models' blobs.

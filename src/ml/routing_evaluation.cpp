@@ -9,7 +9,8 @@
 #include "ml/metrics.hpp"
 #include "ml/model_set.hpp"
 #include "ml/outcome_scale.hpp"
-#include "ml/success_rules.hpp"
+#include "ml/policies/registry.hpp"
+#include "ml/policy_replay.hpp"
 
 namespace agentlearn::ml {
 
@@ -62,13 +63,6 @@ std::vector<Task> group_by_task(std::span<const Execution> rows) {
   return tasks;
 }
 
-// A held-out task as the models and the rules saw it: one entry per agent, in Task order.
-struct Replayed {
-  size_t task = 0;
-  std::vector<CandidateScoreInput> model;
-  std::vector<double> rules;
-};
-
 // Running means of what a policy's picks achieved.
 struct Outcome {
   double success = 0, cost = 0;
@@ -81,12 +75,6 @@ struct Outcome {
       ++costed;
     }
   }
-  void merge(const Outcome& o) {
-    success += o.success;
-    cost += o.cost;
-    tasks += o.tasks;
-    costed += o.costed;
-  }
   double success_rate() const { return tasks ? success / static_cast<double>(tasks) : kNaN; }
   double mean_cost() const { return costed ? cost / static_cast<double>(costed) : kNaN; }
 };
@@ -97,59 +85,41 @@ struct RunPredictions {
   std::vector<char> labels;
 };
 
-struct FoldResult {
-  std::vector<Replayed> replayed;
-  std::string best_single;
-  double seconds = 0;
-};
-
-// What a fold's training tasks teach the baselines: the rules' success rates and the agent
-// with the best success rate.
-struct Baselines {
-  SuccessRules rules;
-  std::string best_single;
-};
-
-Baselines learn_baselines(std::span<const Execution> rows) {
-  Baselines out;
+// The agent with the best success rate on `rows` (the first in name order on a tie).
+std::string best_single_agent(std::span<const Execution> rows) {
   std::map<std::string, std::pair<double, double>> by_agent;  // successes, runs
   for (const Execution& e : rows) {
-    out.rules.add(e.agent_id, e.task_type.value_or(""), e.success);
     auto& [wins, n] = by_agent[e.agent_id];
     wins += e.success;
     n += 1;
   }
+  std::string best;
   double best_rate = -1;
   for (const auto& [agent, wn] : by_agent) {
-    double rate = wn.first / wn.second;
-    if (rate > best_rate) {
-      best_rate = rate;
-      out.best_single = agent;
-    }
+    if (wn.first / wn.second > best_rate) best_rate = wn.first / wn.second, best = agent;
   }
-  return out;
+  return best;
 }
 
-// Replays every `test` task through the set's estimate and the rules.
-StatusOr<std::vector<Replayed>> replay_set(const ModelSet& set, const SuccessRules& rules,
-                                           std::span<const Execution> rows, const std::vector<Task>& tasks,
-                                           const std::vector<size_t>& test, RunPredictions* runs) {
-  std::vector<Replayed> out;
+// Every `test` task through the set's estimate: the policies' input, with each agent's real
+// outcome beside it.
+StatusOr<std::vector<ReplayedTask>> replay_set(const ModelSet& set, std::span<const Execution> rows,
+                                               const std::vector<Task>& tasks, const std::vector<size_t>& test,
+                                               RunPredictions* runs) {
+  std::vector<ReplayedTask> out;
+  out.reserve(test.size());
   for (size_t t : test) {
     const Task& task = tasks[t];
-    const Execution& first = rows[task.first_row];
     std::vector<std::string> candidates;
     for (const AgentRuns& a : task.agents) candidates.push_back(a.agent);
-    auto est = set.estimate(task_query_of(first), candidates);
+    auto est = set.estimate(task_query_of(rows[task.first_row]), candidates);
     if (!est.ok()) return est.status();
-    Replayed rep;
-    rep.task = t;
+    ReplayedTask rep;
     for (size_t i = 0; i < task.agents.size(); ++i) {
-      const CandidateEstimate& c = est->candidates[i];
-      rep.model.push_back({c.success_probability, std::exp(static_cast<double>(c.log_time)),
-                           std::isfinite(c.log_cost) ? std::exp(static_cast<double>(c.log_cost)) : kNaN});
-      rep.rules.push_back(rules.rate(task.agents[i].agent, first.task_type.value_or("")));
+      rep.success.push_back(task.agents[i].success);
+      rep.cost.push_back(task.agents[i].cost);
       if (!runs) continue;
+      const CandidateEstimate& c = est->candidates[i];
       for (size_t r : task.agents[i].rows) {
         runs->p.push_back(c.success_probability);
         runs->labels.push_back(rows[r].success);
@@ -161,13 +131,97 @@ StatusOr<std::vector<Replayed>> replay_set(const ModelSet& set, const SuccessRul
         }
       }
     }
+    rep.estimate = std::move(*est);
     out.push_back(std::move(rep));
   }
   return out;
 }
 
+// One set's held-out tasks, scored: every policy's picks, the served one's, the oracle and
+// the random agent.
+struct ScoredTasks {
+  std::vector<PolicyOutcomes> policies;
+  std::vector<std::string> descriptions;
+  PolicyOutcomes routed;
+  std::string served;
+  Outcome oracle, random;
+};
+
+ScoredTasks score_tasks(const ModelSet& set, std::span<const ReplayedTask> replayed, const Objective& objective) {
+  ScoredTasks out;
+  auto policies = make_all_policies(set.features());
+  out.policies = score_policies(policies, replayed, objective);
+  for (const auto& p : policies) out.descriptions.push_back(p->description());
+  out.served = set.served_policy();
+  for (const auto& p : out.policies) {
+    if (p.policy == out.served) out.routed = p;
+  }
+  out.routed.policy = "routed";
+  for (const ReplayedTask& t : replayed) {
+    // The oracle: an agent that succeeded, the cheapest of those (any agent when none did).
+    size_t o = 0;
+    for (size_t i = 1; i < t.success.size(); ++i) {
+      const bool won = t.success[i] > 0, o_won = t.success[o] > 0;
+      if (won > o_won || (won == o_won && std::isfinite(t.cost[i]) && (!std::isfinite(t.cost[o]) || t.cost[i] < t.cost[o]))) o = i;
+    }
+    out.oracle.add(t.success[o] > 0 ? 1.0 : 0.0, t.cost[o]);
+    Outcome expected;
+    for (size_t i = 0; i < t.success.size(); ++i) expected.add(t.success[i], t.cost[i]);
+    out.random.add(expected.success_rate(), expected.mean_cost());
+  }
+  return out;
+}
+
+// Appends `from`'s tasks to `into` (same policy).
+void append(PolicyOutcomes& into, const PolicyOutcomes& from) {
+  into.success.insert(into.success.end(), from.success.begin(), from.success.end());
+  into.cost.insert(into.cost.end(), from.cost.begin(), from.cost.end());
+  into.pick.insert(into.pick.end(), from.pick.begin(), from.pick.end());
+}
+
+void merge(Outcome& into, const Outcome& from) {
+  into.success += from.success;
+  into.cost += from.cost;
+  into.tasks += from.tasks;
+  into.costed += from.costed;
+}
+
+// The policies' held-out figures, with the paired standard error of routed minus each.
+std::vector<PolicyFigure> figures(const std::vector<PolicyOutcomes>& policies, const std::vector<std::string>& descriptions,
+                                  const PolicyOutcomes& routed, const std::vector<std::string>& served) {
+  std::vector<PolicyFigure> out;
+  for (size_t p = 0; p < policies.size(); ++p) {
+    PolicyFigure f;
+    f.policy = policies[p].policy;
+    f.description = descriptions[p];
+    f.success = policies[p].mean_success();
+    f.cost = policies[p].mean_cost();
+    f.difference_se = paired_standard_error(routed.success, policies[p].success);
+    f.served_folds = static_cast<size_t>(std::count(served.begin(), served.end(), f.policy));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// Copies one policy's figures into the named fields a report keeps for it (left as they are
+// when the policy is absent).
+void copy_figure(const std::vector<PolicyFigure>& figures, std::string_view policy, double& success, double& cost) {
+  for (const auto& f : figures) {
+    if (f.policy != policy) continue;
+    success = f.success;
+    cost = f.cost;
+  }
+}
+
 // Trains on the rows of `train` tasks exactly as the service's trainer does, and replays
-// every `test` task through ModelSet::estimate and the rules.
+// every `test` task through the set.
+struct FoldResult {
+  std::shared_ptr<const ModelSet> set;
+  std::vector<ReplayedTask> replayed;
+  std::string best_single;
+  double seconds = 0;
+};
+
 StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<Task>& tasks,
                             const std::vector<size_t>& train, const std::vector<size_t>& test,
                             const ModelParams& params, RunPredictions* runs) {
@@ -178,95 +232,39 @@ StatusOr<FoldResult> replay(std::span<const Execution> rows, const std::vector<T
       for (size_t r : a.rows) train_rows.push_back(rows[r]);
     }
   }
-  Baselines baselines = learn_baselines(train_rows);
-  out.best_single = baselines.best_single;
+  out.best_single = best_single_agent(train_rows);
   auto t0 = std::chrono::steady_clock::now();
   auto set = ModelSet::train(train_rows, params);
   if (!set.ok()) return set.status();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  auto replayed = replay_set(**set, baselines.rules, rows, tasks, test, runs);
+  out.set = *set;
+  auto replayed = replay_set(**set, rows, tasks, test, runs);
   if (!replayed.ok()) return replayed.status();
   out.replayed = std::move(*replayed);
   return out;
 }
 
-size_t pick(const std::vector<CandidateScoreInput>& scored, const Objective& objective) {
-  return rank_candidates(scored, objective).front().index;
-}
-
-Outcome route(const std::vector<Task>& tasks, const std::vector<Replayed>& replayed, const Objective& objective) {
+// The served policy's outcome on the fold's tasks under `objective`.
+Outcome route(const FoldResult& fold, const Objective& objective) {
+  auto policy = make_policy(fold.set->served_policy(), fold.set->features());
   Outcome o;
-  for (const Replayed& r : replayed) {
-    const AgentRuns& a = tasks[r.task].agents[pick(r.model, objective)];
-    o.add(a.success, a.cost);
-  }
+  if (!policy.ok()) return o;
+  std::unique_ptr<const RoutingPolicy> one[1] = {std::move(*policy)};
+  auto scored = score_policies(one, fold.replayed, objective);
+  for (size_t i = 0; i < scored[0].success.size(); ++i) o.add(scored[0].success[i], scored[0].cost[i]);
   return o;
 }
 
-Outcome single(const std::vector<Task>& tasks, const std::vector<Replayed>& replayed, const std::string& agent) {
-  Outcome o;
-  for (const Replayed& r : replayed) {
-    for (const AgentRuns& a : tasks[r.task].agents) {
-      if (a.agent == agent) o.add(a.success, a.cost);
-    }
-  }
-  return o;
-}
-
-// The five policies' outcomes on held-out tasks.
-struct Scored {
-  Outcome routed, best, rules, oracle, random;
-  size_t tasks = 0;  // the held-out tasks all five were scored on
-};
-
-// Adds one fold's held-out tasks to `into`: the set's picks (by `objective`), the best single
-// agent, the rules, the oracle (the cheapest agent that succeeded, any agent when none did)
-// and a random agent (the expectation over the task's agents).
-//
-// Every policy is scored on the same tasks, so the figures can be compared and the oracle is
-// an upper bound of each: tasks the best single agent never ran (its outcome there is
-// unknown) are left out of all five, not only out of its own figure. On the demo workload,
-// where each task ran on a few of 20 agents, scoring the best single agent on its own tasks
-// only showed it above the oracle.
-void score_fold(const std::vector<Task>& tasks, const std::vector<Replayed>& all_replayed,
-                const std::string& best_single, const Objective& objective, Scored& into) {
-  std::vector<Replayed> replayed;
-  for (const Replayed& r : all_replayed) {
-    for (const AgentRuns& a : tasks[r.task].agents) {
-      if (a.agent == best_single) {
-        replayed.push_back(r);
-        break;
-      }
-    }
-  }
-  into.tasks += replayed.size();
-  into.routed.merge(route(tasks, replayed, objective));
-  into.best.merge(single(tasks, replayed, best_single));
-  for (const Replayed& r : replayed) {
-    const Task& task = tasks[r.task];
-    std::vector<CandidateScoreInput> by_rules;
-    for (double rate : r.rules) by_rules.push_back({rate, kNaN, kNaN});
-    const AgentRuns& chosen = task.agents[pick(by_rules, Objective{})];
-    into.rules.add(chosen.success, chosen.cost);
-    const AgentRuns* o = nullptr;
-    for (const AgentRuns& a : task.agents) {
-      bool better = !o || (a.success > 0) > (o->success > 0) ||
-                    ((a.success > 0) == (o->success > 0) && std::isfinite(a.cost) &&
-                     (!std::isfinite(o->cost) || a.cost < o->cost));
-      if (better) o = &a;
-    }
-    into.oracle.add(o->success > 0 ? 1.0 : 0.0, o->cost);
-    Outcome expected;
-    for (const AgentRuns& a : task.agents) expected.add(a.success, a.cost);
-    into.random.add(expected.success_rate(), expected.mean_cost());
-  }
-}
-
+// Folds by task, tasks with the same text in the same fold (a text asked twice is one
+// question: one copy in training would give the other's answer away).
 std::vector<std::vector<size_t>> split(const std::vector<Task>& tasks, std::span<const Execution> rows,
                                        const std::vector<size_t>& subset, int folds, uint64_t seed) {
-  std::vector<std::string> ids;
-  for (size_t t : subset) ids.push_back(rows[tasks[t].first_row].task_id);
-  std::vector<int> fold_of = group_folds(ids, folds, seed);
+  std::vector<std::string> keys;
+  for (size_t t : subset) {
+    const Execution& e = rows[tasks[t].first_row];
+    keys.push_back(e.task_description && !e.task_description->empty() ? "text:" + *e.task_description : "id:" + e.task_id);
+  }
+  std::vector<int> fold_of = group_folds(keys, folds, seed);
   std::vector<std::vector<size_t>> out(static_cast<size_t>(folds));
   for (size_t i = 0; i < subset.size(); ++i) out[static_cast<size_t>(fold_of[i])].push_back(subset[i]);
   return out;
@@ -292,9 +290,13 @@ StatusOr<double> tune_cost_weight(std::span<const Execution> rows, const std::ve
     auto fold = replay(rows, tasks, all_but(inner, f), inner[f], params, nullptr);
     if (!fold.ok()) return fold.status();
     seconds += fold->seconds;
-    best_single.merge(single(tasks, fold->replayed, fold->best_single));
+    ScoredTasks scored = score_tasks(*fold->set, fold->replayed, Objective{});
+    for (const auto& p : scored.policies) {
+      if (p.policy != "best_single") continue;
+      for (size_t i = 0; i < p.success.size(); ++i) best_single.add(p.success[i], p.cost[i]);
+    }
     for (size_t w = 0; w < options.cost_weights.size(); ++w) {
-      curve[w].merge(route(tasks, fold->replayed, Objective{options.cost_weights[w], 0, {}, {}}));
+      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}}));
     }
   }
   double chosen = 0, chosen_cost = std::numeric_limits<double>::infinity();
@@ -314,20 +316,19 @@ StatusOr<HoldoutRouting> evaluate_holdout_routing(const ModelSet& set, std::span
   std::vector<Task> tasks = group_by_task(holdout);
   std::vector<size_t> all(tasks.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  Baselines baselines = learn_baselines(training);
-  auto replayed = replay_set(set, baselines.rules, holdout, tasks, all, nullptr);
+  auto replayed = replay_set(set, holdout, tasks, all, nullptr);
   if (!replayed.ok()) return replayed.status();
-  Scored scored;
-  score_fold(tasks, *replayed, baselines.best_single, objective, scored);
+  ScoredTasks scored = score_tasks(set, *replayed, objective);
   HoldoutRouting out;
-  out.tasks = scored.tasks;
-  out.routed_success = scored.routed.success_rate();
+  out.tasks = replayed->size();
+  out.served_policy = scored.served;
+  out.policies = figures(scored.policies, scored.descriptions, scored.routed, {scored.served});
+  out.routed_success = scored.routed.mean_success();
   out.routed_cost = scored.routed.mean_cost();
-  out.best_single_agent = baselines.best_single;
-  out.best_single_success = scored.best.success_rate();
-  out.best_single_cost = scored.best.mean_cost();
-  out.rules_success = scored.rules.success_rate();
-  out.rules_cost = scored.rules.mean_cost();
+  out.routed_per_task = scored.routed.success;
+  out.best_single_agent = best_single_agent(training);
+  copy_figure(out.policies, "best_single", out.best_single_success, out.best_single_cost);
+  copy_figure(out.policies, "task_type", out.rules_success, out.rules_cost);
   out.oracle_success = scored.oracle.success_rate();
   out.oracle_cost = scored.oracle.mean_cost();
   out.random_success = scored.random.success_rate();
@@ -355,8 +356,13 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
     ev.agents = agents.size();
   }
   RunPredictions runs;
-  Scored scored;
-  Outcome tuned;
+  Outcome tuned, oracle, random;
+  PolicyOutcomes routed;
+  // Policies by name over all folds, in the first fold's order; `present` counts the folds
+  // that had each.
+  std::vector<PolicyOutcomes> policies;
+  std::vector<std::string> descriptions;
+  std::vector<size_t> present;
   std::vector<Outcome> curve(options.cost_weights.size());
   for (size_t f = 0; f < parts.size(); ++f) {
     std::vector<size_t> train = all_but(parts, f);
@@ -364,27 +370,51 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
     if (!fold.ok()) return fold.status();
     ev.training_seconds += fold->seconds;
     ev.best_single_agents.push_back(fold->best_single);
-    score_fold(tasks, fold->replayed, fold->best_single, options.objective, scored);
+    ScoredTasks scored = score_tasks(*fold->set, fold->replayed, options.objective);
+    ev.served_policies.push_back(scored.served);
+    append(routed, scored.routed);
+    merge(oracle, scored.oracle);
+    merge(random, scored.random);
+    for (size_t p = 0; p < scored.policies.size(); ++p) {
+      const PolicyOutcomes& o = scored.policies[p];
+      auto it = std::find_if(policies.begin(), policies.end(), [&](const PolicyOutcomes& q) { return q.policy == o.policy; });
+      if (it == policies.end()) {
+        if (f > 0) continue;  // a policy the first fold did not have cannot be in every fold
+        policies.push_back(PolicyOutcomes{o.policy, {}, {}, {}});
+        descriptions.push_back(scored.descriptions[p]);
+        present.push_back(0);
+        it = policies.end() - 1;
+      }
+      append(*it, o);
+      ++present[static_cast<size_t>(it - policies.begin())];
+    }
     for (size_t w = 0; w < options.cost_weights.size(); ++w) {
-      curve[w].merge(route(tasks, fold->replayed, Objective{options.cost_weights[w], 0, {}, {}}));
+      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}}));
     }
     if (options.tune_cost_weight) {
       auto w = tune_cost_weight(rows, tasks, train, params, options, ev.training_seconds);
       if (!w.ok()) return w.status();
       ev.tuned_weights.push_back(*w);
-      tuned.merge(route(tasks, fold->replayed, Objective{*w, 0, {}, {}}));
+      merge(tuned, route(*fold, Objective{*w, 0, {}, {}}));
     }
   }
-  ev.routed_success = scored.routed.success_rate();
-  ev.routed_cost = scored.routed.mean_cost();
-  ev.rules_success = scored.rules.success_rate();
-  ev.rules_cost = scored.rules.mean_cost();
-  ev.best_single_success = scored.best.success_rate();
-  ev.best_single_cost = scored.best.mean_cost();
-  ev.oracle_success = scored.oracle.success_rate();
-  ev.oracle_cost = scored.oracle.mean_cost();
-  ev.random_success = scored.random.success_rate();
-  ev.random_cost = scored.random.mean_cost();
+  std::vector<PolicyOutcomes> complete;
+  std::vector<std::string> complete_descriptions;
+  for (size_t p = 0; p < policies.size(); ++p) {
+    if (present[p] == parts.size()) {
+      complete.push_back(std::move(policies[p]));
+      complete_descriptions.push_back(descriptions[p]);
+    }
+  }
+  ev.policies = figures(complete, complete_descriptions, routed, ev.served_policies);
+  ev.routed_success = routed.mean_success();
+  ev.routed_cost = routed.mean_cost();
+  copy_figure(ev.policies, "task_type", ev.rules_success, ev.rules_cost);
+  copy_figure(ev.policies, "best_single", ev.best_single_success, ev.best_single_cost);
+  ev.oracle_success = oracle.success_rate();
+  ev.oracle_cost = oracle.mean_cost();
+  ev.random_success = random.success_rate();
+  ev.random_cost = random.mean_cost();
   for (size_t w = 0; w < curve.size(); ++w) {
     ev.cost_curve.push_back({options.cost_weights[w], curve[w].success_rate(), curve[w].mean_cost()});
   }

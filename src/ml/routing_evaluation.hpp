@@ -1,10 +1,12 @@
 #pragma once
 // Offline evaluation of routing (`agentlearn evaluate`): replays recorded executions through
-// the code the service answers with (ModelSet::train, ModelSet::estimate, rank_candidates,
-// SuccessRules), split by task: for each held-out task the agents that ran it are the
-// candidates, the policy picks one, and the pick is scored by that agent's real outcome on the
-// task. Against it: the best single agent (chosen on the training folds), a random agent, and
-// the oracle (any agent that succeeded, the cheapest of them).
+// the code the service answers with (ModelSet::train, ModelSet::estimate, the policies of
+// ml/policies/, rank_candidates), split by task (tasks with the same text share a fold): for
+// each held-out task the agents that ran it are the candidates, each policy picks one, and the
+// pick is scored by that agent's real outcome on the task. "Routed" is the policy each fold's
+// set chose on its training tasks alone. Against it: every other policy (the best single
+// agent, the best agent per task_type and per context member, the model), a random agent,
+// and the oracle (any agent that succeeded, the cheapest of them).
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -36,6 +38,17 @@ struct RoutingPoint {
   double cost = 0;  // mean USD per task over tasks whose chosen run has a cost
 };
 
+// One registered policy's held-out figure (every policy is scored on the same tasks).
+struct PolicyFigure {
+  std::string policy;
+  std::string description;
+  double success = 0, cost = 0;  // mean over tasks; cost over tasks whose pick has one
+  // Paired standard error of (routed - this policy) over the tasks: routed beats it beyond
+  // noise when routed - success > 2 * difference_se.
+  double difference_se = 0;
+  size_t served_folds = 0;  // folds whose set served this policy
+};
+
 struct RoutingEvaluation {
   int folds = 0;
   uint64_t seed = 0;
@@ -46,6 +59,11 @@ struct RoutingEvaluation {
   double rules_success = 0, rules_cost = 0;
   double best_single_success = 0, best_single_cost = 0;
   std::vector<std::string> best_single_agents;  // per fold, as chosen on its training tasks
+  // Every policy the sets could serve, simplest first (routed is, fold by fold, the policy
+  // its set chose on its own training tasks), and the served policy per fold. A policy that
+  // not every fold's set has (a context member kept by some folds' features only) is left out.
+  std::vector<PolicyFigure> policies;
+  std::vector<std::string> served_policies;
   double oracle_success = 0, oracle_cost = 0;
   double random_success = 0, random_cost = 0;  // the expectation over the task's agents
   double selector_auc = 0, selector_log_loss = 0;  // over every held-out (task, agent) run
@@ -58,9 +76,9 @@ struct RoutingEvaluation {
 };
 
 // Held-out routing quality of one trained set: every held-out task's agents are the
-// candidates; the set's pick (by `objective`), the best single agent and the rules (both
-// learned from `training`), the oracle and a random agent are each scored by the real outcome
-// of the agent they pick. evaluate_routing scores each of its folds with this same function.
+// candidates; the set's served policy (by `objective`), every other policy, the oracle and a
+// random agent are each scored by the real outcome of the agent they pick. `training` names
+// the best single agent (the best success rate there).
 struct HoldoutRouting {
   size_t tasks = 0;
   double routed_success = 0, routed_cost = 0;
@@ -69,6 +87,9 @@ struct HoldoutRouting {
   double rules_success = 0, rules_cost = 0;
   double oracle_success = 0, oracle_cost = 0;
   double random_success = 0, random_cost = 0;
+  std::string served_policy;
+  std::vector<PolicyFigure> policies;
+  std::vector<double> routed_per_task;  // the served policy's pick's success, task by task
 };
 class ModelSet;
 StatusOr<HoldoutRouting> evaluate_holdout_routing(const ModelSet& set, std::span<const Execution> training,

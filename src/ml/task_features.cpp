@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kMagic = "AL-FEATURES";
 // 2: the selector sees selector_columns() (format 1: every column). Same bytes otherwise.
 constexpr uint32_t kFormat = 2;
-constexpr size_t kGroupWidth = 4;  // rate, log1p(runs), mean log time, mean log cost
+constexpr size_t kGroupWidth = FeatureBuilder::kAgentGroupWidth;
 
 // Seeds that keep the hash spaces of the tables apart.
 constexpr uint64_t kTypeSeed = 1, kContextSeed = 2, kAgentSeed = 3, kFoldSeed = 4;
@@ -392,6 +392,20 @@ double FeatureBuilder::agent_success_rate(std::string_view agent_id, std::string
   return rate(find(stats_.by_agent_type, combine(a, type_key(task_type))), agent, m);
 }
 
+std::string FeatureBuilder::agent_group_name(size_t group) const {
+  if (group == 0) return "agent";
+  if (group == 1) return "task_type";
+  size_t categorical = 1;
+  for (const auto& k : context_keys_) {
+    if (!k.numeric && ++categorical == group) return "context." + k.name;
+  }
+  return {};
+}
+
+FeatureBuilder::GroupOutcome FeatureBuilder::agent_group(std::span<const float> row, size_t group) const {
+  const float* g = row.data() + task_width_ + kGroupWidth * group;
+  return {g[0], std::expm1(static_cast<double>(g[1])), g[2], g[3]};
+}
 
 std::string FeatureBuilder::serialize() const {
   ByteWriter w(kMagic, kFormat);

@@ -103,11 +103,30 @@ class FeatureBuilder {
   // the row's own outcome), a pattern the trees learn and requests never show
   // (docs/models.md has the measurements). `embeddings[i]` is row i's vector (may be empty).
   DenseMatrix training_rows(std::span<const Execution> rows, std::span<const std::vector<float>> embeddings) const;
-  // The fold training_rows() puts a task in.
+  // The fold training_rows() puts a task in, of training_folds().
   size_t training_fold(std::string_view task_id) const;
+  int training_folds() const { return params_.training_folds; }
 
   // The agent's smoothed success rate overall and for the task type (the rules' view).
   double agent_success_rate(std::string_view agent_id, std::string_view task_type) const;
+
+  // The agent groups a feature row describes, in column order: 0 the agent over all its
+  // runs, 1 the agent on the task's task_type, then the agent on the task's value of each
+  // categorical context member (in context_keys() order, numeric members skipped). Each is
+  // smoothed toward the one before it (the agent's own figures toward everyone's), so a rule
+  // "the best agent per <group>" reads its estimate straight from a feature row, and reads an
+  // out-of-fold estimate from a training_rows() row.
+  size_t agent_group_count() const { return agent_width_ / kAgentGroupWidth; }
+  // "agent", "task_type", "context.<name>".
+  std::string agent_group_name(size_t group) const;
+  struct GroupOutcome {
+    double success_rate = 0;
+    double runs = 0;           // the group's own runs (before smoothing)
+    double mean_log_time = 0;  // smoothed, on outcome_scale's log scale
+    double mean_log_cost = 0;  // NaN when no run anywhere had a cost
+  };
+  GroupOutcome agent_group(std::span<const float> row, size_t group) const;
+  static constexpr size_t kAgentGroupWidth = 4;  // rate, log1p(runs), mean log time, mean log cost
   // Agents seen in training, with their run counts.
   const std::vector<std::pair<std::string, double>>& agents() const { return agents_; }
   // Per feature column: +1 where P(success) should not fall as the value rises (every

@@ -14,6 +14,7 @@
 #include "core/time.hpp"
 #include "ml/feature_importance.hpp"
 #include "ml/model_set_evaluation.hpp"
+#include "ml/promotion.hpp"
 #include "ml/routing_evaluation.hpp"
 #include "service/model_targets.hpp"
 
@@ -62,6 +63,34 @@ nlohmann::json importance_json(const StatusOr<std::vector<ml::FeatureGain>>& gai
   return out;
 }
 
+// Every policy's held-out figure, with the paired standard error of routed minus it.
+nlohmann::json policies_json(const std::vector<ml::PolicyFigure>& figures) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : figures) {
+    out.push_back({{"policy", f.policy},
+                   {"description", f.description},
+                   {"success", number(f.success)},
+                   {"mean_cost_usd", number(f.cost)},
+                   {"difference_se", number(f.difference_se)}});
+  }
+  return out;
+}
+
+// How the set chose the policy it serves: each policy's out-of-fold success on the training
+// tasks and the paired standard error of the served one minus it.
+nlohmann::json selection_json(const ml::PolicySelection& s) {
+  nlohmann::json scores = nlohmann::json::array();
+  for (const auto& p : s.scores) {
+    scores.push_back({{"policy", p.policy}, {"success", number(p.success)}, {"difference_se", number(p.difference_se)}});
+  }
+  return {{"served", s.served},
+          {"folds", s.folds},
+          {"tasks", s.tasks},
+          {"seconds", s.seconds},
+          {"missing", s.missing.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.missing)},
+          {"scores", scores}};
+}
+
 // A set's held-out routing quality as stored in its summary; null when there were no
 // held-out tasks or they could not be replayed.
 nlohmann::json routing_json(const StatusOr<ml::HoldoutRouting>& r) {
@@ -73,6 +102,8 @@ nlohmann::json routing_json(const StatusOr<ml::HoldoutRouting>& r) {
           {"rules", number(r->rules_success)},
           {"oracle", number(r->oracle_success)},
           {"random", number(r->random_success)},
+          {"served_policy", r->served_policy},
+          {"policies", policies_json(r->policies)},
           {"mean_cost_usd",
            {{"routed", number(r->routed_cost)},
             {"best_single", number(r->best_single_cost)},
@@ -124,6 +155,7 @@ nlohmann::json summarise(const ml::ModelSet& set, const ml::ModelSetMetrics& m, 
           {"holdout_tasks", m.tasks},
           {"training_seconds", seconds},
           {"model_accuracy_target", options.model_accuracy_target},
+          {"policy_selection", selection_json(set.policy_selection())},
           {"models", models}};
 }
 
@@ -354,21 +386,27 @@ Status Trainer::train(TrainingJob& job) {
   }
   const nlohmann::json routing = routing_json(held_out_routing);
 
-  // The promotion rule: the selector's held-out log loss, on the same held-out tasks, must not
-  // be worse than the active set's.
+  // The promotion rule: the held-out success of the policy each set serves, paired over the
+  // same held-out tasks; the new set is kept out only by a loss beyond 2 paired standard
+  // errors. The selector's log loss is reported beside it.
   bool promote = true;
   std::string reason = active ? "" : "the first model set";
   if (active) {
     ml::ModelSetMetrics old = ml::evaluate_model_set(*active->set, holdout, training, seed);
-    if (!std::isfinite(metrics.selector_log_loss) || !std::isfinite(old.selector_log_loss)) {
-      reason = "no held-out runs to compare the sets on";
-    } else if (metrics.selector_log_loss <= old.selector_log_loss) {
-      reason = fmt::format("held-out log loss {:.4f} is not worse than the active set {}'s {:.4f}",
-                           metrics.selector_log_loss, active->version, old.selector_log_loss);
+    auto old_routing = ml::evaluate_holdout_routing(*active->set, training, holdout);
+    const std::string log_loss = fmt::format("; selector log loss {:.4f}, the active set's {:.4f}",
+                                             metrics.selector_log_loss, old.selector_log_loss);
+    if (!held_out_routing.ok() || !old_routing.ok() || held_out_routing->tasks == 0) {
+      reason = fmt::format("no held-out tasks to compare the sets on (the active set was {}){}", active->version,
+                           log_loss);
     } else {
-      promote = false;
-      reason = fmt::format("held-out log loss {:.4f} is worse than the active set {}'s {:.4f}",
-                           metrics.selector_log_loss, active->version, old.selector_log_loss);
+      ml::PromotionVerdict v = ml::compare_held_out(held_out_routing->routed_per_task, old_routing->routed_per_task);
+      promote = v.promote;
+      reason = fmt::format(
+          "held-out success {:.4f} ({}) {} the active set {}'s {:.4f} ({}) by more than 2 paired standard errors "
+          "(difference {:+.4f}, standard error {:.4f}, {} tasks){}",
+          v.new_success, held_out_routing->served_policy, promote ? "is not below" : "is below", active->version,
+          v.active_success, old_routing->served_policy, v.difference, v.standard_error, v.tasks, log_loss);
     }
   }
 

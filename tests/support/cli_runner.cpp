@@ -143,11 +143,17 @@ fs::path swebench_executions() {
   return fs::path(AGENTLEARN_SHARED_DATA) / "swebench-verified" / "executions.jsonl";
 }
 
+fs::path routerdc_executions() {
+  return fs::path(AGENTLEARN_SHARED_DATA) / "routerdc-7models" / "executions.jsonl";
+}
+
 void SwebenchCliTest::SetUp() {
   CliTest::SetUp();
   if (HasFatalFailure()) return;
   // The shared data belongs to the project: missing is a failure, never a skip.
-  ASSERT_TRUE(fs::exists(swebench_executions())) << swebench_executions() << " is missing (AGENTLEARN_SHARED_DATA)";
+  for (const fs::path& data : {swebench_executions(), routerdc_executions()}) {
+    ASSERT_TRUE(fs::exists(data)) << data << " is missing (AGENTLEARN_SHARED_DATA)";
+  }
 }
 
 }  // namespace agentlearn::testing

@@ -66,6 +66,8 @@ class CliTest : public ::testing::Test {
 
 // The SWE-bench executions of the shared data (AGENTLEARN_SHARED_DATA).
 std::filesystem::path swebench_executions();
+// RouterDC's 7 LLMs on 13,779 questions, as executions.
+std::filesystem::path routerdc_executions();
 
 // A CliTest on the shared data: fails (never skips) when it is missing.
 class SwebenchCliTest : public CliTest {

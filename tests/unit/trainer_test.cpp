@@ -109,6 +109,17 @@ TEST_F(TrainerTest, TheSetIsStoredWithItsHeldOutRoutingFeatureGainsAndTargetVerd
     EXPECT_LE(r[k].get<double>(), r["oracle"].get<double>()) << k;
   }
   EXPECT_TRUE(r["best_single_agent"].is_string());
+  // Routed is the policy the set chose on its training tasks, and every policy is listed.
+  const auto& selection = summary["policy_selection"];
+  EXPECT_EQ(selection["served"], r["served_policy"]);
+  EXPECT_EQ(selection["folds"], 5);
+  ASSERT_EQ(selection["scores"].size(), r["policies"].size());
+  for (const auto& p : r["policies"]) {
+    EXPECT_LE(p["success"].get<double>(), r["oracle"].get<double>()) << p;
+    if (p["policy"] == r["served_policy"]) {
+      EXPECT_EQ(p["success"], r["routed"]);
+    }
+  }
   // Each expert wins its own kind of task: routing must beat always asking one agent.
   EXPECT_GT(r["routed"].get<double>(), r["best_single"].get<double>()) << r.dump();
   const auto& selector = summary["models"]["agent_selector"];
