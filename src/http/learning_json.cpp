@@ -176,7 +176,8 @@ std::string recommend_answer_body(const RecommendAnswer& a) {
   w.end_array();
   w.key("similar_tasks");
   write_similar_tasks(w, a.similar_tasks);
-  w.member("model_version", a.model_version).member("mode", a.mode).member("explored", a.explored);
+  w.member("model_version", a.model_version).member("policy", a.policy).member("mode", a.mode);
+  w.member("explored", a.explored);
   w.member("propensity", a.propensity).member("model_choice", a.model_agent).member("rules_choice", a.rules_agent);
   w.member("fallback", a.fallback).member("preview", a.preview);
   w.key("recommendation_id");
@@ -311,7 +312,23 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
                     {"training_executions", sum.is_object() ? sum.value("training_executions", 0) : 0},
                     {"holdout_executions", sum.is_object() ? sum.value("holdout_executions", 0) : 0},
                     {"promotion", sum.is_object() && sum.contains("promotion") ? sum["promotion"] : json(nullptr)},
-                    {"routing", sum.is_object() && sum.contains("routing") ? sum["routing"] : json(nullptr)}});
+                    {"routing", sum.is_object() && sum.contains("routing") ? sum["routing"] : json(nullptr)},
+                    {"policy_selection",
+                     sum.is_object() && sum.contains("policy_selection") ? sum["policy_selection"] : json(nullptr)}});
+  }
+  // The policy the active set serves: how it was chosen on the training tasks, and how it and
+  // every other policy did on the held-out tasks (null before a set is active, and for a set
+  // trained before policies were chosen).
+  json policy = nullptr;
+  if (s.active) {
+    policy = {{"model_set", s.active->version},
+              {"served", s.active->policy ? json(s.active->policy->name()) : json(nullptr)},
+              {"description", s.active->policy ? json(s.active->policy->description()) : json(nullptr)},
+              {"selection", active_summary.is_object() && active_summary.contains("policy_selection")
+                                ? active_summary["policy_selection"]
+                                : json(nullptr)},
+              {"held_out", active_summary.is_object() && active_summary.contains("routing") ? active_summary["routing"]
+                                                                                             : json(nullptr)}};
   }
   json history = json::array();
   for (const auto& a : s.activations) {
@@ -351,6 +368,7 @@ json models_status_json(const ModelsStatus& s, const LearningOptions& options) {
           {"model_accuracy_target", options.model_accuracy_target},
           {"models", models},
           {"model_sets", sets},
+          {"routing_policy", policy},
           {"activation_history", history},
           {"training", training}};
 }

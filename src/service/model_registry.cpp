@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/time.hpp"
+#include "ml/policies/registry.hpp"
 
 namespace agentlearn {
 
@@ -16,6 +17,15 @@ std::shared_ptr<ActiveModels> make_active(std::shared_ptr<const ml::ModelSet> se
                                           int64_t activated_us) {
   auto a = std::make_shared<ActiveModels>();
   a->set = std::move(set);
+  // A set names a policy of its own registry, so this cannot fail unless the set is from a
+  // build that knew more policies; then the model serves, and the log says so.
+  auto policy = ml::make_policy(a->set->served_policy(), a->set->features());
+  if (!policy.ok()) {
+    spdlog::warn("model set {} serves '{}', which this build does not know: the model serves ({})", record.version,
+                 a->set->served_policy(), policy.status().message());
+    policy = ml::make_policy("model", a->set->features());
+  }
+  a->policy = std::move(*policy);
   a->version = record.version;
   a->summary_json = record.summary_json;
   a->activated_us = activated_us;

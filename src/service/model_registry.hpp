@@ -13,12 +13,16 @@
 #include "core/status.hpp"
 #include "metrics/registry.hpp"
 #include "ml/model_set.hpp"
+#include "ml/policies/policy.hpp"
 #include "store/model_store.hpp"
 
 namespace agentlearn {
 
 struct ActiveModels {
   std::shared_ptr<const ml::ModelSet> set;
+  // The routing policy the set serves (ml/policies/), made once when the set is loaded; it
+  // reads the set, which this struct keeps alive.
+  std::shared_ptr<const ml::RoutingPolicy> policy;
   std::string version;       // v<semver>_<UTC time>
   std::string summary_json;  // as stored: metrics, samples, parameters
   int64_t activated_us = 0;

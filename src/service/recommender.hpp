@@ -1,7 +1,7 @@
 #pragma once
 // Answers "which agent should take this task?" (POST /task/recommend): ranks the candidates
-// by expected utility from the active model set, or by the rules when no set is active (and
-// says so), applies the learning mode (rules, apprentice, online with epsilon-greedy
+// by expected utility from the routing policy the active model set serves (ml/policies/), or
+// by the rules when no set is active (and says so), applies the learning mode (rules, apprentice, online with epsilon-greedy
 // exploration, exploit), explains the choice in a sentence, and logs the decision with its
 // propensity.
 #include <cstddef>
@@ -52,6 +52,7 @@ struct RecommendAnswer {
   double category_probability = 0;
   std::vector<CandidateAnswer> candidates;  // in answered order
   std::optional<std::string> model_version;
+  std::optional<std::string> policy;  // the routing policy the active set serves
   std::string mode;
   bool explored = false;
   bool preview = false;

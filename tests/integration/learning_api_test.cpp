@@ -187,7 +187,18 @@ TEST_P(LearningApiTest, RulesAnswerUntilModelsExistThenTheLoopRetrainsAndTheReco
   EXPECT_EQ(before["model_version"], v1);
   EXPECT_EQ(before["primary_agent"], "db-expert") << before.dump();
   EXPECT_EQ(before["mode"], "exploit");
-  EXPECT_NE(before["reasoning"].get<std::string>().find("agent_selector"), std::string::npos);
+  // The answer names the policy the set serves, as /models/status does, and why it serves it.
+  const json served = ok_json(verb::get, "/models/status")["routing_policy"];
+  ASSERT_TRUE(served.is_object()) << served.dump();
+  EXPECT_EQ(served["model_set"], v1);
+  EXPECT_EQ(before["policy"], served["served"]) << before.dump();
+  EXPECT_EQ(served["selection"]["served"], served["served"]);
+  EXPECT_EQ(served["held_out"]["served_policy"], served["served"]);
+  EXPECT_NE(before["reasoning"].get<std::string>().find("by the " + served["served"].get<std::string>() + " policy of model set " + v1),
+            std::string::npos)
+      << before["reasoning"];
+  EXPECT_NE(before["reasoning"].get<std::string>().find("chosen on its training tasks out-of-fold"), std::string::npos)
+      << before["reasoning"];
   EXPECT_EQ(before["task_category"]["label"], "database");
   for (const auto& c : before["candidates"]) {
     EXPECT_TRUE(c["predicted_execution_time"].is_number()) << c.dump();
