@@ -235,6 +235,19 @@ async function main() {
     await page.selectOption('#range', 'all');
     await page.waitForFunction((n) => document.querySelectorAll('#model-sets li.set').length === n, before.model_sets.length);
     check(await page.$eval('#model-sets li.set.active .version', (n) => n.textContent) === before.active_model_set, 'the active set is marked');
+    // The routing panel names the policy the active set serves and lists every policy, each
+    // bounded by the oracle (all scored on the same held-out tasks).
+    const activeSet = before.model_sets.find((m) => m.status === 'active');
+    const held = activeSet.routing;
+    check(held && held.served_policy === before.routing_policy.served, 'the held-out figures name the served policy', held);
+    if (held) {
+      await page.waitForFunction((v) => document.querySelector('#routing').textContent.includes(v), activeSet.version);
+      const panel = await page.$eval('#routing', (n) => n.textContent);
+      check(panel.includes(`Routed by the ${held.served_policy} policy`), 'the routing panel names the served policy', panel);
+      check(held.policies.every((p) => panel.includes(p.policy === 'best_single' ? 'Best single agent' : `Policy ${p.policy}`)),
+        'the routing panel lists every policy', panel);
+      check(held.policies.every((p) => p.success <= held.oracle), 'the oracle bounds every policy', held);
+    }
     if (accepted) {
       await page.click(`button[data-version="${accepted.version}"]`);
       await page.waitForFunction(() => /is active/.test(document.querySelector('#rollback-status').textContent));

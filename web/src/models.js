@@ -28,15 +28,39 @@ export function renderRouting(status) {
     const r = active.routing;
     const cost = (k) => (r.mean_cost_usd && r.mean_cost_usd[k] !== null && r.mean_cost_usd[k] !== undefined ? usd(r.mean_cost_usd[k]) + ' a task' : null);
     const note = (...parts) => parts.filter(Boolean).join(', ') || null;
+    // A set that chose its policy lists every policy on the same held-out tasks, with routed
+    // minus it and that difference's paired standard error; an older set, its three figures.
+    const policyBars = Array.isArray(r.policies)
+      ? r.policies.map((p) =>
+          bar(
+            p.policy === 'best_single' ? 'Best single agent' : `Policy ${p.policy}`,
+            p.success,
+            note(
+              p.policy === 'best_single' ? r.best_single_agent : null,
+              p.mean_cost_usd !== null && p.mean_cost_usd !== undefined ? usd(p.mean_cost_usd) + ' a task' : null,
+              p.policy === r.served_policy
+                ? 'served'
+                : `routed ${r.routed - p.success >= 0 ? '+' : '\u2212'}${fixed(Math.abs(r.routed - p.success) * 100, 1)} pts, paired SE ${fixed(p.difference_se * 100, 1)}`,
+            ),
+          ),
+        )
+      : [
+          bar('Best single agent', r.best_single, note(r.best_single_agent, cost('best_single'))),
+          bar('Rules', r.rules, note(cost('rules'))),
+        ];
+    const served = r.served_policy ? `the ${r.served_policy} policy` : 'the models';
+    const selection = status.routing_policy && status.routing_policy.model_set === active.version ? status.routing_policy.selection : null;
+    const chosen = selection && selection.folds
+      ? ` The set serves ${served}: it did best on its ${int(selection.tasks)} training tasks out-of-fold (${selection.folds} folds).`
+      : '';
     fill(
       node,
-      el('p', { class: 'muted' }, `Model set ${active.version}, ${int(r.tasks)} held-out tasks.`),
+      el('p', { class: 'muted' }, `Model set ${active.version}, ${int(r.tasks)} held-out tasks.${chosen}`),
       el(
         'div',
         { class: 'bars' },
-        bar('Routed by the models', r.routed, note(cost('routed')), 'main'),
-        bar('Best single agent', r.best_single, note(r.best_single_agent, cost('best_single'))),
-        bar('Rules', r.rules, note(cost('rules'))),
+        bar(`Routed by ${served}`, r.routed, note(cost('routed')), 'main'),
+        ...policyBars,
         bar('Oracle', r.oracle, note('best agent per task', cost('oracle')), 'ceiling'),
         r.random !== undefined ? bar('Random agent', r.random, note(cost('random'))) : null,
       ),
