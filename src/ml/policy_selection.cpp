@@ -2,6 +2,11 @@
 
 namespace agentlearn::ml {
 
+namespace {
+constexpr std::string_view kDefaultPolicy = "model";
+constexpr double kHurdle = 1;  // paired standard errors
+}  // namespace
+
 const PolicyScore* PolicySelection::score_of(std::string_view policy) const {
   for (const auto& s : scores) {
     if (s.policy == policy) return &s;
@@ -50,6 +55,13 @@ PolicySelection select_policy(std::span<const PolicyOutcomes> outcomes, int fold
   size_t best = 0;
   for (size_t p = 1; p < outcomes.size(); ++p) {
     if (outcomes[p].mean_success() > outcomes[best].mean_success()) best = p;
+  }
+  // The model reads every rule's record among its features, so it stays unless another
+  // policy beats it by more than the noise of the comparison.
+  for (size_t p = 0; p < outcomes.size(); ++p) {
+    if (outcomes[p].policy != kDefaultPolicy || p == best) continue;
+    const double margin = outcomes[best].mean_success() - outcomes[p].mean_success();
+    if (margin <= kHurdle * paired_standard_error(outcomes[best].success, outcomes[p].success)) best = p;
   }
   out.served = outcomes[best].policy;
   for (const auto& o : outcomes) {
