@@ -148,10 +148,13 @@ int run_evaluate(const EvaluateFlags& flags) {
   out["tasks"] = ev->tasks;
   out["executions"] = ev->executions;
   out["agents"] = ev->agents;
-  out["objective"] = {{"cost_weight", options.objective.cost_weight},
-                      {"time_weight", options.objective.time_weight},
-                      {"max_cost", options.objective.max_cost ? number(*options.objective.max_cost) : nullptr},
-                      {"max_time", options.objective.max_time ? number(*options.objective.max_time) : nullptr}};
+  const ml::Objective& o = options.objective;
+  out["objective"] = {{"cost_weight", o.cost_weight},
+                      {"relative_cost_weight", o.relative_cost_weight},
+                      {"time_weight", o.time_weight},
+                      {"max_cost", o.max_cost ? number(*o.max_cost) : nullptr},
+                      {"max_time", o.max_time ? number(*o.max_time) : nullptr},
+                      {"max_quality_loss", o.max_quality_loss ? number(*o.max_quality_loss) : nullptr}};
   out["routed_success"] = number(ev->routed_success);
   out["routed_cost"] = number(ev->routed_cost);
   out["routed_success_no_cost_weight"] = number(plain.success);
@@ -184,6 +187,21 @@ int run_evaluate(const EvaluateFlags& flags) {
   out["cost_curve"] = nlohmann::json::array();
   for (const auto& p : ev->cost_curve) {
     out["cost_curve"].push_back({{"cost_weight", p.cost_weight}, {"success", number(p.success)}, {"cost", number(p.cost)}});
+  }
+  auto points = [](const std::vector<ml::TradeoffPoint>& ps) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& p : ps) a.push_back({{"form", p.form}, {"cost", number(p.cost)}, {"success", number(p.quality)}});
+    return a;
+  };
+  out["tradeoff"] = points(ev->tradeoff);
+  out["pareto_front"] = points(ev->pareto);
+  out["aiq"] = number(ev->aiq);
+  out["near_best_single"] = nullptr;
+  if (ev->near_best_single) {
+    out["near_best_single"] = {{"form", ev->near_best_single->form},
+                               {"cost", number(ev->near_best_single->cost)},
+                               {"success", number(ev->near_best_single->quality)},
+                               {"cost_share", number(ev->near_best_single_cost_share)}};
   }
   if (ev->tuned) {
     out["tuned_cost_weight"] = {{"weights", ev->tuned_weights},
@@ -230,6 +248,17 @@ int run_evaluate(const EvaluateFlags& flags) {
     }
     std::cout << "\ncost/success curve\n" << fmt::format("{:>12} {:>8} {:>10}\n", "cost_weight", "success", "cost $");
     for (const auto& p : ev->cost_curve) std::cout << fmt::format("{:>12.3f} {:>8.4f} {:>10.4f}\n", p.cost_weight, p.success, p.cost);
+    if (!ev->pareto.empty()) {
+      std::cout << fmt::format("\nquality/cost Pareto front over the objective forms (AIQ {:.4f})\n", ev->aiq);
+      for (const auto& p : ev->pareto) {
+        std::cout << fmt::format("  {:<28} {:>8.4f} {:>10.4f}\n", p.form, p.quality, p.cost);
+      }
+      if (ev->near_best_single) {
+        std::cout << fmt::format("cheapest within 0.02 of the best single agent: {} at {:.4f}, {:.0f}% of its cost\n",
+                                 ev->near_best_single->form, ev->near_best_single->quality,
+                                 100 * ev->near_best_single_cost_share);
+      }
+    }
     std::cout << fmt::format("\nselector ROC AUC {:.4f}, log loss {:.4f}; R^2 log time {:.4f}, log cost {:.4f}; "
                              "anomaly AUC {:.4f}\n",
                              ev->selector_auc, ev->selector_log_loss, ev->r2_log_time, ev->r2_log_cost, anomaly_auc);

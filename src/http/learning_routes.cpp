@@ -5,8 +5,10 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <map>
 
 #include "core/bounded_json.hpp"
+#include "core/execution_json.hpp"
 #include "core/json_text.hpp"
 #include "core/time.hpp"
 #include "http/errors.hpp"
@@ -189,21 +191,24 @@ void handle_anomalies(ApiDeps& deps, RequestContext& ctx, Complete done) {
   });
 }
 
-// The longest q accepted: a task description, not a document (the request line is bounded
-// anyway; this names the field instead of failing the whole request).
+// The longest q in a query string: a request line is bounded, and this names the field
+// instead of failing the whole request. A longer text goes in a POST body, up to the size
+// of a task_description.
 constexpr size_t kMaxQueryText = 8192;
 
-// GET /tasks/similar's query, validated.
-StatusOr<SimilarQuery> similar_query(const RequestContext& ctx) {
+// The similar-task query, from either form: `get(name)` is the parameter's text, or nullptr
+// when it is absent. One validation, so GET and POST refuse the same things alike.
+template <typename Get>
+StatusOr<SimilarQuery> similar_query(Get&& get, size_t max_text) {
   SimilarQuery q;
-  const std::string* text = ctx.query_param("q");
-  const std::string* task = ctx.query_param("task_id");
+  const std::string* text = get("q");
+  const std::string* task = get("task_id");
   if ((text == nullptr) == (task == nullptr)) {
     return Status::Invalid("give exactly one of q (a task description) and task_id (a stored task)", "q");
   }
   if (text != nullptr) {
     if (text->empty()) return Status::Invalid("q must not be empty", "q");
-    if (text->size() > kMaxQueryText) return Status::Invalid(fmt::format("q is longer than {} bytes", kMaxQueryText), "q");
+    if (text->size() > max_text) return Status::Invalid(fmt::format("q is longer than {} bytes", max_text), "q");
     if (!simdjson::validate_utf8(text->data(), text->size())) return Status::Invalid("q is not valid UTF-8", "q");
     q.text = *text;
   } else {
@@ -213,10 +218,15 @@ StatusOr<SimilarQuery> similar_query(const RequestContext& ctx) {
     }
     q.task_id = *task;
   }
-  auto k = size_param(ctx, "k", 10, 1, 1000);
-  if (!k.ok()) return k.status();
-  q.k = *k;
-  if (const std::string* v = ctx.query_param("min_similarity")) {
+  if (const std::string* v = get("k")) {
+    size_t k = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), k);
+    if (ec != std::errc() || p != v->data() + v->size() || k < 1 || k > 1000) {
+      return Status::Invalid("k must be an integer from 1 to 1000", "k");
+    }
+    q.k = k;
+  }
+  if (const std::string* v = get("min_similarity")) {
     double m = 0;
     auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), m);
     if (ec != std::errc() || p != v->data() + v->size() || !(m >= -1 && m <= 1)) {
@@ -224,7 +234,7 @@ StatusOr<SimilarQuery> similar_query(const RequestContext& ctx) {
     }
     q.min_similarity = m;
   }
-  if (const std::string* source = ctx.query_param("source")) {
+  if (const std::string* source = get("source")) {
     if (*source != "index" && *source != "database") {
       return Status::Invalid("source must be index (the service's HNSW index) or database (pgvector)", "source");
     }
@@ -233,14 +243,49 @@ StatusOr<SimilarQuery> similar_query(const RequestContext& ctx) {
   return q;
 }
 
-void handle_similar_tasks(ApiDeps& deps, RequestContext& ctx, Complete done) {
-  auto q = similar_query(ctx);
+// POST /tasks/similar's body: the GET parameters as members, each of its JSON type.
+StatusOr<SimilarQuery> similar_query_from_body(const json& body) {
+  std::map<std::string, std::string> members;
+  for (const auto& [name, value] : body.items()) {
+    if (name == "q" || name == "task_id" || name == "source") {
+      if (!value.is_string()) return Status::Invalid(name + " must be a string", name);
+      members[name] = value.get<std::string>();
+    } else if (name == "k") {
+      if (!value.is_number_integer()) return Status::Invalid("k must be an integer from 1 to 1000", "k");
+      members[name] = value.dump();
+    } else if (name == "min_similarity") {
+      if (!value.is_number()) return Status::Invalid("min_similarity must be a number from -1 to 1", "min_similarity");
+      members[name] = fmt::format("{}", value.get<double>());
+    } else {
+      return Status::Invalid("unknown member " + name + " (known: q, task_id, k, min_similarity, source)", name);
+    }
+  }
+  return similar_query(
+      [&members](const char* name) -> const std::string* {
+        auto it = members.find(name);
+        return it == members.end() ? nullptr : &it->second;
+      },
+      ExecutionLimits::kMaxDescriptionBytes);
+}
+
+void answer_similar(ApiDeps& deps, RequestContext& ctx, Complete done, StatusOr<SimilarQuery> q) {
   if (!q.ok()) return done(q.status());
   run_on(deps.compute, ctx, std::move(done), [&deps, &ctx, q = std::move(*q)]() -> Reply {
     auto answer = deps.service.similar_tasks(q);
     if (!answer.ok()) return answer.status();
     return json_response(200, similar_answer_body(*answer), ctx.request);
   });
+}
+
+void handle_similar_tasks(ApiDeps& deps, RequestContext& ctx, Complete done) {
+  answer_similar(deps, ctx, std::move(done),
+                 similar_query([&ctx](const char* name) { return ctx.query_param(name); }, kMaxQueryText));
+}
+
+void handle_similar_tasks_post(ApiDeps& deps, RequestContext& ctx, Complete done) {
+  json body;
+  if (auto bad = object_body(ctx, false, body)) return done(std::move(*bad));
+  answer_similar(deps, ctx, std::move(done), similar_query_from_body(body));
 }
 
 }  // namespace
@@ -258,6 +303,7 @@ void add_learning_routes(Router& r, std::shared_ptr<ApiDeps> deps) {
   r.add_async(verb::post, "/models/rollback", async(handle_rollback), {.role = Role::kAdmin});
   r.add_async(verb::get, "/anomalies", async(handle_anomalies), {.role = Role::kRead});
   r.add_async(verb::get, "/tasks/similar", async(handle_similar_tasks), {.role = Role::kRead});
+  r.add_async(verb::post, "/tasks/similar", async(handle_similar_tasks_post), {.role = Role::kRead});
 }
 
 }  // namespace agentlearn::http

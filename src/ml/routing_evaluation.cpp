@@ -1,5 +1,7 @@
 #include "ml/routing_evaluation.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -296,7 +298,7 @@ StatusOr<double> tune_cost_weight(std::span<const Execution> rows, const std::ve
       for (size_t i = 0; i < p.success.size(); ++i) best_single.add(p.success[i], p.cost[i]);
     }
     for (size_t w = 0; w < options.cost_weights.size(); ++w) {
-      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}}));
+      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}, 0, {}}));
     }
   }
   double chosen = 0, chosen_cost = std::numeric_limits<double>::infinity();
@@ -364,6 +366,19 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
   std::vector<std::string> descriptions;
   std::vector<size_t> present;
   std::vector<Outcome> curve(options.cost_weights.size());
+  // The scale-free forms, swept the same way.
+  std::vector<std::pair<std::string, Objective>> forms;
+  for (double w : options.relative_cost_weights) {
+    Objective o;
+    o.relative_cost_weight = w;
+    forms.emplace_back(fmt::format("relative_cost_weight={:g}", w), o);
+  }
+  for (double q : options.max_quality_losses) {
+    Objective o;
+    o.max_quality_loss = q;
+    forms.emplace_back(fmt::format("max_quality_loss={:g}", q), o);
+  }
+  std::vector<Outcome> form_outcomes(forms.size());
   for (size_t f = 0; f < parts.size(); ++f) {
     std::vector<size_t> train = all_but(parts, f);
     auto fold = replay(rows, tasks, train, parts[f], params, &runs);
@@ -389,13 +404,14 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
       ++present[static_cast<size_t>(it - policies.begin())];
     }
     for (size_t w = 0; w < options.cost_weights.size(); ++w) {
-      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}}));
+      merge(curve[w], route(*fold, Objective{options.cost_weights[w], 0, {}, {}, 0, {}}));
     }
+    for (size_t k = 0; k < forms.size(); ++k) merge(form_outcomes[k], route(*fold, forms[k].second));
     if (options.tune_cost_weight) {
       auto w = tune_cost_weight(rows, tasks, train, params, options, ev.training_seconds);
       if (!w.ok()) return w.status();
       ev.tuned_weights.push_back(*w);
-      merge(tuned, route(*fold, Objective{*w, 0, {}, {}}));
+      merge(tuned, route(*fold, Objective{*w, 0, {}, {}, 0, {}}));
     }
   }
   std::vector<PolicyOutcomes> complete;
@@ -419,6 +435,21 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
     ev.cost_curve.push_back({options.cost_weights[w], curve[w].success_rate(), curve[w].mean_cost()});
   }
   if (options.tune_cost_weight) ev.tuned = RoutingPoint{kNaN, tuned.success_rate(), tuned.mean_cost()};
+  for (const auto& p : ev.cost_curve) {
+    ev.tradeoff.push_back({fmt::format("cost_weight={:g}", p.cost_weight), p.cost, p.success});
+  }
+  for (size_t k = 0; k < forms.size(); ++k) {
+    ev.tradeoff.push_back({forms[k].first, form_outcomes[k].mean_cost(), form_outcomes[k].success_rate()});
+  }
+  ev.pareto = pareto_front(ev.tradeoff);
+  ev.aiq = area_under_hull(ev.tradeoff);
+  for (const auto& p : ev.tradeoff) {
+    if (!std::isfinite(p.cost) || p.quality < ev.best_single_success - 0.02) continue;
+    if (!ev.near_best_single || p.cost < ev.near_best_single->cost) ev.near_best_single = p;
+  }
+  if (ev.near_best_single && ev.best_single_cost > 0) {
+    ev.near_best_single_cost_share = ev.near_best_single->cost / ev.best_single_cost;
+  }
   std::unique_ptr<bool[]> labels(new bool[runs.labels.size()]);
   for (size_t i = 0; i < runs.labels.size(); ++i) labels[i] = runs.labels[i] != 0;
   std::span<const bool> label_span(labels.get(), runs.labels.size());

@@ -16,6 +16,7 @@
 #include "core/execution.hpp"
 #include "core/status.hpp"
 #include "ml/model_params.hpp"
+#include "ml/pareto.hpp"
 #include "ml/routing_policy.hpp"
 
 namespace agentlearn::ml {
@@ -26,6 +27,10 @@ struct RoutingOptions {
   Objective objective;  // what the routed figures use (default: success only)
   // The cost weights of the cost/success curve (cost_weight per USD, nothing else).
   std::vector<double> cost_weights = {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5};
+  // The scale-free objective forms swept for the quality/cost trade-off (beside the cost
+  // weights above): relative cost weights and quality losses.
+  std::vector<double> relative_cost_weights = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
+  std::vector<double> max_quality_losses = {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3};
   // Choose a cost weight inside each training fold (nested folds, never the test fold): the
   // cheapest weight whose inner success is within `tolerance` of the inner best single agent.
   bool tune_cost_weight = false;
@@ -69,6 +74,16 @@ struct RoutingEvaluation {
   double selector_auc = 0, selector_log_loss = 0;  // over every held-out (task, agent) run
   double r2_log_time = 0, r2_log_cost = 0;
   std::vector<RoutingPoint> cost_curve;
+  // Every swept objective (cost weights, relative cost weights, quality losses) as a
+  // (cost, success) point, the Pareto front of them and its AIQ (pareto.hpp); empty and NaN
+  // when the runs have no costs.
+  std::vector<TradeoffPoint> tradeoff;
+  std::vector<TradeoffPoint> pareto;
+  double aiq = 0;
+  // The cheapest swept point whose success is within 0.02 of the best single agent's, and
+  // its cost as a share of that agent's (nothing when none is).
+  std::optional<TradeoffPoint> near_best_single;
+  double near_best_single_cost_share = 0;
   // With tune_cost_weight: the outcome of the weights chosen per fold, and those weights.
   std::optional<RoutingPoint> tuned;
   std::vector<double> tuned_weights;

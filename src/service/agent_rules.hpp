@@ -14,7 +14,7 @@ class AgentRules {
  public:
   void add(std::span<const Execution> rows) {
     std::unique_lock lock(mu_);
-    for (const auto& e : rows) rules_.add(e.agent_id, e.task_type.value_or(""), e.success);
+    for (const auto& e : rows) rules_.add(e.agent_id, e.task_type.value_or(""), e.success, e.execution_time, e.cost_usd);
   }
   // Runs `fn(const ml::SuccessRules&)` under the shared lock and returns what it returns.
   template <typename Fn>

@@ -192,6 +192,8 @@ void LearningService::record(std::vector<Execution> records, WriteCallback done)
     slim.agent_id = e.agent_id;
     slim.task_type = e.task_type;
     slim.success = e.success;
+    slim.execution_time = e.execution_time;  // the rules' time and cost estimates
+    slim.cost_usd = e.cost_usd;
     slim.anomaly = e.anomaly;
     slim.anomaly_score = e.anomaly_score;
     slim.context_json = e.context_json;
@@ -389,6 +391,19 @@ Status LearningService::rollback(const std::string& version) { return models_.ac
 
 StatusOr<TrainingJob> LearningService::train(std::string trigger, Trainer::JobCallback done) {
   if (!options_.start_trainer) return Status::Conflict("this process runs no trainer");
+  if (done) {
+    // A caller that waits for the run gets its answer once the new set also serves similar
+    // tasks: a set with a new embedding needs the index rebuilt with it, and a question asked
+    // right after the answer must not find it "being built".
+    done = [this, done = std::move(done)](const TrainingJob& job) {
+      if (job.promoted) {
+        if (Status st = similar_.sync_now(); !st.ok()) {
+          spdlog::warn("similar tasks not ready for set {}: {}", job.version, st.message());
+        }
+      }
+      done(job);
+    };
+  }
   return trainer_.request(std::move(trigger), std::move(done));
 }
 

@@ -32,11 +32,19 @@ std::string prediction_phrase(const CandidateAnswer& c) {
 std::string objective_phrase(const ml::Objective& o) {
   std::vector<std::string> parts;
   if (o.cost_weight > 0) parts.push_back(fmt::format("{:g} per predicted USD", o.cost_weight));
+  if (o.relative_cost_weight > 0) {
+    parts.push_back(fmt::format("{:g} per the likeliest agent's typical cost", o.relative_cost_weight));
+  }
   if (o.time_weight > 0) parts.push_back(fmt::format("{:g} per predicted second", o.time_weight));
   std::string out;
+  if (o.max_quality_loss) {
+    out = fmt::format(" the cheapest within {:g} of the best estimated success first, then", *o.max_quality_loss);
+  }
   if (!parts.empty()) {
-    out = " ranked by success probability less " + parts[0];
-    if (parts.size() > 1) out += " and " + parts[1];
+    out += " ranked by success probability less " + parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) out += (i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  } else if (o.max_quality_loss) {
+    out += " by success probability";
   }
   if (o.max_cost) out += fmt::format("{} with predicted cost at most ${:g}", out.empty() ? "" : ",", *o.max_cost);
   if (o.max_time) out += fmt::format("{} with predicted time at most {:g} s", out.empty() ? "" : ",", *o.max_time);
@@ -141,7 +149,8 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
       all[i].agent_id = candidates[i];
       known[i] = r.knows(candidates[i]);
       all[i].samples = r.samples(candidates[i], type);
-      by_rules[i] = {r.rate(candidates[i], type), NAN, NAN};
+      const ml::SuccessRules::Estimate e = r.estimate(candidates[i], type);
+      by_rules[i] = {e.success_probability, e.time, e.cost, r.estimate(candidates[i], "").cost};
       all[i].success_probability = by_rules[i].success_probability;
     }
     return 0;
@@ -185,8 +194,13 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   out.candidates.reserve(ranked.size());
   for (const auto& r : ranked) {
     CandidateAnswer c = all[r.index];
-    // The probability the answer was ranked by: the models' when they chose, else the rules'.
-    if (!use_models) c.success_probability = by_rules[r.index].success_probability;
+    // The estimates the answer was ranked by: the served policy's when it chose, else the rules'.
+    if (!use_models) {
+      const ml::CandidateScoreInput& e = by_rules[r.index];
+      c.success_probability = e.success_probability;
+      c.predicted_execution_time = std::isfinite(e.predicted_time) ? std::optional<double>(e.predicted_time) : std::nullopt;
+      c.predicted_cost = std::isfinite(e.predicted_cost) ? std::optional<double>(e.predicted_cost) : std::nullopt;
+    }
     c.score = r.score;
     c.within_limits = r.within_limits;
     out.candidates.push_back(std::move(c));
@@ -213,9 +227,6 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
   if (!predicted.empty()) predicted = "; " + predicted;
   std::string objective = objective_phrase(req.objective);
   if (!primary.within_limits) objective += " (no candidate is predicted within the limits; this is the closest)";
-  // The rules know success rates only: an objective applies to the models' ranking alone.
-  const std::string rules_objective =
-      req.objective.success_only() ? "" : " (the rules rank by success rate only; the objective applies to the models)";
   if (use_models) {
     std::string choice = out.explored
                              ? fmt::format("Explored {} (online mode picks one of the top {} with probability {:.3g}; "
@@ -228,13 +239,13 @@ StatusOr<RecommendAnswer> Recommender::recommend(const RecommendRequest& req) co
                                 served_policy_phrase(*active), objective, predicted, evidence, next);
   } else if (mode == LearningMode::kApprentice && estimate) {
     out.reasoning = fmt::format(
-        "Apprentice mode: the rules chose {} ({}){}; the {} policy of set {}{} would choose {} at {} estimated success{}.",
-        primary.agent_id, evidence, rules_objective, *out.policy, active->version, objective, *out.model_agent,
+        "Apprentice mode: the rules chose {} ({}){}; the {} policy of set {} would choose {} at {} estimated success{}.",
+        primary.agent_id, evidence, objective, *out.policy, active->version, *out.model_agent,
         percent(by_models[model_ranked.front().index].success_probability),
         *out.model_agent == primary.agent_id ? ", the same agent" : "");
   } else {
     std::string why = estimate ? fmt::format("{} mode", out.mode) : fallback_reason;
-    out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, predicted, rules_objective, next);
+    out.reasoning = fmt::format("Chosen by the rules because {}: {}{}{}.{}", why, evidence, objective, predicted, next);
   }
 
   if (req.preview) return out;

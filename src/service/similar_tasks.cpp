@@ -139,7 +139,10 @@ Status SimilarTasks::sync_now() {
   Status st;
   {
     std::lock_guard work(work_mu_);
+    // A step that finds a new embedding only rebuilds the index from the vectors already
+    // stored for it; the second embeds every run that has none yet.
     st = step(true, false);
+    if (st.ok()) st = step(true, false);
   }
   publish_gauges();
   return st;

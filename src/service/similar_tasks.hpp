@@ -94,7 +94,8 @@ class SimilarTasks {
   void stop();
   // New executions were stored: embed them soon. Cheap (the ingest path calls it).
   void poke();
-  // Brings the index up to date on the calling thread (a CLI command, tests).
+  // Brings the index up to date on the calling thread: the active set's embedding, every
+  // stored run embedded with it (a CLI command, a train request that waits, tests).
   Status sync_now();
 
   // kUnavailable before an index is ready; kNotFound for a task_id without an embedded run;

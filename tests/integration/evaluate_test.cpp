@@ -68,6 +68,39 @@ TEST_F(Evaluate, EveryPolicyIsScoredOnTheSameTasksWithItsPairedError) {
   }
   // Routed is, fold by fold, one of the policies; so it cannot beat the oracle.
   EXPECT_GT(j["oracle_success"].get<double>(), j["routed_success"].get<double>());
+  // The quality/cost trade-off over the objective forms: every form swept, the front drawn
+  // from them, each front point undominated, AIQ inside the front's quality range, and the
+  // cheapest point within 0.02 of the best single agent with its cost share.
+  std::set<std::string> forms;
+  for (const auto& p : j["tradeoff"]) forms.insert(p["form"].get<std::string>());
+  for (const char* form : {"cost_weight=0", "relative_cost_weight=0.1", "max_quality_loss=0.02"}) {
+    EXPECT_TRUE(forms.count(form)) << form;
+  }
+  const auto& front = j["pareto_front"];
+  ASSERT_GE(front.size(), 2u);
+  for (size_t i = 0; i < front.size(); ++i) {
+    EXPECT_TRUE(forms.count(front[i]["form"].get<std::string>()));
+    if (i > 0) {
+      EXPECT_GT(front[i]["cost"].get<double>(), front[i - 1]["cost"].get<double>());
+      EXPECT_GT(front[i]["success"].get<double>(), front[i - 1]["success"].get<double>());
+    }
+    for (const auto& p : j["tradeoff"]) {
+      EXPECT_FALSE(p["cost"].get<double>() < front[i]["cost"].get<double>() &&
+                   p["success"].get<double>() > front[i]["success"].get<double>())
+          << p << " dominates " << front[i];
+    }
+  }
+  EXPECT_GE(j["aiq"].get<double>(), front[0]["success"].get<double>());
+  EXPECT_LE(j["aiq"].get<double>(), front.back()["success"].get<double>());
+  const auto& near = j["near_best_single"];
+  ASSERT_TRUE(near.is_object()) << j["tradeoff"];
+  EXPECT_GE(near["success"].get<double>(), j["best_single_success"].get<double>() - 0.02);
+  EXPECT_NEAR(near["cost_share"].get<double>(), near["cost"].get<double>() / j["best_single_cost"].get<double>(), 1e-9);
+  for (const auto& p : j["tradeoff"]) {
+    if (p["success"].get<double>() >= j["best_single_success"].get<double>() - 0.02) {
+      EXPECT_GE(p["cost"].get<double>(), near["cost"].get<double>()) << p;
+    }
+  }
   // The bounds a working replay must respect.
   EXPECT_GT(j["routed_success"].get<double>(), j["random_success"].get<double>());
   EXPECT_GT(j["anomaly_auc"].get<double>(), 0.9);

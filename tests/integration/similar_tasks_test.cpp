@@ -347,6 +347,12 @@ TEST_P(SimilarTasksTest, AnswersMatchExactSearchAndFollowNewExecutionsRestartsAn
   record(tasks(300, 60, kNewTopics, 9));
   wait_index([](const json& s) { return s["indexed_tasks"] == 109; }, "the new tasks indexed");
   train();
+  // The trained-with-wait answer came once the new set serves similar tasks: the very next
+  // question (here in a POST body) is answered with the new embedding, never "being built".
+  json at_once = ok_json(verb::post, "/tasks/similar",
+                         {{"task_id", "t-0"}, {"k", 3}, {"min_similarity", -1}});
+  EXPECT_NE(at_once["embedding_version"], v1) << at_once;
+  EXPECT_EQ(at_once["results"].size(), 3u) << at_once;
   json rebuilt = wait_index([&](const json& s) { return s["embedding_version"] != v1 && s["indexed_tasks"] == 109; },
                             "the index of the new embedding");
   const std::string v2 = rebuilt["embedding_version"];

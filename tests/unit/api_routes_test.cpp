@@ -274,6 +274,48 @@ TEST_F(ApiRoutes, ModelsStatusRollbackAnomaliesSimilar) {
   EXPECT_EQ(calls.similar.text, "fix the crash");
   EXPECT_EQ(calls.similar.k, 5u);
   EXPECT_EQ(calls.similar.min_similarity, 0.5);
+
+  // POST takes the same query as a body, for a text too long for a request line (up to a
+  // task_description's 64 KiB).
+  const std::string long_text(40000, 'w');
+  res = server.post("/tasks/similar", json{{"q", long_text}, {"k", 3}, {"min_similarity", -0.25}, {"source", "index"}}.dump());
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(json_of(res)["results"][0]["task_id"], "t7");
+  calls = fake.calls();
+  EXPECT_EQ(calls.similar.text, long_text);
+  EXPECT_EQ(calls.similar.k, 3u);
+  EXPECT_EQ(calls.similar.min_similarity, -0.25);
+  EXPECT_FALSE(calls.similar.database);
+  res = server.post("/tasks/similar", R"({"task_id":"t3"})");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(fake.calls().similar.task_id, "t3");
+}
+
+TEST_F(ApiRoutes, ABadSimilarTasksBodyIsRefusedNamingTheMember) {
+  const std::pair<std::string, std::string> bad_bodies[] = {
+      {R"({})", "q"},
+      {R"({"q":"a","task_id":"b"})", "q"},
+      {R"({"q":7})", "q"},
+      {R"({"q":""})", "q"},
+      {R"({"q":"a","k":"5"})", "k"},
+      {R"({"q":"a","k":0})", "k"},
+      {R"({"q":"a","k":1.5})", "k"},
+      {R"({"q":"a","k":-3})", "k"},
+      {R"({"q":"a","min_similarity":1.5})", "min_similarity"},
+      {R"({"q":"a","min_similarity":"high"})", "min_similarity"},
+      {R"({"q":"a","source":"cloud"})", "source"},
+      {R"({"q":"a","limit":5})", "limit"},
+      {R"({"task_id":""})", "task_id"},
+      {json{{"q", std::string(65537, 'a')}}.dump(), "q"},
+      {R"([1,2])", "body"},
+  };
+  for (const auto& [body, field] : bad_bodies) {
+    SCOPED_TRACE(body.substr(0, 80));
+    expect_error(server.post("/tasks/similar", body), 400, "invalid_argument", field);
+  }
+  expect_error(server.post("/tasks/similar", "{"), 400, "invalid_json", "body");
+  expect_error(server.post("/tasks/similar", R"({"q":"a"})", "text/plain"), 415, "unsupported_media_type");
+  EXPECT_EQ(fake.count("similar_tasks"), 0u) << "asked with bad input";
 }
 
 // --- the service's Status as the HTTP error ---

@@ -124,14 +124,64 @@ TEST_F(LearningServiceTest, RulesRecommendTheAgentThatSucceedsUntilModelsAreActi
   EXPECT_GT(answer->candidates[0].success_probability, answer->candidates[1].success_probability);
   EXPECT_EQ(service_->effective_mode(), LearningMode::kRules);
 
+  // The rules know time and cost too, so an objective applies to them: steady costs $1 a
+  // run, a new agent "cheap" (as reliable, a tenth of the cost) joins; success alone keeps
+  // steady (more runs), a price of 1 per USD turns to cheap.
+  std::vector<Execution> priced;
+  for (int t = 0; t < 20; ++t) {
+    priced.push_back(run("steady", "p" + std::to_string(t), true));
+    priced.back().cost_usd = 1.0;
+    priced.push_back(run("cheap", "p" + std::to_string(t), true));
+    priced.back().cost_usd = 0.1;
+    priced.back().execution_time = 40;
+  }
+  ASSERT_TRUE(record(priced).status.ok());
+  RecommendRequest plain = task("fix the export", "bugfix");
+  plain.candidates = {"steady", "cheap"};
+  auto by_success = service_->recommend(plain);
+  ASSERT_TRUE(by_success.ok());
+  EXPECT_EQ(by_success->primary_agent, "steady");
+  RecommendRequest thrifty = plain;
+  thrifty.objective.cost_weight = 1;
+  auto by_cost = service_->recommend(thrifty);
+  ASSERT_TRUE(by_cost.ok());
+  EXPECT_TRUE(by_cost->fallback);
+  EXPECT_EQ(by_cost->primary_agent, "cheap") << by_cost->reasoning;
+  ASSERT_TRUE(by_cost->candidates[0].predicted_cost.has_value());
+  EXPECT_LT(*by_cost->candidates[0].predicted_cost, *by_cost->candidates[1].predicted_cost);
+  EXPECT_GT(*by_cost->candidates[0].predicted_execution_time, *by_cost->candidates[1].predicted_execution_time);
+  EXPECT_NE(by_cost->reasoning.find("1 per predicted USD"), std::string::npos) << by_cost->reasoning;
+  // The scale-free forms: half a point per the likeliest agent's (steady's) typical cost, or
+  // the cheapest within 0.05 of the best estimate.
+  RecommendRequest relative = plain;
+  relative.objective.relative_cost_weight = 0.5;
+  auto by_relative = service_->recommend(relative);
+  ASSERT_TRUE(by_relative.ok());
+  EXPECT_EQ(by_relative->primary_agent, "cheap") << by_relative->reasoning;
+  EXPECT_NE(by_relative->reasoning.find("typical cost"), std::string::npos) << by_relative->reasoning;
+  RecommendRequest close_enough = plain;
+  close_enough.objective.max_quality_loss = 0.05;
+  auto by_loss = service_->recommend(close_enough);
+  ASSERT_TRUE(by_loss.ok());
+  EXPECT_EQ(by_loss->primary_agent, "cheap") << by_loss->reasoning;
+  close_enough.objective.max_quality_loss = 0;
+  EXPECT_EQ(service_->recommend(close_enough)->primary_agent, "steady");
+  // A time limit below cheap's 40 s turns back to steady.
+  RecommendRequest hurried = thrifty;
+  hurried.objective.max_time = 20;
+  auto by_time = service_->recommend(hurried);
+  ASSERT_TRUE(by_time.ok());
+  EXPECT_EQ(by_time->primary_agent, "steady") << by_time->reasoning;
+
   // Analytics over the same rows.
   auto report = service_->agents_performance({});
   ASSERT_TRUE(report.ok());
-  EXPECT_EQ(report->total_executions, 40u);
-  ASSERT_EQ(report->agents.size(), 2u);
-  EXPECT_EQ(report->agents[0].agent_id, "flaky");  // sorted by id
-  EXPECT_EQ(report->agents[0].successes, 5u);
-  EXPECT_EQ(report->agents[1].successes, 20u);
+  EXPECT_EQ(report->total_executions, 80u);
+  ASSERT_EQ(report->agents.size(), 3u);
+  EXPECT_EQ(report->agents[0].agent_id, "cheap");  // sorted by id
+  EXPECT_EQ(report->agents[1].agent_id, "flaky");
+  EXPECT_EQ(report->agents[1].successes, 5u);
+  EXPECT_EQ(report->agents[2].successes, 40u);
 }
 
 TEST_F(LearningServiceTest, ABadModeChangeStoresNothingAndTrainingNeedsATrainer) {

@@ -105,11 +105,11 @@ TEST(RoutingPolicies, TheObjectiveAppliesToARule) {
   // a is the likelier (about 0.70 vs 0.55) and about 7x dearer: a price of 1 per USD turns
   // the choice to b.
   EXPECT_EQ(rank_candidates(est, Objective{}).front().index, 0u);
-  EXPECT_EQ(rank_candidates(est, Objective{1.0, 0, {}, {}}).front().index, 1u);
+  EXPECT_EQ(rank_candidates(est, Objective{1.0, 0, {}, {}, 0, {}}).front().index, 1u);
   // A time limit below a's and b's geometric means leaves no candidate within it; one above
   // a's keeps a.
-  EXPECT_EQ(rank_candidates(est, Objective{0, 0, {}, 20.0}).front().index, 0u);
-  EXPECT_FALSE(rank_candidates(est, Objective{0, 0, {}, 5.0}).front().within_limits);
+  EXPECT_EQ(rank_candidates(est, Objective{0, 0, {}, 20.0, 0, {}}).front().index, 0u);
+  EXPECT_FALSE(rank_candidates(est, Objective{0, 0, {}, 5.0, 0, {}}).front().within_limits);
 }
 
 TEST(RoutingPolicies, TheFactoryKnowsEveryNameAndRefusesOthers) {

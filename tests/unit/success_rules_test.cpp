@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace agentlearn::ml {
 namespace {
 
@@ -13,6 +15,30 @@ TEST(SuccessRules, EmptyRulesAnswerLaplacesRule) {
   EXPECT_EQ(r.samples("anyone", "bug"), 0u);
   EXPECT_TRUE(r.agents().empty());
   EXPECT_FALSE(r.knows("anyone"));
+}
+
+// Time and cost: geometric means of the runs, smoothed as the rates are (the agent's toward
+// everyone's, the agent's on a type toward its own); unknown without any run that has one.
+TEST(SuccessRules, EstimatesTimeAndCostAsSmoothedGeometricMeans) {
+  SuccessRules r(5);
+  EXPECT_TRUE(std::isnan(r.estimate("a", "bug").time));
+  for (int i = 0; i < 10; ++i) r.add("a", "bug", true, 10, 1.0);
+  for (int i = 0; i < 10; ++i) r.add("b", "bug", true, 100, std::nullopt);
+  const double global_time = (10 * std::log(10.0) + 10 * std::log(100.0)) / 20;
+  const double a_time = (10 * std::log(10.0) + 5 * global_time) / 15;
+  const double a_bug_time = (10 * std::log(10.0) + 5 * a_time) / 15;
+  SuccessRules::Estimate a = r.estimate("a", "bug");
+  EXPECT_NEAR(a.time, std::exp(a_bug_time), 1e-9);
+  EXPECT_NEAR(r.estimate("a", "").time, std::exp(a_time), 1e-9);
+  EXPECT_NEAR(r.estimate("nobody", "bug").time, std::exp(global_time), 1e-9);
+  EXPECT_NEAR(a.success_probability, r.rate("a", "bug"), 1e-12);
+  // Only a's runs have a cost: b's estimate is pulled to a's $1 (the only prior there is).
+  EXPECT_NEAR(a.cost, 1.0, 1e-9);
+  EXPECT_NEAR(r.estimate("b", "bug").cost, 1.0, 1e-9);
+  // A run without a time (the three-argument add) counts for the rate only.
+  r.add("c", "bug", false);
+  EXPECT_NEAR(r.estimate("c", "bug").time, std::exp(global_time), 1e-9);
+  EXPECT_LT(r.estimate("c", "bug").success_probability, a.success_probability);
 }
 
 TEST(SuccessRules, SmoothsTowardTheEnclosingRate) {

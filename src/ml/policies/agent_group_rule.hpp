@@ -6,7 +6,6 @@
 // its runs there. Smoothing pulls a small group toward the agent's overall record, so an
 // agent seen twice in a group does not outrank one seen a hundred times.
 #include "ml/policies/policy.hpp"
-#include "ml/task_features.hpp"
 
 namespace agentlearn::ml {
 
@@ -16,10 +15,11 @@ class AgentGroupRule final : public RoutingPolicy {
   // group 0 and the group's name otherwise.
   AgentGroupRule(const FeatureBuilder& features, size_t group);
   std::string description() const override;
-  std::vector<CandidateScoreInput> estimate(const TaskEstimate& task) const override;
+
+ protected:
+  std::vector<CandidateScoreInput> estimate_candidates(const TaskEstimate& task) const override;
 
  private:
-  const FeatureBuilder& features_;
   size_t group_;
 };
 

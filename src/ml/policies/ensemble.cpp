@@ -2,8 +2,8 @@
 
 namespace agentlearn::ml {
 
-Ensemble::Ensemble(std::vector<std::unique_ptr<const RoutingPolicy>> members)
-    : RoutingPolicy("ensemble"), members_(std::move(members)) {}
+Ensemble::Ensemble(const FeatureBuilder& features, std::vector<std::unique_ptr<const RoutingPolicy>> members)
+    : RoutingPolicy("ensemble", features), members_(std::move(members)) {}
 
 std::string Ensemble::description() const {
   std::string names;
@@ -11,7 +11,7 @@ std::string Ensemble::description() const {
   return "the mean success probability of " + names + ", with the model's time and cost";
 }
 
-std::vector<CandidateScoreInput> Ensemble::estimate(const TaskEstimate& task) const {
+std::vector<CandidateScoreInput> Ensemble::estimate_candidates(const TaskEstimate& task) const {
   std::vector<CandidateScoreInput> out;
   for (const auto& m : members_) {
     std::vector<CandidateScoreInput> e = m->estimate(task);

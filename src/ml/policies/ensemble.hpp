@@ -14,9 +14,11 @@ namespace agentlearn::ml {
 class Ensemble final : public RoutingPolicy {
  public:
   // `members` must include the model (its time and cost are the ensemble's).
-  explicit Ensemble(std::vector<std::unique_ptr<const RoutingPolicy>> members);
+  Ensemble(const FeatureBuilder& features, std::vector<std::unique_ptr<const RoutingPolicy>> members);
   std::string description() const override;
-  std::vector<CandidateScoreInput> estimate(const TaskEstimate& task) const override;
+
+ protected:
+  std::vector<CandidateScoreInput> estimate_candidates(const TaskEstimate& task) const override;
 
  private:
   std::vector<std::unique_ptr<const RoutingPolicy>> members_;

@@ -13,12 +13,14 @@
 
 #include "ml/routing_policy.hpp"
 #include "ml/task_estimate.hpp"
+#include "ml/task_features.hpp"
 
 namespace agentlearn::ml {
 
 class RoutingPolicy {
  public:
-  explicit RoutingPolicy(std::string name) : name_(std::move(name)) {}
+  // `features`: the set's feature builder (it must outlive the policy).
+  RoutingPolicy(std::string name, const FeatureBuilder& features) : name_(std::move(name)), features_(features) {}
   virtual ~RoutingPolicy() = default;
   RoutingPolicy(const RoutingPolicy&) = delete;
   RoutingPolicy& operator=(const RoutingPolicy&) = delete;
@@ -28,11 +30,18 @@ class RoutingPolicy {
   // What it does, in a phrase for reports and reasoning ("the best agent per task_type").
   virtual std::string description() const = 0;
   // One estimate per candidate of `task`, in its order; time in seconds and cost in USD are
-  // NaN where unknown.
-  virtual std::vector<CandidateScoreInput> estimate(const TaskEstimate& task) const = 0;
+  // NaN where unknown. Every policy gives each candidate the same typical cost (the agent's
+  // usual cost over all its runs), so a relative cost weight means the same whoever serves.
+  std::vector<CandidateScoreInput> estimate(const TaskEstimate& task) const;
+
+ protected:
+  // The policy's own estimates (typical_cost is filled in by estimate()).
+  virtual std::vector<CandidateScoreInput> estimate_candidates(const TaskEstimate& task) const = 0;
+  const FeatureBuilder& features() const { return features_; }
 
  private:
   std::string name_;
+  const FeatureBuilder& features_;
 };
 
 }  // namespace agentlearn::ml

@@ -17,7 +17,7 @@ const std::vector<std::pair<std::string, Maker>>& fixed_policies() {
   static const std::vector<std::pair<std::string, Maker>> table = {
       {"best_single", [](const FeatureBuilder& f) { return std::make_unique<AgentGroupRule>(f, 0); }},
       {"task_type", [](const FeatureBuilder& f) { return std::make_unique<AgentGroupRule>(f, 1); }},
-      {"model", [](const FeatureBuilder&) { return std::make_unique<SelectorModel>(); }},
+      {"model", [](const FeatureBuilder& f) { return std::make_unique<SelectorModel>(f); }},
   };
   return table;
 }
@@ -43,7 +43,7 @@ StatusOr<std::unique_ptr<const RoutingPolicy>> make_policy(std::string_view name
       auto policy = make_policy(member, features);
       members.push_back(std::move(*policy));
     }
-    return std::unique_ptr<const RoutingPolicy>(std::make_unique<Ensemble>(std::move(members)));
+    return std::unique_ptr<const RoutingPolicy>(std::make_unique<Ensemble>(features, std::move(members)));
   }
   for (size_t g = 2; g < features.agent_group_count(); ++g) {
     if (features.agent_group_name(g) == name) {

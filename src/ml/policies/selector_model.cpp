@@ -8,7 +8,7 @@ std::string SelectorModel::description() const {
   return "the agent selector's success probability with the performance predictor's time and cost";
 }
 
-std::vector<CandidateScoreInput> SelectorModel::estimate(const TaskEstimate& task) const {
+std::vector<CandidateScoreInput> SelectorModel::estimate_candidates(const TaskEstimate& task) const {
   std::vector<CandidateScoreInput> out;
   out.reserve(task.candidates.size());
   for (const CandidateEstimate& c : task.candidates) {

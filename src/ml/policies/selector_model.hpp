@@ -8,9 +8,11 @@ namespace agentlearn::ml {
 
 class SelectorModel final : public RoutingPolicy {
  public:
-  SelectorModel() : RoutingPolicy("model") {}
+  explicit SelectorModel(const FeatureBuilder& features) : RoutingPolicy("model", features) {}
   std::string description() const override;
-  std::vector<CandidateScoreInput> estimate(const TaskEstimate& task) const override;
+
+ protected:
+  std::vector<CandidateScoreInput> estimate_candidates(const TaskEstimate& task) const override;
 };
 
 }  // namespace agentlearn::ml
