@@ -34,6 +34,7 @@ struct EvaluateFlags {
   std::string objective;  // JSON, as POST /task/recommend takes it
   bool json = false;
   bool tune_cost_weight = false;
+  bool text_only = false;  // withhold task_type (and context members equal to it)
   int folds = 5;
   uint64_t seed = 42;
 };
@@ -113,6 +114,7 @@ int run_evaluate(const EvaluateFlags& flags) {
   }
   if (!rows.ok()) return unusable(rows.status().message());
 
+  if (flags.text_only) withhold_task_type(*rows);
   auto ev = ml::evaluate_routing(*rows, params, options);
   if (!ev.ok()) {
     std::cerr << "evaluate: " << ev.status().message() << "\n";
@@ -145,6 +147,10 @@ int run_evaluate(const EvaluateFlags& flags) {
     out["errors"].push_back({{"line", r.line}, {"field", r.field.empty() ? nlohmann::json() : nlohmann::json(r.field)},
                              {"message", r.message}});
   }
+  out["text_only"] = flags.text_only;
+  // The share of the distance from the best single agent to the oracle that routing covers.
+  out["oracle_gap_closed"] = number((ev->routed_success - ev->best_single_success) /
+                                    (ev->oracle_success - ev->best_single_success));
   out["tasks"] = ev->tasks;
   out["executions"] = ev->executions;
   out["agents"] = ev->agents;
@@ -226,8 +232,9 @@ int run_evaluate(const EvaluateFlags& flags) {
       }
       std::cout << '\n';
     }
-    std::cout << fmt::format("{} tasks, {} executions, {} agents; {}\n\n", ev->tasks, ev->executions, ev->agents,
-                             out["split"].get<std::string>());
+    std::cout << fmt::format("{} tasks, {} executions, {} agents; {}{}\n\n", ev->tasks, ev->executions, ev->agents,
+                             out["split"].get<std::string>(),
+                             flags.text_only ? "; text only (task_type and context equal to it withheld)" : "");
     std::cout << fmt::format("{:<44} {:>8} {:>10}\n", "policy", "success", "cost $");
     auto line = [](const std::string& what, double s, double c) {
       std::cout << fmt::format("{:<44} {:>8.4f} {:>10.4f}\n", what, s, c);
@@ -237,6 +244,9 @@ int run_evaluate(const EvaluateFlags& flags) {
     line("random agent", ev->random_success, ev->random_cost);
     line("oracle (cheapest agent that succeeded)", ev->oracle_success, ev->oracle_cost);
     if (ev->tuned) line("routed, cost weight tuned in training folds", ev->tuned->success, ev->tuned->cost);
+    std::cout << fmt::format("routed closes {:.1f}% of the gap from the best single agent to the oracle\n",
+                             100 * (ev->routed_success - ev->best_single_success) /
+                                 (ev->oracle_success - ev->best_single_success));
     // Every policy on the same tasks: routed minus it, and that difference's paired standard
     // error (beyond 2 of them, the difference is not the split's noise).
     std::cout << fmt::format("\nevery policy (routed = the one each fold's set chose on its training tasks)\n"
@@ -315,6 +325,8 @@ void register_evaluate_command(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_option("--folds", flags->folds, "Folds of the split by task")->capture_default_str()->check(CLI::Range(2, 20));
   cmd->add_option("--seed", flags->seed, "Seed of the split")->capture_default_str();
+  cmd->add_flag("--text-only", flags->text_only,
+                "Withhold every task_type and each context member equal to it: routing from the text alone");
   cmd->callback([flags] {
     int code = run_evaluate(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

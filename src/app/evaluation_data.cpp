@@ -13,6 +13,8 @@
 #include "core/execution_json.hpp"
 #include "core/time.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace agentlearn {
 
 StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir) {
@@ -113,6 +115,20 @@ StatusOr<LabelledTexts> load_debian_packages(const std::string& data_dir) {
   }
   if (out.train_texts.empty() || out.test_texts.empty()) return Status::Invalid(path + " lacks a train or test split");
   return out;
+}
+
+void withhold_task_type(std::vector<Execution>& rows) {
+  for (Execution& e : rows) {
+    if (!e.task_type) continue;
+    auto context = nlohmann::json::parse(e.context_json, nullptr, false);
+    if (context.is_object()) {
+      for (auto it = context.begin(); it != context.end();) {
+        it = it->is_string() && it->get<std::string>() == *e.task_type ? context.erase(it) : std::next(it);
+      }
+      e.context_json = context.dump();
+    }
+    e.task_type.reset();
+  }
 }
 
 }  // namespace agentlearn

@@ -27,6 +27,12 @@ StatusOr<ExecutionsFile> read_executions_file(const std::string& path);
 // swebench-verified/executions.jsonl under the shared data folder.
 StatusOr<std::vector<Execution>> load_swebench_executions(const std::string& data_dir);
 
+// "Text only": what routing can do from the task text alone. Removes each row's task_type and
+// every context member whose value is that same text (SWE-bench's `repository` is its
+// task_type), so neither reaches a model or a rule; the task_classifier still guesses a type
+// from the text, as it does for a request without one.
+void withhold_task_type(std::vector<Execution>& rows);
+
 struct LabelledTexts {
   std::vector<std::string> train_texts, train_labels;
   std::vector<std::string> test_texts, test_labels;

@@ -136,6 +136,37 @@ TEST_F(Evaluate, OnRouterdcRoutedHoldsAgainstEveryRule) {
             << j["oracle_success"] << "\n";
 }
 
+// Text only: task_type and the context member equal to it (SWE-bench's repository) are
+// withheld, so no policy reads them; the classifier's guess from the text is all that is
+// left of the type. The oracle and the random agent do not depend on it.
+TEST_F(Evaluate, TextOnlyWithholdsTheTaskTypeFromEveryPolicy) {
+  auto full = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "2"}, {},
+                  std::chrono::seconds(300));
+  auto text = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "2", "--text-only"}, {},
+                  std::chrono::seconds(300));
+  ASSERT_TRUE(full.code == 0 || full.code == 1) << describe(full);
+  ASSERT_TRUE(text.code == 0 || text.code == 1) << describe(text);
+  auto a = parse_json(full), b = parse_json(text);
+  EXPECT_FALSE(a["text_only"].get<bool>());
+  EXPECT_TRUE(b["text_only"].get<bool>());
+  auto names = [](const nlohmann::json& j) {
+    std::set<std::string> out;
+    for (const auto& p : j["policies"]) out.insert(p["policy"].get<std::string>());
+    return out;
+  };
+  EXPECT_TRUE(names(a).count("context.repository"));
+  EXPECT_FALSE(names(b).count("context.repository")) << "the repository is the task_type here";
+  EXPECT_TRUE(names(b).count("context.difficulty"));
+  EXPECT_EQ(a["oracle_success"], b["oracle_success"]);
+  EXPECT_EQ(a["random_success"], b["random_success"]);
+  EXPECT_NE(a["rules_success"], b["rules_success"]) << "task_type rules now read the classifier's guess";
+  for (const auto* j : {&a, &b}) {
+    const double gap = ((*j)["routed_success"].get<double>() - (*j)["best_single_success"].get<double>()) /
+                       ((*j)["oracle_success"].get<double>() - (*j)["best_single_success"].get<double>());
+    EXPECT_NEAR((*j)["oracle_gap_closed"].get<double>(), gap, 1e-12);
+  }
+}
+
 TEST_F(Evaluate, ACostWeightTradesSuccessForCost) {
   auto r = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "3", "--objective",
                 R"({"cost_weight":0.5})"},
