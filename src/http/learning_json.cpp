@@ -142,6 +142,7 @@ std::string similar_answer_body(const SimilarAnswer& a) {
   w.key("results");
   write_similar_tasks(w, a.results);
   w.member("embedding_version", a.embedding_version).member("source", a.source);
+  if (!a.note.empty()) w.member("note", a.note);
   w.end_object();
   return out;
 }

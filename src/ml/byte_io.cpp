@@ -1,5 +1,9 @@
 #include "ml/byte_io.hpp"
 
+#include <cstring>
+
+#include "core/hash.hpp"
+
 namespace agentlearn::ml {
 
 namespace {
@@ -31,6 +35,23 @@ ByteReader::ByteReader(std::string_view blob, std::string_view magic, uint32_t m
     fail("format version " + std::to_string(version_) + " is not supported (expected " +
          std::to_string(min_version) + ".." + std::to_string(max_version) + ")");
   }
+}
+
+std::string with_checksum(std::string blob) {
+  const uint64_t sum = stable_hash64(blob);
+  blob.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  return blob;
+}
+
+StatusOr<std::string_view> checked_body(std::string_view blob, std::string_view magic) {
+  if (blob.size() < sizeof(uint64_t)) return Status::Invalid(std::string(magic) + " blob: too short");
+  std::string_view body = blob.substr(0, blob.size() - sizeof(uint64_t));
+  uint64_t sum = 0;
+  std::memcpy(&sum, blob.data() + body.size(), sizeof sum);
+  if (sum != stable_hash64(body)) {
+    return Status::Invalid(std::string(magic) + " blob: checksum mismatch (corrupted or truncated)");
+  }
+  return body;
 }
 
 }  // namespace agentlearn::ml

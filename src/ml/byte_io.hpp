@@ -31,4 +31,10 @@ class ByteReader : public agentlearn::ByteReader {
   uint32_t version_ = 0;
 };
 
+// Blobs sealed with a trailing 64-bit stable_hash64 of their bytes: a flipped bit in a weight,
+// which no structural check can see, is refused on load instead of predicting nonsense.
+std::string with_checksum(std::string blob);
+// The bytes before the checksum, or InvalidArgument "<magic> blob: checksum mismatch ...".
+StatusOr<std::string_view> checked_body(std::string_view blob, std::string_view magic);
+
 }  // namespace agentlearn::ml

@@ -556,19 +556,15 @@ std::string Doc2Vec::serialize() const {
   // Only PV-DM has word vectors; an empty vector is not written at all (ByteReader would
   // memcpy into the null data() of an empty vector, which UBSan reports).
   if (params_.dm) w.put_vector(words_in_);
-  std::string blob = std::move(w).take();
-  uint64_t sum = stable_hash64(blob);
-  blob.append(reinterpret_cast<const char*>(&sum), sizeof sum);
-  return blob;
+  return with_checksum(std::move(w).take());
 }
 
 StatusOr<Doc2Vec> Doc2Vec::deserialize(std::string_view blob) {
-  std::string_view body = blob.substr(0, blob.size() >= sizeof(uint64_t) ? blob.size() - sizeof(uint64_t) : 0);
-  ByteReader r(body, kMagic, kFormatVersion, kFormatVersion);
-  if (!r.ok()) return r.status();
-  uint64_t sum = 0;
-  std::memcpy(&sum, blob.data() + body.size(), sizeof sum);
-  if (sum != stable_hash64(body)) return Status::Invalid("AL-DOC2VEC blob: checksum mismatch (corrupted or truncated)");
+  ByteReader magic_check(blob, kMagic, kFormatVersion, kFormatVersion);
+  if (!magic_check.ok()) return magic_check.status();
+  auto body = checked_body(blob, kMagic);
+  if (!body.ok()) return body.status();
+  ByteReader r(*body, kMagic, kFormatVersion, kFormatVersion);
 
   Doc2Vec m;
   auto& p = m.params_;

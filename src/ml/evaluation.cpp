@@ -197,6 +197,33 @@ StatusOr<AnomalyEvaluation> evaluate_anomaly_detector(std::span<const Execution>
   return ev;
 }
 
+namespace {
+
+// The label the k most similar references vote for (sims: similarity and reference index,
+// reordered here); a tie goes to the label with the larger summed similarity.
+std::string_view knn_vote(std::vector<std::pair<float, size_t>>& sims, size_t k,
+                          std::span<const std::string> reference_labels) {
+  std::partial_sort(sims.begin(), sims.begin() + static_cast<ptrdiff_t>(k), sims.end(),
+                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::unordered_map<std::string_view, std::pair<int, double>> votes;
+  for (size_t i = 0; i < k; ++i) {
+    auto& v = votes[reference_labels[sims[i].second]];
+    v.first += 1;
+    v.second += sims[i].first;
+  }
+  std::string_view best;
+  std::pair<int, double> best_vote{-1, 0};
+  for (const auto& [label, vote] : votes) {
+    if (vote.first > best_vote.first || (vote.first == best_vote.first && vote.second > best_vote.second)) {
+      best = label;
+      best_vote = vote;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::span<const std::string> reference_labels,
                          const std::vector<std::vector<float>>& queries, std::span<const std::string> query_labels,
                          int k) {
@@ -223,23 +250,33 @@ double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::
       for (size_t i = 0; i < d; ++i) dot += qv[i] * ref[r][i];
       sims[r] = {dot, r};
     }
-    std::partial_sort(sims.begin(), sims.begin() + static_cast<ptrdiff_t>(kk), sims.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    std::unordered_map<std::string_view, std::pair<int, double>> votes;
-    for (size_t i = 0; i < kk; ++i) {
-      auto& v = votes[reference_labels[sims[i].second]];
-      v.first += 1;
-      v.second += sims[i].first;
+    right += knn_vote(sims, kk, reference_labels) == query_labels[q];
+  }
+  return static_cast<double>(right) / static_cast<double>(queries.size());
+}
+
+double knn_vote_accuracy(const std::vector<SparseVector>& reference, std::span<const std::string> reference_labels,
+                         const std::vector<SparseVector>& queries, std::span<const std::string> query_labels, int k) {
+  if (reference.empty() || queries.empty() || k < 1) return std::numeric_limits<double>::quiet_NaN();
+  // An inverted index (feature -> references holding it, with their weights), so a query
+  // touches only the references sharing one of its features. Rows are unit vectors already.
+  std::unordered_map<int32_t, std::vector<std::pair<size_t, float>>> postings;
+  for (size_t r = 0; r < reference.size(); ++r) {
+    for (size_t i = 0; i < reference[r].index.size(); ++i) {
+      postings[reference[r].index[i]].push_back({r, reference[r].value[i]});
     }
-    std::string_view best;
-    std::pair<int, double> best_vote{-1, 0};
-    for (const auto& [label, vote] : votes) {
-      if (vote.first > best_vote.first || (vote.first == best_vote.first && vote.second > best_vote.second)) {
-        best = label;
-        best_vote = vote;
-      }
+  }
+  const size_t kk = std::min(static_cast<size_t>(k), reference.size());
+  size_t right = 0;
+  std::vector<std::pair<float, size_t>> sims(reference.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    for (size_t r = 0; r < reference.size(); ++r) sims[r] = {0.f, r};
+    for (size_t i = 0; i < queries[q].index.size(); ++i) {
+      auto it = postings.find(queries[q].index[i]);
+      if (it == postings.end()) continue;
+      for (const auto& [r, w] : it->second) sims[r].first += w * queries[q].value[i];
     }
-    right += best == query_labels[q];
+    right += knn_vote(sims, kk, reference_labels) == query_labels[q];
   }
   return static_cast<double>(right) / static_cast<double>(queries.size());
 }

@@ -14,6 +14,7 @@
 #include "ml/anomaly_detector.hpp"
 #include "ml/performance_predictor.hpp"
 #include "ml/task_features.hpp"
+#include "ml/text_vectorizer.hpp"
 
 namespace agentlearn::ml {
 
@@ -80,6 +81,9 @@ StatusOr<AnomalyEvaluation> evaluate_anomaly_detector(std::span<const Execution>
 double knn_vote_accuracy(const std::vector<std::vector<float>>& reference, std::span<const std::string> reference_labels,
                          const std::vector<std::vector<float>>& queries, std::span<const std::string> query_labels,
                          int k);
+// The same over sparse unit vectors (plain TF-IDF rows).
+double knn_vote_accuracy(const std::vector<SparseVector>& reference, std::span<const std::string> reference_labels,
+                         const std::vector<SparseVector>& queries, std::span<const std::string> query_labels, int k);
 
 // Builds the feature matrix of `rows` (each row with its own agent), as requests see them.
 DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows, const TextEmbedder& embed);

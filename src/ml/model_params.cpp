@@ -9,11 +9,13 @@ namespace agentlearn::ml {
 
 namespace {
 
-using Slot = std::variant<int*, double*, bool*, uint64_t*>;
+using Slot = std::variant<int*, double*, bool*, uint64_t*, std::string*>;
 struct Entry {
   const char* model;
   const char* name;
   Slot slot;
+  // A text parameter's allowed values; null for numbers and flags.
+  const std::vector<std::string>* choices = nullptr;
 };
 
 // The one list of settable parameters. Const-ness is cast away only to share the table
@@ -30,19 +32,26 @@ std::vector<Entry> table(ModelParams& p) {
       {"features", "max_context_keys", &f.max_context_keys},
       {"features", "text_dimensions", &f.text_dimensions},
       {"features", "training_folds", &f.training_folds},
+      {"embedding_generator", "method", &e.method, &embedding_methods()},
       {"embedding_generator", "vector_size", &e.dimensions},
-      {"embedding_generator", "epochs", &e.epochs},
-      {"embedding_generator", "negative", &e.negative},
-      {"embedding_generator", "window", &e.window},
-      {"embedding_generator", "min_count", &e.min_count},
-      {"embedding_generator", "alpha", &e.alpha},
-      {"embedding_generator", "min_alpha", &e.min_alpha},
-      {"embedding_generator", "sample", &e.sample},
-      {"embedding_generator", "dm", &e.dm},
-      {"embedding_generator", "dbow_words", &e.dbow_words},
-      {"embedding_generator", "infer_epochs", &e.infer_epochs},
-      {"embedding_generator", "infer_alpha", &e.infer_alpha},
       {"embedding_generator", "seed", &e.seed},
+      {"embedding_generator", "max_features", &e.lsa.max_features},
+      {"embedding_generator", "min_df", &e.lsa.min_df},
+      {"embedding_generator", "bigrams", &e.lsa.bigrams},
+      {"embedding_generator", "power_iterations", &e.lsa.power_iterations},
+      {"embedding_generator", "oversample", &e.lsa.oversample},
+      {"embedding_generator", "common_components", &e.lsa.common_components},
+      {"embedding_generator", "epochs", &e.doc2vec.epochs},
+      {"embedding_generator", "negative", &e.doc2vec.negative},
+      {"embedding_generator", "window", &e.doc2vec.window},
+      {"embedding_generator", "min_count", &e.doc2vec.min_count},
+      {"embedding_generator", "alpha", &e.doc2vec.alpha},
+      {"embedding_generator", "min_alpha", &e.doc2vec.min_alpha},
+      {"embedding_generator", "sample", &e.doc2vec.sample},
+      {"embedding_generator", "dm", &e.doc2vec.dm},
+      {"embedding_generator", "dbow_words", &e.doc2vec.dbow_words},
+      {"embedding_generator", "infer_epochs", &e.doc2vec.infer_epochs},
+      {"embedding_generator", "infer_alpha", &e.doc2vec.infer_alpha},
       {"task_classifier", "hidden_units", &c.hidden_units},
       {"task_classifier", "max_features", &c.max_features},
       {"task_classifier", "min_df", &c.min_df},
@@ -105,6 +114,10 @@ Status set_model_parameter(ModelParams& params, std::string_view model, std::str
             if (value == "true" || value == "1") return *slot = true, true;
             if (value == "false" || value == "0") return *slot = false, true;
             return false;
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            if (std::find(e.choices->begin(), e.choices->end(), value) == e.choices->end()) return false;
+            *slot = std::string(value);
+            return true;
           } else {
             T v{};
             if (!parse_as(value, v)) return false;
@@ -114,11 +127,16 @@ Status set_model_parameter(ModelParams& params, std::string_view model, std::str
         },
         e.slot);
     if (!ok) {
-      const char* expected = std::visit(
-          [](auto* slot) -> const char* {
+      const std::string expected = std::visit(
+          [&e](auto* slot) -> std::string {
             using T = std::remove_pointer_t<decltype(slot)>;
             if constexpr (std::is_same_v<T, bool>) return "true or false";
             if constexpr (std::is_same_v<T, double>) return "a number";
+            if constexpr (std::is_same_v<T, std::string>) {
+              std::string list;
+              for (const auto& c : *e.choices) list += (list.empty() ? "" : " or ") + c;
+              return "one of " + list;
+            }
             return "an integer";
           },
           e.slot);
@@ -144,6 +162,8 @@ std::vector<ModelParameterInfo> list_model_parameters(const ModelParams& params)
           using T = std::remove_pointer_t<decltype(slot)>;
           if constexpr (std::is_same_v<T, bool>) {
             return *slot ? "true" : "false";
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return *slot;
           } else if constexpr (std::is_same_v<T, double>) {
             char buf[32];
             std::snprintf(buf, sizeof buf, "%g", *slot);

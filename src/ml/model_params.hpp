@@ -9,7 +9,7 @@
 #include "core/status.hpp"
 #include "ml/agent_selector.hpp"
 #include "ml/anomaly_detector.hpp"
-#include "ml/doc2vec.hpp"
+#include "ml/embedding_generator.hpp"
 #include "ml/performance_predictor.hpp"
 #include "ml/task_classifier.hpp"
 #include "ml/task_features.hpp"
@@ -18,7 +18,7 @@ namespace agentlearn::ml {
 
 struct ModelParams {
   FeatureParams features;                          // models.features.parameters.*
-  Doc2VecParams embedding_generator;               // models.embedding_generator.parameters.*
+  EmbeddingParams embedding_generator;             // models.embedding_generator.parameters.*
   TaskClassifierParams task_classifier;            // models.task_classifier.parameters.*
   AgentSelectorParams agent_selector;              // models.agent_selector.parameters.*
   PerformancePredictorParams performance_predictor;// models.performance_predictor.parameters.*

@@ -45,7 +45,7 @@ void ModelSet::compute_versions(const std::string (&blobs)[6]) {
 
 std::vector<float> ModelSet::embed(std::string_view text) const {
   if (!embedding_) return {};
-  return embedding_->infer(tokenize(text));
+  return embedding_->embed(text);
 }
 
 const ModelTrainingReport* ModelSet::report_of(std::string_view model) const {
@@ -78,7 +78,6 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
     if (e.task_description) ++texts[*e.task_description][e.task_type.value_or("")];
   }
   std::vector<std::string> text_list, type_list;
-  std::vector<std::vector<std::string>> docs;
   for (const auto& [text, types] : texts) {
     auto best = std::max_element(types.begin(), types.end(),
                                  [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -90,19 +89,20 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
   const ModelTrainingReport* before = previous ? previous->report_of("embedding_generator") : nullptr;
   if (previous && previous->embedding_ && before &&
       static_cast<double>(text_list.size()) < embedding_regrowth * static_cast<double>(before->samples) &&
-      previous->embedding_->params().dimensions == params.embedding_generator.dimensions) {
+      previous->embedding_->dimensions() == params.embedding_generator.dimensions &&
+      previous->embedding_->method() == params.embedding_generator.method) {
     set->embedding_.emplace(*previous->embedding_);
     set->report_.push_back({"embedding_generator", 0, before->samples, true, {}});
   } else if (text_list.empty()) {
     set->report_.push_back({"embedding_generator", 0, 0, false, "no execution has a task_description"});
   } else {
-    for (const auto& t : text_list) docs.push_back(tokenize(t));
-    auto embedding = Doc2Vec::train(docs, params.embedding_generator);
+    auto embedding = EmbeddingGenerator::train(text_list, params.embedding_generator);
     if (embedding.ok()) {
       set->embedding_.emplace(std::move(*embedding));
-      set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size(), false, {}});
+      set->report_.push_back({"embedding_generator", seconds_since(t0), text_list.size(), false, {}});
     } else {
-      set->report_.push_back({"embedding_generator", seconds_since(t0), docs.size(), false, embedding.status().message()});
+      set->report_.push_back(
+          {"embedding_generator", seconds_since(t0), text_list.size(), false, embedding.status().message()});
     }
   }
 
@@ -198,7 +198,8 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
 
 StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const std::string> candidates) const {
   TaskEstimate out;
-  // Doc2Vec inference is a sixth of a recommendation's CPU: only when the features use it.
+  // The text's embedding only when the features use it (Doc2Vec's inference was a sixth of a
+  // recommendation's CPU).
   if (features_.embedding_width() > 0) out.embedding = embed(task.description);
   std::string type = effective_task_type(task, &out.category, &out.category_probability);
   TaskQuery typed = task;

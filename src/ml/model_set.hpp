@@ -15,7 +15,7 @@
 #include "core/status.hpp"
 #include "ml/agent_selector.hpp"
 #include "ml/anomaly_detector.hpp"
-#include "ml/doc2vec.hpp"
+#include "ml/embedding_generator.hpp"
 #include "ml/model_params.hpp"
 #include "ml/performance_predictor.hpp"
 #include "ml/policy_selection.hpp"
@@ -36,7 +36,7 @@ struct ModelTrainingReport {
 class ModelSet {
  public:
   // Trains the five on `rows`, then chooses the routing policy the set serves
-  // (policy_selection()): Doc2Vec and the classifier on the distinct task texts (a
+  // (policy_selection()): the embedding and the classifier on the distinct task texts (a
   // task run by many agents counts once), the feature statistics, selector, predictor and
   // anomaly detector on every row.
   //
@@ -55,12 +55,12 @@ class ModelSet {
   // One recommendation's worth of model compute for `candidates`. Thread-safe.
   StatusOr<TaskEstimate> estimate(const TaskQuery& task, std::span<const std::string> candidates) const;
 
-  // The text's embedding (Doc2Vec inference, deterministic per text); empty without one.
+  // The text's embedding (deterministic per text); empty without an embedding_generator.
   std::vector<float> embed(std::string_view text) const;
 
   bool has_embedding_generator() const { return embedding_.has_value(); }
   bool has_task_classifier() const { return classifier_.has_value(); }
-  const Doc2Vec& embedding_generator() const { return *embedding_; }
+  const EmbeddingGenerator& embedding_generator() const { return *embedding_; }
   const TaskClassifier& task_classifier() const { return *classifier_; }
   // The report entry of one model (nullptr for an unknown name).
   const ModelTrainingReport* report_of(std::string_view model) const;
@@ -93,7 +93,7 @@ class ModelSet {
   // The task type the features use: the request's, else the classifier's guess.
   std::string effective_task_type(const TaskQuery& task, std::string* category, double* probability) const;
 
-  std::optional<Doc2Vec> embedding_;
+  std::optional<EmbeddingGenerator> embedding_;
   std::optional<TaskClassifier> classifier_;
   FeatureBuilder features_;
   std::optional<AgentSelector> selector_;

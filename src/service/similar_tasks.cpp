@@ -405,7 +405,11 @@ StatusOr<SimilarAnswer> SimilarTasks::search(const SimilarQuery& q) const {
   answer.embedding_version = gen->version;
   answer.source = q.database ? "database" : "index";
   // A text of words the embedding never saw has no direction: nothing is like it.
-  if (std::all_of(vector.begin(), vector.end(), [](float x) { return x == 0.0f; })) return answer;
+  if (std::all_of(vector.begin(), vector.end(), [](float x) { return x == 0.0f; })) {
+    answer.note = "the query shares no word with the texts the embedding was trained on, so no past task is "
+                  "similar to it at any min_similarity";
+    return answer;
+  }
   const double min = q.min_similarity.value_or(options_.threshold);
   const size_t want = q.k + (self ? 1 : 0);
   std::vector<std::pair<uint64_t, double>> hits;

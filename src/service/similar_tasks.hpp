@@ -58,6 +58,8 @@ struct SimilarAnswer {
   std::vector<SimilarTask> results;  // most similar first
   std::string embedding_version;
   std::string source;  // "index" or "database"
+  // Why there are no results when it is not the threshold (empty otherwise).
+  std::string note;
 };
 
 struct SimilarityStatus {

@@ -35,12 +35,14 @@ std::string version_name(size_t sequence, int64_t at_us) {
   return fmt::format("v1.{}.0_{}", sequence, stamp);
 }
 
-const char* algorithm_of(std::string_view model) {
+std::string algorithm_of(std::string_view model, const ml::ModelSet& set) {
   if (model == "agent_selector") return "random forest (XGBoost random-forest mode)";
   if (model == "performance_predictor") return "gradient boosting regression (XGBoost), log time and log cost";
   if (model == "task_classifier") return "neural network (MLP on TF-IDF words and bigrams)";
   if (model == "anomaly_detector") return "isolation forest";
-  if (model == "embedding_generator") return "Doc2Vec (PV-DBOW)";
+  if (model == "embedding_generator") {
+    return set.has_embedding_generator() ? set.embedding_generator().description() : "TF-IDF + truncated SVD (LSA)";
+  }
   return "";
 }
 
@@ -121,7 +123,7 @@ nlohmann::json summarise(const ml::ModelSet& set, const ml::ModelSetMetrics& m, 
   for (const auto& v : set.versions()) {
     if (v.model == "features") continue;  // the shared feature statistics, not a model
     nlohmann::json j;
-    j["algorithm"] = algorithm_of(v.model);
+    j["algorithm"] = algorithm_of(v.model, set);
     j["version"] = v.version;
     if (const ml::ModelTrainingReport* r = set.report_of(v.model)) {
       j["training_samples"] = r->samples;

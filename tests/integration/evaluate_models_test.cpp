@@ -40,12 +40,23 @@ TEST(EvaluateModels, EveryFigureIsReportedAndEveryTargetMet) {
   CommandRun r = run_evaluate(kData + " --json", /*with_stderr=*/false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
-  for (const char* key : {"task_classifier_accuracy", "embedding_knn_accuracy", "agent_selector_auc",
-                          "predictor_r2_log_cost", "predictor_r2_log_time", "anomaly_auc"}) {
+  for (const char* key : {"task_classifier_accuracy", "embedding_knn_accuracy", "embedding_same_repository_share",
+                          "embedding_share_with_neighbour", "agent_selector_auc", "predictor_r2_log_cost",
+                          "predictor_r2_log_time", "anomaly_auc"}) {
     ASSERT_TRUE(j.contains(key) && j[key].is_number()) << key << " in " << r.output;
     ASSERT_TRUE(j["targets"].contains(key)) << key;
     EXPECT_GE(j[key].get<double>(), j["targets"][key]["min"].get<double>()) << key;
   }
+  // Similar tasks that mean something: 10-NN on the Debian sections at least 0.60, the
+  // SWE-bench neighbours from the same repository at least as often as plain TF-IDF's and
+  // 0.43, a random pair's cosine far below 1, and the default min_similarity passing a
+  // neighbour for at least half the tasks.
+  EXPECT_GE(j["embedding_knn_accuracy"].get<double>(), 0.60);
+  EXPECT_GE(j["embedding_same_repository_share"].get<double>(), 0.43);
+  EXPECT_GE(j["embedding_same_repository_share"].get<double>(), j["tfidf_same_repository_share"].get<double>());
+  EXPECT_LE(j["embedding_random_pair_median"].get<double>(), 0.3);
+  EXPECT_EQ(j["targets"]["embedding_random_pair_median"]["max"].get<double>(), 0.3);
+  EXPECT_GE(j["embedding_share_with_neighbour"].get<double>(), 0.5);
   EXPECT_TRUE(j["targets_met"].get<bool>());
   for (const char* t : {"task_classifier_seconds", "embedding_generator_seconds", "agent_selector_seconds_per_fold",
                         "performance_predictor_seconds_per_fold", "anomaly_detector_seconds"}) {
@@ -65,6 +76,21 @@ TEST(EvaluateModels, AMissedTargetExitsOneAndNamesIt) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("task_classifier accuracy"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("MISSED"), std::string::npos) << r.output;
+}
+
+// Doc2Vec on these short texts puts every pair of tasks near cosine 1: the measure must say so.
+TEST(EvaluateModels, Doc2VecMissesTheRandomPairTarget) {
+  auto dir = std::filesystem::temp_directory_path() / ("agentlearn-eval-d2v-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "d2v.yaml") << "models:\n  embedding_generator:\n    parameters:\n"
+                                     "      method: doc2vec\n      epochs: 10\n";
+  CommandRun r =
+      run_evaluate(kData + " --only embedding_generator --json --config " + (dir / "d2v.yaml").string(), false);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_GT(j["embedding_random_pair_median"].get<double>(), 0.3);
+  EXPECT_FALSE(j["targets_met"].get<bool>());
 }
 
 TEST(EvaluateModels, UnusableDataOrConfigExitsTwoWithTheReason) {

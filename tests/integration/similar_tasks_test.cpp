@@ -404,8 +404,12 @@ TEST_P(SimilarTasksTest, BadQueriesAreRefusedNamingTheFieldAndTheServerCarriesOn
   // Nothing was stored by any of it, and the server still answers.
   EXPECT_EQ(ok_json(verb::get, "/agents/performance")["total_executions"], 90);
   EXPECT_EQ(similar("q=button%20css&k=2&min_similarity=-1")["results"].size(), 2u);
-  // A text of unknown words is a valid question with an answer (maybe empty above the floor).
-  EXPECT_TRUE(similar("q=%E6%97%A5%E6%9C%AC%E8%AA%9E")["results"].is_array());
+  // A text of unknown words is a valid question: no past task is like it at any floor, and
+  // the answer says why rather than leaving an empty list to be guessed at.
+  json unknown = similar("q=%E6%97%A5%E6%9C%AC%E8%AA%9E&min_similarity=-1");
+  EXPECT_TRUE(unknown["results"].is_array() && unknown["results"].empty()) << unknown.dump();
+  EXPECT_NE(unknown.value("note", "").find("shares no word"), std::string::npos) << unknown.dump();
+  EXPECT_FALSE(similar("q=button%20css&k=2&min_similarity=-1").contains("note"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SimilarTasksTest, ::testing::Values("sqlite", "postgresql", "pglite"),

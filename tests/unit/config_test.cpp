@@ -424,7 +424,7 @@ models:
   EXPECT_EQ(c.models.agent_selector.n_estimators, 250);
   EXPECT_EQ(c.models.agent_selector.max_depth, 6);
   EXPECT_DOUBLE_EQ(c.models.performance_predictor.learning_rate, 0.05);
-  EXPECT_TRUE(c.models.embedding_generator.dm);
+  EXPECT_TRUE(c.models.embedding_generator.doc2vec.dm);
   EXPECT_EQ(c.models.embedding_generator.dimensions, 64);
   EXPECT_LE(c.models.features.text_dimensions, 64);
   EXPECT_EQ(c.models.anomaly_detector.forest.max_samples, 128);

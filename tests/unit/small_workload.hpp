@@ -46,7 +46,7 @@ inline std::vector<Execution> small_workload(size_t tasks, uint64_t seed) {
 inline ml::ModelParams small_model_params() {
   ml::ModelParams p;
   ml::set_vector_dimensions(p, 16);
-  p.embedding_generator.epochs = 10;
+  p.embedding_generator.doc2vec.epochs = 10;
   p.task_classifier.max_epochs = 30;
   p.agent_selector.n_estimators = 20;
   p.performance_predictor.n_estimators = 20;
