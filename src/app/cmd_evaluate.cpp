@@ -10,6 +10,7 @@
 
 #include "app/config.hpp"
 #include "app/evaluation_data.hpp"
+#include "app/evaluation_seeds.hpp"
 #include "core/bounded_json.hpp"
 #include "core/json_text.hpp"
 #include "ml/evaluation.hpp"
@@ -22,10 +23,6 @@ namespace agentlearn {
 
 namespace {
 
-// How far below a rule routed may fall and still hold: the paired noise of the split, and
-// never less than 0.004 (two tasks in 500).
-double gate_margin(double difference_se) { return std::max(0.004, 2 * difference_se); }
-
 struct EvaluateFlags {
   std::string data = "../shared/data/swebench-verified/executions.jsonl";
   bool data_given = false;
@@ -37,6 +34,7 @@ struct EvaluateFlags {
   bool text_only = false;  // withhold task_type (and context members equal to it)
   int folds = 5;
   uint64_t seed = 42;
+  std::vector<uint64_t> seeds;  // --seeds: the replay over each, one line per seed and the mean
 };
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -115,6 +113,19 @@ int run_evaluate(const EvaluateFlags& flags) {
   if (!rows.ok()) return unusable(rows.status().message());
 
   if (flags.text_only) withhold_task_type(*rows);
+  if (!flags.seeds.empty()) {
+    if (!options.objective.success_only()) return unusable("--seeds reports success only: leave out --objective");
+    auto report = evaluate_over_seeds(*rows, params, options, flags.seeds);
+    if (!report.ok()) {
+      std::cerr << "evaluate: " << report.status().message() << "\n";
+      return report.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    report->json["data"] = store && !flags.data_given ? flags.db : flags.data;
+    report->json["text_only"] = flags.text_only;
+    report->json["rejected"] = read.rejected;
+    std::cout << (flags.json ? json_text(report->json, 2) + "\n" : report->text);
+    return report->every_seed_holds ? 0 : 1;
+  }
   auto ev = ml::evaluate_routing(*rows, params, options);
   if (!ev.ok()) {
     std::cerr << "evaluate: " << ev.status().message() << "\n";
@@ -128,12 +139,7 @@ int run_evaluate(const EvaluateFlags& flags) {
   // agent or any one-field rule by more than the split's noise, max(0.004, 2 paired standard
   // errors of the difference). The rules that fall short are named.
   std::vector<std::string> below;
-  if (options.objective.success_only()) {
-    for (const auto& f : ev->policies) {
-      if (f.policy == "model") continue;
-      if (ev->routed_success < f.success - gate_margin(f.difference_se)) below.push_back(f.policy);
-    }
-  }
+  if (options.objective.success_only()) below = ml::policies_above_routed(*ev);
   const bool holds = below.empty();
 
   nlohmann::json out;
@@ -149,8 +155,7 @@ int run_evaluate(const EvaluateFlags& flags) {
   }
   out["text_only"] = flags.text_only;
   // The share of the distance from the best single agent to the oracle that routing covers.
-  out["oracle_gap_closed"] = number((ev->routed_success - ev->best_single_success) /
-                                    (ev->oracle_success - ev->best_single_success));
+  out["oracle_gap_closed"] = number(ml::oracle_gap_closed(*ev));
   out["tasks"] = ev->tasks;
   out["executions"] = ev->executions;
   out["agents"] = ev->agents;
@@ -325,6 +330,10 @@ void register_evaluate_command(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_option("--folds", flags->folds, "Folds of the split by task")->capture_default_str()->check(CLI::Range(2, 20));
   cmd->add_option("--seed", flags->seed, "Seed of the split")->capture_default_str();
+  cmd->add_option("--seeds", flags->seeds,
+                  "Replay over each of these split seeds (e.g. 0,1,2,3,4,42): a line per seed with every policy, "
+                  "and their mean; exit 1 when the gate fails on any seed")
+      ->delimiter(',');
   cmd->add_flag("--text-only", flags->text_only,
                 "Withhold every task_type and each context member equal to it: routing from the text alone");
   cmd->callback([flags] {

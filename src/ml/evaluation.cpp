@@ -24,7 +24,7 @@ DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Executio
   for (size_t i = 0; i < rows.size(); ++i) {
     TaskQuery q = task_query_of(rows[i]);
     std::span<const float> emb;
-    if (embed && builder.embedding_width() > 0) {
+    if (embed && builder.needs_embedding()) {
       auto it = cache.find(q.description);
       if (it == cache.end()) it = cache.emplace(q.description, embed(q.description)).first;
       emb = it->second;
@@ -34,19 +34,30 @@ DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Executio
   return x;
 }
 
-DenseMatrix training_feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows,
-                                  const TextEmbedder& embed) {
+std::vector<std::vector<float>> row_embeddings(std::span<const Execution> rows, const TextEmbedder& embed) {
   std::vector<std::vector<float>> embeddings;
-  if (embed && builder.embedding_width() > 0) {
-    std::unordered_map<std::string_view, size_t> first;  // text -> its first row
-    embeddings.resize(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      std::string_view text = rows[i].task_description ? std::string_view(*rows[i].task_description) : "";
-      auto [it, fresh] = first.emplace(text, i);
-      embeddings[i] = fresh ? embed(text) : embeddings[it->second];
-    }
+  if (!embed) return embeddings;
+  std::unordered_map<std::string_view, size_t> first;  // text -> its first row
+  embeddings.resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].task_description) continue;
+    auto [it, fresh] = first.emplace(*rows[i].task_description, i);
+    embeddings[i] = fresh ? embed(*rows[i].task_description) : embeddings[it->second];
   }
-  return builder.training_rows(rows, embeddings);
+  return embeddings;
+}
+
+StatusOr<FittedFeatures> fit_features(std::span<const Execution> rows, const FeatureParams& params,
+                                      const TextEmbedder& embed) {
+  // The text is embedded only when something reads it: the embedding dimensions as columns,
+  // or the text clusters.
+  std::vector<std::vector<float>> embeddings;
+  if (params.text_dimensions > 0 || params.text_clusters > 0) embeddings = row_embeddings(rows, embed);
+  auto builder = FeatureBuilder::fit(rows, params, embeddings);
+  if (!builder.ok()) return builder.status();
+  FittedFeatures out{std::move(*builder), {}};
+  out.training_rows = out.builder.training_rows(rows, embeddings);
+  return out;
 }
 
 StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Execution> rows, const TabularParams& params,
@@ -80,7 +91,7 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
 
     auto t0 = std::chrono::steady_clock::now();
     TextEmbedder embed;
-    if (embedder && params.features.text_dimensions > 0) {
+    if (embedder && (params.features.text_dimensions > 0 || params.features.text_clusters > 0)) {
       std::set<std::string> distinct;
       for (const auto& e : train) {
         if (e.task_description) distinct.insert(*e.task_description);
@@ -93,9 +104,10 @@ StatusOr<TabularEvaluation> evaluate_selector_and_predictor(std::span<const Exec
     ev.embedding_seconds += seconds_since(t0) / folds;
 
     t0 = std::chrono::steady_clock::now();
-    auto builder = FeatureBuilder::fit(train, params.features);
-    if (!builder.ok()) return builder.status();
-    DenseMatrix xtrain = training_feature_rows(*builder, train, embed);
+    auto fitted = fit_features(train, params.features, embed);
+    if (!fitted.ok()) return fitted.status();
+    const FeatureBuilder* builder = &fitted->builder;
+    const DenseMatrix& xtrain = fitted->training_rows;
     DenseMatrix xtest = feature_rows(*builder, test, embed);
     ev.features_seconds += seconds_since(t0) / folds;
 

@@ -87,9 +87,15 @@ double knn_vote_accuracy(const std::vector<SparseVector>& reference, std::span<c
 
 // Builds the feature matrix of `rows` (each row with its own agent), as requests see them.
 DenseMatrix feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows, const TextEmbedder& embed);
-// The same for the rows the builder was fitted on, to train with: each row's statistics
-// leave its own task out (FeatureBuilder::training_rows).
-DenseMatrix training_feature_rows(const FeatureBuilder& builder, std::span<const Execution> rows,
-                                  const TextEmbedder& embed);
+// Row i's text vector (empty without a text), each distinct text embedded once.
+std::vector<std::vector<float>> row_embeddings(std::span<const Execution> rows, const TextEmbedder& embed);
+// The feature builder fitted on `rows`, and the rows to train on (each row's statistics leave
+// its own fold out: FeatureBuilder::training_rows), the text embedded when the features use it.
+struct FittedFeatures {
+  FeatureBuilder builder;
+  DenseMatrix training_rows;
+};
+StatusOr<FittedFeatures> fit_features(std::span<const Execution> rows, const FeatureParams& params,
+                                      const TextEmbedder& embed);
 
 }  // namespace agentlearn::ml

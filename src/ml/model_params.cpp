@@ -32,6 +32,7 @@ std::vector<Entry> table(ModelParams& p) {
       {"features", "max_context_keys", &f.max_context_keys},
       {"features", "text_dimensions", &f.text_dimensions},
       {"features", "training_folds", &f.training_folds},
+      {"features", "text_clusters", &f.text_clusters},
       {"embedding_generator", "method", &e.method, &embedding_methods()},
       {"embedding_generator", "vector_size", &e.dimensions},
       {"embedding_generator", "seed", &e.seed},

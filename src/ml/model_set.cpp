@@ -133,12 +133,13 @@ StatusOr<std::shared_ptr<const ModelSet>> ModelSet::train(std::span<const Execut
     if (!e.task_type) e.task_type = set->effective_task_type(task_query_of(e), nullptr, nullptr);
   }
   t0 = std::chrono::steady_clock::now();
-  auto features = FeatureBuilder::fit(typed, params.features);
-  if (!features.ok()) return Status::Invalid("features: " + features.status().message());
-  set->features_ = std::move(*features);
   const ModelSet& self = *set;
-  DenseMatrix x =
-      training_feature_rows(set->features_, typed, [&self](std::string_view t) { return self.embed(t); });
+  TextEmbedder embed;
+  if (set->embedding_) embed = [&self](std::string_view t) { return self.embed(t); };
+  auto features = fit_features(typed, params.features, embed);
+  if (!features.ok()) return Status::Invalid("features: " + features.status().message());
+  set->features_ = std::move(features->builder);
+  DenseMatrix x = std::move(features->training_rows);
   double features_seconds = seconds_since(t0);
 
   std::unique_ptr<bool[]> success(new bool[rows.size()]);
@@ -200,7 +201,7 @@ StatusOr<TaskEstimate> ModelSet::estimate(const TaskQuery& task, std::span<const
   TaskEstimate out;
   // The text's embedding only when the features use it (Doc2Vec's inference was a sixth of a
   // recommendation's CPU).
-  if (features_.embedding_width() > 0) out.embedding = embed(task.description);
+  if (features_.needs_embedding()) out.embedding = embed(task.description);
   std::string type = effective_task_type(task, &out.category, &out.category_probability);
   TaskQuery typed = task;
   typed.task_type = type;

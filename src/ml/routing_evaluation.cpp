@@ -460,4 +460,18 @@ StatusOr<RoutingEvaluation> evaluate_routing(std::span<const Execution> rows, co
   return ev;
 }
 
+std::vector<std::string> policies_above_routed(const RoutingEvaluation& ev) {
+  std::vector<std::string> above;
+  for (const auto& f : ev.policies) {
+    if (f.policy == "model") continue;
+    // Two tasks in 500 at the least: below that a difference is one task's luck.
+    if (ev.routed_success < f.success - std::max(0.004, 2 * f.difference_se)) above.push_back(f.policy);
+  }
+  return above;
+}
+
+double oracle_gap_closed(const RoutingEvaluation& ev) {
+  return (ev.routed_success - ev.best_single_success) / (ev.oracle_success - ev.best_single_success);
+}
+
 }  // namespace agentlearn::ml

@@ -90,6 +90,13 @@ struct RoutingEvaluation {
   double training_seconds = 0;  // all model-set trainings
 };
 
+// The gate of a success-only evaluation: the policies (other than the model) that routed falls
+// below by more than the split's noise, max(0.004, 2 paired standard errors of the
+// difference). Empty: routed holds against the best single agent and every one-field rule.
+std::vector<std::string> policies_above_routed(const RoutingEvaluation& ev);
+// The share of the distance from the best single agent to the oracle that routed covers.
+double oracle_gap_closed(const RoutingEvaluation& ev);
+
 // Held-out routing quality of one trained set: every held-out task's agents are the
 // candidates; the set's served policy (by `objective`), every other policy, the oracle and a
 // random agent are each scored by the real outcome of the agent they pick. `training` names

@@ -16,11 +16,12 @@ namespace {
 
 constexpr std::string_view kMagic = "AL-FEATURES";
 // 2: the selector sees selector_columns() (format 1: every column). Same bytes otherwise.
-constexpr uint32_t kFormat = 2;
+// 3: text clusters follow the agents.
+constexpr uint32_t kFormat = 3;
 constexpr size_t kGroupWidth = FeatureBuilder::kAgentGroupWidth;
 
 // Seeds that keep the hash spaces of the tables apart.
-constexpr uint64_t kTypeSeed = 1, kContextSeed = 2, kAgentSeed = 3, kFoldSeed = 4;
+constexpr uint64_t kTypeSeed = 1, kContextSeed = 2, kAgentSeed = 3, kFoldSeed = 4, kClusterSeed = 5;
 
 uint64_t combine(uint64_t a, uint64_t b) {
   uint64_t h = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
@@ -35,6 +36,8 @@ uint64_t context_key(std::string_view name, std::string_view value) {
   return combine(stable_hash64(name, kContextSeed), stable_hash64(value, kContextSeed));
 }
 uint64_t agent_key(std::string_view agent) { return stable_hash64(agent, kAgentSeed); }
+// Text clusters share the context tables under their own hash space.
+uint64_t cluster_key(int cluster) { return stable_hash64(std::to_string(cluster), kClusterSeed); }
 
 simdjson::dom::parser& thread_parser() {
   thread_local simdjson::dom::parser parser;
@@ -140,7 +143,8 @@ TaskQuery task_query_of(const Execution& e) {
   return q;
 }
 
-StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, const FeatureParams& params) {
+StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, const FeatureParams& params,
+                                             std::span<const std::vector<float>> embeddings) {
   if (rows.empty()) return Status::Invalid("no training rows for the feature statistics");
   if (!(params.smoothing >= 0) || params.smoothing > 1e6) return Status::Invalid("smoothing must be in 0..1e6");
   if (params.max_context_keys < 0 || params.max_context_keys > 64) {
@@ -150,6 +154,7 @@ StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, co
   if (params.text_dimensions < 0 || params.text_dimensions > 4096) {
     return Status::Invalid("text_dimensions must be in 0..4096");
   }
+  if (params.text_clusters < 0 || params.text_clusters > 4096) return Status::Invalid("text_clusters must be in 0..4096");
   FeatureBuilder b;
   b.params_ = params;
   b.text_dims_ = params.text_dimensions;
@@ -174,9 +179,19 @@ StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, co
     b.context_keys_.push_back({name, counts.second * 10 >= counts.first * 9});
   }
 
+  // Text clusters of the distinct tasks (one vector per task_id: its first row's).
+  if (params.text_clusters > 0 && !embeddings.empty()) {
+    std::unordered_map<std::string_view, size_t> first;
+    std::vector<std::vector<float>> task_vectors;
+    for (size_t i = 0; i < rows.size() && i < embeddings.size(); ++i) {
+      if (!embeddings[i].empty() && first.emplace(rows[i].task_id, i).second) task_vectors.push_back(embeddings[i]);
+    }
+    b.clusters_ = TextClusters::fit(task_vectors, params.text_clusters, stable_hash64("text_clusters", kClusterSeed));
+  }
   std::map<std::string, double> agent_runs;
-  for (const auto& e : rows) {
-    b.stats_.add(e, b.context_keys_);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Execution& e = rows[i];
+    b.stats_.add(e, b.context_keys_, i < embeddings.size() ? b.cluster_of(embeddings[i]) : 0);
     agent_runs[e.agent_id] += 1;
   }
   b.agents_.assign(agent_runs.begin(), agent_runs.end());
@@ -184,7 +199,12 @@ StatusOr<FeatureBuilder> FeatureBuilder::fit(std::span<const Execution> rows, co
   return b;
 }
 
-void FeatureBuilder::Tallies::add(const Execution& e, const std::vector<ContextKey>& keys) {
+uint64_t FeatureBuilder::cluster_of(std::span<const float> embedding) const {
+  const int c = clusters_.assign(embedding);
+  return c < 0 ? 0 : cluster_key(c);
+}
+
+void FeatureBuilder::Tallies::add(const Execution& e, const std::vector<ContextKey>& keys, uint64_t cluster) {
   const uint64_t a = agent_key(e.agent_id);
   const uint64_t t = type_key(e.task_type.value_or(""));
   auto add_to = [&](Table& table, uint64_t key) { table[key].add(e.success, e.execution_time, e.cost_usd); };
@@ -204,11 +224,16 @@ void FeatureBuilder::Tallies::add(const Execution& e, const std::vector<ContextK
       add_to(by_agent_context, combine(a, ck));
     }
   });
+  if (cluster != 0) {
+    add_to(by_context, cluster);
+    add_to(by_agent_context, combine(a, cluster));
+  }
 }
 
 void FeatureBuilder::compute_layout() {
   size_t categorical = 0, numeric = 0;
   for (const auto& k : context_keys_) (k.numeric ? numeric : categorical) += 1;
+  if (clusters_.count() > 0) categorical += 1;
   task_width_ = kGroupWidth + numeric + kGroupWidth * categorical + 1 + static_cast<size_t>(text_dims_);
   agent_width_ = kGroupWidth * (2 + categorical);
   selector_columns_.clear();
@@ -231,6 +256,7 @@ std::vector<std::string> FeatureBuilder::names() const {
       group("context." + k.name);
     }
   }
+  if (clusters_.count() > 0) group("text_cluster");
   out.push_back("text.log_tokens");
   for (int i = 0; i < text_dims_; ++i) out.push_back("text.embedding_" + std::to_string(i));
   group("agent");
@@ -238,6 +264,7 @@ std::vector<std::string> FeatureBuilder::names() const {
   for (const auto& k : context_keys_) {
     if (!k.numeric) group("agent_context." + k.name);
   }
+  if (clusters_.count() > 0) group("agent_text_cluster");
   return out;
 }
 
@@ -318,6 +345,12 @@ PreparedTask FeatureBuilder::prepare(const TaskQuery& task, std::span<const floa
     out += kGroupWidth;
     p.agent_group_keys.push_back(ck);
   }
+  if (clusters_.count() > 0) {
+    const uint64_t ck = cluster_of(embedding);
+    write_group(stats_.by_context, excluded ? &excluded->by_context : nullptr, ck, g_rate, g_time, g_cost, out);
+    out += kGroupWidth;
+    p.agent_group_keys.push_back(ck);
+  }
 
   *out++ = static_cast<float>(std::log1p(static_cast<double>(tokenize(task.description).size())));
   for (int i = 0; i < text_dims_; ++i) {
@@ -362,7 +395,9 @@ DenseMatrix FeatureBuilder::training_rows(std::span<const Execution> rows,
   // taken out of its own rows' features.
   auto fold_of = [this](const Execution& e) { return training_fold(e.task_id); };
   std::vector<Tallies> own(static_cast<size_t>(params_.training_folds));
-  for (const auto& e : rows) own[fold_of(e)].add(e, context_keys_);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    own[fold_of(rows[i])].add(rows[i], context_keys_, i < embeddings.size() ? cluster_of(embeddings[i]) : 0);
+  }
   DenseMatrix x(rows.size(), width());
   for (size_t i = 0; i < rows.size(); ++i) {
     const Tallies& ex = own[fold_of(rows[i])];
@@ -399,6 +434,7 @@ std::string FeatureBuilder::agent_group_name(size_t group) const {
   for (const auto& k : context_keys_) {
     if (!k.numeric && ++categorical == group) return "context." + k.name;
   }
+  if (clusters_.count() > 0 && ++categorical == group) return "text_cluster";
   return {};
 }
 
@@ -434,6 +470,8 @@ std::string FeatureBuilder::serialize() const {
     w.put_string(name);
     w.put<double>(runs);
   }
+  w.put<int32_t>(params_.text_clusters);
+  clusters_.write(w);
   return std::move(w).take();
 }
 
@@ -469,6 +507,12 @@ StatusOr<FeatureBuilder> FeatureBuilder::deserialize(std::string_view blob) {
     std::string name = r.get_string();
     double runs = r.get<double>();
     b.agents_.emplace_back(std::move(name), runs);
+  }
+  if (r.ok() && r.version() >= 3) {
+    b.params_.text_clusters = r.get<int32_t>();
+    auto clusters = TextClusters::read(r);
+    if (!clusters.ok()) return clusters.status();
+    b.clusters_ = std::move(*clusters);
   }
   if (auto st = r.finish(); !st.ok()) return st;
   b.compute_layout();

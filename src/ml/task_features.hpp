@@ -25,6 +25,7 @@
 #include "core/status.hpp"
 #include "ml/byte_io.hpp"
 #include "ml/dense_matrix.hpp"
+#include "ml/text_clusters.hpp"
 
 namespace agentlearn::ml {
 
@@ -50,6 +51,12 @@ struct FeatureParams {
   // task_type when a request has none.
   int text_dimensions = 0;
   int training_folds = 5;  // out-of-fold statistics for training rows (training_rows())
+  // Clusters of the training tasks' text embeddings (0: none). With them the builder adds
+  // one more group, "text_cluster": how every agent did on the tasks whose texts are most like
+  // this one (ml/text_clusters.hpp), as a task feature, a selector feature and a routing rule.
+  // 64 (docs/learning.md): routing from the text alone on routerdc rose from the best single
+  // model's 0.607 to 0.622; with task types given the figures moved within their noise.
+  int text_clusters = 64;
 };
 
 // Running sums of outcomes for one group of executions.
@@ -78,11 +85,16 @@ struct PreparedTask {
 class FeatureBuilder {
  public:
   FeatureBuilder() = default;
-  // Fits the statistics and the context schema on training rows.
-  static StatusOr<FeatureBuilder> fit(std::span<const Execution> rows, const FeatureParams& params);
+  // Fits the statistics and the context schema on training rows. `embeddings[i]` is row i's
+  // text vector (may be empty; needed only with text_clusters).
+  static StatusOr<FeatureBuilder> fit(std::span<const Execution> rows, const FeatureParams& params,
+                                      std::span<const std::vector<float>> embeddings = {});
 
   size_t width() const { return task_width_ + agent_width_; }
   size_t embedding_width() const { return static_cast<size_t>(text_dims_); }
+  // Whether prepare() reads the text's embedding (embedding dimensions or text clusters).
+  bool needs_embedding() const { return text_dims_ > 0 || clusters_.count() > 0; }
+  const TextClusters& text_clusters() const { return clusters_; }
   // One readable name per feature column, for reports and importance tables.
   std::vector<std::string> names() const;
 
@@ -112,12 +124,13 @@ class FeatureBuilder {
 
   // The agent groups a feature row describes, in column order: 0 the agent over all its
   // runs, 1 the agent on the task's task_type, then the agent on the task's value of each
-  // categorical context member (in context_keys() order, numeric members skipped). Each is
+  // categorical context member (in context_keys() order, numeric members skipped), then
+  // with text clusters the agent on the task's text cluster. Each is
   // smoothed toward the one before it (the agent's own figures toward everyone's), so a rule
   // "the best agent per <group>" reads its estimate straight from a feature row, and reads an
   // out-of-fold estimate from a training_rows() row.
   size_t agent_group_count() const { return agent_width_ / kAgentGroupWidth; }
-  // "agent", "task_type", "context.<name>".
+  // "agent", "task_type", "context.<name>", "text_cluster".
   std::string agent_group_name(size_t group) const;
   struct GroupOutcome {
     double success_rate = 0;
@@ -163,8 +176,11 @@ class FeatureBuilder {
     Table by_agent;          // agent
     Table by_agent_type;     // (agent, task_type)
     Table by_agent_context;  // (agent, key, categorical value)
-    void add(const Execution& e, const std::vector<ContextKey>& keys);
+    // cluster: the row's text-cluster key (0: none).
+    void add(const Execution& e, const std::vector<ContextKey>& keys, uint64_t cluster);
   };
+  // The text-cluster key of a vector (0 when it has none).
+  uint64_t cluster_of(std::span<const float> embedding) const;
   // `excluded` (may be null) is subtracted from every group looked up.
   void write_group(const Table& table, const Table* excluded, uint64_t key, double prior_rate, double prior_log_time,
                    double prior_log_cost, float* out) const;
@@ -175,6 +191,7 @@ class FeatureBuilder {
   FeatureParams params_;
   std::vector<ContextKey> context_keys_;
   int text_dims_ = 0;
+  TextClusters clusters_;
   Tallies stats_;
   std::vector<std::pair<std::string, double>> agents_;
   size_t task_width_ = 0;

@@ -52,8 +52,8 @@ TEST_F(Evaluate, EveryPolicyIsScoredOnTheSameTasksWithItsPairedError) {
       below.insert(name);
     }
   }
-  EXPECT_EQ(names, (std::set<std::string>{"best_single", "task_type", "context.difficulty", "context.repository", "model",
-                                          "ensemble"}));
+  EXPECT_EQ(names, (std::set<std::string>{"best_single", "task_type", "context.difficulty", "context.repository",
+                                          "text_cluster", "model", "ensemble"}));
   EXPECT_EQ(served, 5u);
   ASSERT_EQ(j["served_policies"].size(), 5u);
   // The gate's verdict, its list and the exit status agree with the figures.
@@ -165,6 +165,44 @@ TEST_F(Evaluate, TextOnlyWithholdsTheTaskTypeFromEveryPolicy) {
                        ((*j)["oracle_success"].get<double>() - (*j)["best_single_success"].get<double>());
     EXPECT_NEAR((*j)["oracle_gap_closed"].get<double>(), gap, 1e-12);
   }
+}
+
+// --seeds replays every seed exactly as --seed alone would and averages them: the oracle for a
+// seed's line is that seed's own run.
+TEST_F(Evaluate, OverSeedsEachLineIsThatSeedsRunAndTheMeanIsTheirMean) {
+  auto both = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "2", "--seeds", "1,2"}, {},
+                  std::chrono::seconds(300));
+  auto one = run({"evaluate", "--data", swebench_executions().string(), "--json", "--folds", "2", "--seed", "2"}, {},
+                 std::chrono::seconds(300));
+  ASSERT_TRUE(both.code == 0 || both.code == 1) << describe(both);
+  ASSERT_TRUE(one.code == 0 || one.code == 1) << describe(one);
+  auto j = parse_json(both), s2 = parse_json(one);
+  ASSERT_EQ(j["seeds"].size(), 2u);
+  const auto& row = j["seeds"][1];
+  EXPECT_EQ(row["seed"], 2);
+  EXPECT_EQ(row["routed_success"], s2["routed_success"]);
+  EXPECT_EQ(row["best_single_success"], s2["best_single_success"]);
+  EXPECT_EQ(row["oracle_gap_closed"], s2["oracle_gap_closed"]);
+  EXPECT_EQ(row["holds_against_every_rule"], s2["holds_against_every_rule"]);
+  for (const auto& p : s2["policies"]) {
+    EXPECT_EQ(row["policies"][p["policy"].get<std::string>()]["success"], p["success"]) << p["policy"];
+  }
+  auto mean = [&](const char* key) {
+    return (j["seeds"][0][key].get<double>() + j["seeds"][1][key].get<double>()) / 2;
+  };
+  EXPECT_NEAR(j["mean"]["routed_success"].get<double>(), mean("routed_success"), 1e-12);
+  EXPECT_NEAR(j["mean"]["oracle_gap_closed"].get<double>(), mean("oracle_gap_closed"), 1e-12);
+  EXPECT_NEAR(j["mean"]["policies"]["best_single"]["success"].get<double>(),
+              (j["seeds"][0]["policies"]["best_single"]["success"].get<double>() +
+               j["seeds"][1]["policies"]["best_single"]["success"].get<double>()) / 2,
+              1e-12);
+  EXPECT_EQ(j["every_seed_holds"].get<bool>(), both.code == 0);
+  // The table a person reads has a line per seed and the mean.
+  auto text = run({"evaluate", "--data", swebench_executions().string(), "--folds", "2", "--seeds", "1,2"}, {},
+                  std::chrono::seconds(300));
+  EXPECT_NE(text.out.find("\nmean "), std::string::npos) << describe(text);
+  auto bad = run({"evaluate", "--data", swebench_executions().string(), "--seeds", "1,x"});
+  EXPECT_NE(bad.code, 0) << describe(bad);
 }
 
 TEST_F(Evaluate, ACostWeightTradesSuccessForCost) {
