@@ -1,5 +1,5 @@
 // The models' speed: one recommendation's worth of model compute for 24 candidate agents
-// (Doc2Vec inference of an unseen ~60-word text, the task classifier, the feature rows, the
+// (the embedding of an unseen ~60-word text, its text cluster, the task classifier, the feature rows, the
 // selector and the predictor over all candidates), over 10,000 distinct texts, with
 // p50/p99/max per recommendation; and training all five on the 12,000 SWE-bench runs. Reads
 // ../shared/data. Run on one core for the recommendation figure:
@@ -108,13 +108,13 @@ void BM_RecommendCompute24Candidates(benchmark::State& state) {
 BENCHMARK(BM_RecommendCompute24Candidates)->Iterations(10000)->Unit(benchmark::kMicrosecond);
 
 // Each step of a recommendation alone, to see where the time goes.
-void BM_Doc2VecInfer60Words(benchmark::State& state) {
+void BM_EmbedText60Words(benchmark::State& state) {
   const ml::ModelSet& set = trained();
   const std::vector<std::string> texts = unseen_texts(2000);
   size_t i = 0;
   for (auto _ : state) benchmark::DoNotOptimize(set.embed(texts[i++ % texts.size()]).data());
 }
-BENCHMARK(BM_Doc2VecInfer60Words)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EmbedText60Words)->Unit(benchmark::kMicrosecond);
 
 void BM_ClassifyText(benchmark::State& state) {
   const ml::ModelSet& set = trained();
